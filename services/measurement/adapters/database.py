@@ -1,0 +1,108 @@
+"""The one SQLAlchemy engine of a process, and its transactions.
+
+SQLite (the zero set-up default) runs in WAL mode with `synchronous=FULL`, so
+a commit that returned has reached the disk; write transactions start with
+`BEGIN IMMEDIATE` so that concurrent writers queue instead of failing on lock
+upgrade. PostgreSQL keeps its defaults (`synchronous_commit` on).
+
+A write transaction is ambient: the event recorder, the projections and any
+other writer called inside `Database.transaction()` join it, so an event and
+everything derived from it commit or vanish together."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Iterator
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+_WRITE_OPTION = "stocktake_write"
+_ambient: ContextVar[Connection | None] = ContextVar("stocktake_transaction", default=None)
+
+
+def normalise_url(url: str) -> str:
+    """Accepts the usual spellings of a PostgreSQL URL and picks psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+class Database:
+    def __init__(self, url: str, **engine_options: Any) -> None:
+        self.url = normalise_url(url)
+        self.engine: Engine = create_engine(self.url, **self._engine_options(engine_options))
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def _engine_options(self, given: dict[str, Any]) -> dict[str, Any]:
+        options: dict[str, Any] = {"pool_pre_ping": True}
+        if make_url(self.url).get_backend_name() == "sqlite":
+            options["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        else:
+            options.update(pool_size=20, max_overflow=10)
+        options.update(given)
+        return options
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction, or the one already open in this context."""
+        current = _ambient.get()
+        if current is not None:
+            yield current
+            return
+        with self.engine.connect() as connection:
+            connection.execution_options(**{_WRITE_OPTION: True})
+            token = _ambient.set(connection)
+            try:
+                with connection.begin():
+                    yield connection
+            finally:
+                _ambient.reset(token)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A read-only transaction whose queries all see one state of the data,
+        so that a page and the log position reported with it agree."""
+        current = _ambient.get()
+        if current is not None:
+            yield current
+            return
+        with self.engine.connect() as connection:
+            if self.is_postgresql:
+                connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            with connection.begin():
+                yield connection
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver, so that BEGIN is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(_WRITE_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")

@@ -1,0 +1,247 @@
+"""The event store: an `eventsourcing` application recorder on SQLAlchemy.
+
+Why not `eventsourcing_sqlalchemy`: its positions come from an autoincrement
+sequence, which on PostgreSQL leaves a gap for every rolled-back insert (an
+optimistic-concurrency conflict, say), and the application log here must be
+gap-free (auditors check that nothing is missing). Here a writer takes the
+table's write lock, reads the head and numbers its events head+1...; the lock
+is held to commit, so positions are gap-free and commit in position order,
+and a reader that sees position P has seen every position below it.
+
+The recorder joins the ambient write transaction (`Database.transaction`), so
+events commit atomically with the projections derived from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Sequence
+from uuid import UUID
+
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InfrastructureFactory,
+    IntegrityError,
+    Notification,
+    ProcessRecorder,
+    StoredEvent,
+    Subscription,
+    TrackingRecorder,
+)
+from eventsourcing.utils import Environment
+from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
+
+from services.measurement.adapters.database import Database
+from services.measurement.adapters.tables import stored_events
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """A stored event with its place in the application log."""
+
+    position: int
+    recorded_at: datetime
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+
+    def as_stored_event(self) -> StoredEvent:
+        return StoredEvent(
+            originator_id=self.originator_id,
+            originator_version=self.originator_version,
+            topic=self.topic,
+            state=self.state,
+        )
+
+
+def as_utc(moment: datetime) -> datetime:
+    # SQLite gives back naive datetimes; every stored time is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class EventLogRecorder(ApplicationRecorder):
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def insert_events(self, stored_events_: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
+        if not stored_events_:
+            return []
+        try:
+            with self.database.transaction() as connection:
+                head = self._lock_and_read_head(connection)
+                recorded_at = datetime.now(UTC)
+                positions = list(range(head + 1, head + 1 + len(stored_events_)))
+                connection.execute(
+                    insert(stored_events),
+                    [
+                        {
+                            "position": position,
+                            "originator_id": _as_uuid(event.originator_id),
+                            "originator_version": event.originator_version,
+                            "topic": event.topic,
+                            "state": event.state,
+                            "recorded_at": recorded_at,
+                        }
+                        for position, event in zip(positions, stored_events_, strict=True)
+                    ],
+                )
+        except SQLAlchemyIntegrityError as error:
+            raise IntegrityError(str(error.orig)) from error
+        return positions
+
+    def _lock_and_read_head(self, connection: Connection) -> int:
+        if self.database.is_postgresql:
+            # Blocks other writers of the log (not readers) until commit.
+            connection.execute(text("LOCK TABLE stored_events IN EXCLUSIVE MODE"))
+        # SQLite: BEGIN IMMEDIATE already holds the database's write lock.
+        return int(connection.execute(select(func.coalesce(func.max(stored_events.c.position), 0))).scalar_one())
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        query = select(
+            stored_events.c.originator_id,
+            stored_events.c.originator_version,
+            stored_events.c.topic,
+            stored_events.c.state,
+        ).where(stored_events.c.originator_id == _as_uuid(originator_id))
+        if gt is not None:
+            query = query.where(stored_events.c.originator_version > gt)
+        if lte is not None:
+            query = query.where(stored_events.c.originator_version <= lte)
+        version = stored_events.c.originator_version
+        query = query.order_by(version.desc() if desc else version)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.database.snapshot() as connection:
+            rows = connection.execute(query).all()
+        return [
+            StoredEvent(originator_id=row[0], originator_version=row[1], topic=row[2], state=bytes(row[3]))
+            for row in rows
+        ]
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        return [
+            Notification(
+                id=event.position,
+                originator_id=event.originator_id,
+                originator_version=event.originator_version,
+                topic=event.topic,
+                state=event.state,
+            )
+            for event in self.select_logged(
+                after=None if start is None else (start - 1 if inclusive_of_start else start),
+                limit=limit,
+                until=stop,
+                topics=topics,
+            )
+        ]
+
+    def select_logged(
+        self,
+        *,
+        after: int | None = None,
+        limit: int,
+        until: int | None = None,
+        topics: Sequence[str] = (),
+        originator_id: UUID | None = None,
+        connection: Connection | None = None,
+    ) -> list[LoggedEvent]:
+        """Events in log order, with their positions and recorded times."""
+        query = select(
+            stored_events.c.position,
+            stored_events.c.recorded_at,
+            stored_events.c.originator_id,
+            stored_events.c.originator_version,
+            stored_events.c.topic,
+            stored_events.c.state,
+        )
+        if after is not None:
+            query = query.where(stored_events.c.position > after)
+        if until is not None:
+            query = query.where(stored_events.c.position <= until)
+        if topics:
+            query = query.where(stored_events.c.topic.in_(topics))
+        if originator_id is not None:
+            query = query.where(stored_events.c.originator_id == originator_id)
+        query = query.order_by(stored_events.c.position).limit(limit)
+        if connection is None:
+            with self.database.snapshot() as connection:
+                rows = connection.execute(query).all()
+        else:
+            rows = connection.execute(query).all()
+        return [
+            LoggedEvent(
+                position=row[0],
+                recorded_at=as_utc(row[1]),
+                originator_id=row[2],
+                originator_version=row[3],
+                topic=row[4],
+                state=bytes(row[5]),
+            )
+            for row in rows
+        ]
+
+    def max_notification_id(self) -> int | None:
+        with self.database.snapshot() as connection:
+            return connection.execute(select(func.max(stored_events.c.position))).scalar_one()
+
+    def position_at(self, moment: datetime) -> int:
+        """The head of the log as it stood at `moment` (0 before any event)."""
+        with self.database.snapshot() as connection:
+            return int(
+                connection.execute(
+                    select(func.coalesce(func.max(stored_events.c.position), 0)).where(
+                        stored_events.c.recorded_at <= moment
+                    )
+                ).scalar_one()
+            )
+
+    def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[ApplicationRecorder]:
+        raise NotImplementedError(
+            "Projections here are written in the transaction of their events; "
+            "a rebuild reads the log with select_logged()."
+        )
+
+
+def _as_uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+class Factory(InfrastructureFactory[TrackingRecorder]):
+    """Infrastructure factory of the `eventsourcing` application, built by the
+    application itself around the process's one `Database`."""
+
+    def __init__(self, env: Environment, database: Database) -> None:
+        super().__init__(env)
+        self.database = database
+
+    def application_recorder(self) -> ApplicationRecorder:
+        return EventLogRecorder(self.database)
+
+    def aggregate_recorder(self, purpose: str = "events") -> ApplicationRecorder:
+        if purpose != "events":
+            raise NotImplementedError("Snapshots are not used: streams here stay short.")
+        return self.application_recorder()
+
+    def tracking_recorder(self, tracking_recorder_class: type[TrackingRecorder] | None = None) -> TrackingRecorder:
+        raise NotImplementedError("Projection positions are kept in projection_tracking.")
+
+    def process_recorder(self) -> ProcessRecorder:
+        raise NotImplementedError("Stocktake runs no event-processing system.")

@@ -1,0 +1,332 @@
+"""The measurement application: the commands that record events, and the
+queries that answer from the read models and the log."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Callable, Sequence
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoding
+from eventsourcing.utils import Environment
+
+from services.measurement import views
+from services.measurement.adapters.database import Database
+from services.measurement.adapters.event_store import EventLogRecorder, Factory
+from services.measurement.domain.benchmarks import Baseline, Benchmark, Target
+from services.measurement.domain.errors import ConflictError, InvalidCommandError, NotFoundError
+from services.measurement.domain.framework import Framework, FrameworkDocument
+from services.measurement.domain.observations import Disaggregation, Evidence, Observation
+from services.measurement.domain.scope import Criteria, IloRegion, ProgrammeScope
+from services.measurement.domain.values import Combination, Dimension, Measure, Period, Value
+from services.measurement.projections import Projected, Projector
+
+PROGRAMME = "GSC-POA-2017-21"
+
+CountryLookup = Callable[[str], str | None]
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class Measurement(Application[UUID]):
+    name = "Measurement"
+
+    def __init__(self, database: Database, country_name: CountryLookup) -> None:
+        self.database = database
+        self.country_name = country_name
+        self.projector = Projector()
+        super().__init__(env={"AGGREGATE_CACHE_MAXSIZE": "1000", "AGGREGATE_CACHE_FASTFORWARD": "y"})
+
+    # -- infrastructure -------------------------------------------------
+
+    def construct_factory(self, env: Environment) -> Factory:
+        return Factory(env, self.database)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    @property
+    def log(self) -> EventLogRecorder:  # type: ignore[override]
+        assert isinstance(self.recorder, EventLogRecorder)
+        return self.recorder
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        with self.database.transaction() as connection:
+            try:
+                recordings = super()._record(processing_event)
+            except IntegrityError as error:
+                raise ConflictError(
+                    "Another change to the same record was saved at the same moment; "
+                    "read it again and retry."
+                ) from error
+            logged = {
+                event.position: event.recorded_at
+                for event in self.log.select_logged(
+                    after=recordings[0].notification.id - 1,
+                    until=recordings[-1].notification.id,
+                    limit=len(recordings),
+                    connection=connection,
+                )
+            }
+            self.projector.project(
+                connection,
+                (
+                    Projected(r.domain_event, r.notification.id, logged[r.notification.id])
+                    for r in recordings
+                ),
+            )
+        return recordings
+
+    def _get(self, aggregate_id: UUID, kind: type[Aggregate], missing: str) -> Any:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFoundError(missing) from None
+        if not isinstance(aggregate, kind):
+            raise NotFoundError(missing)
+        return aggregate
+
+    # -- framework --------------------------------------------------------
+
+    def load_framework(self, document: dict[str, Any], digest: str, principal: str) -> dict[str, Any]:
+        """Records a framework revision; loading the same revision again is a no-op."""
+        parsed = FrameworkDocument(document)
+        framework_id = Framework.create_id(parsed.code)
+        try:
+            framework = self._get(framework_id, Framework, "")
+        except NotFoundError:
+            framework = Framework(code=parsed.code, principal=principal)
+        if framework.has_revision(parsed.version, digest):
+            return {"code": parsed.code, "version": parsed.version, "loaded": False}
+        framework.load_revision(parsed.version, digest, document, principal)
+        self.save(framework)
+        return {"code": parsed.code, "version": parsed.version, "loaded": True}
+
+    def current_framework(self) -> FrameworkDocument:
+        framework = self._get(
+            Framework.create_id(PROGRAMME),
+            Framework,
+            f"The programme framework {PROGRAMME} is not loaded yet: run `stocktake load-framework`.",
+        )
+        assert framework.document is not None
+        return framework.document
+
+    def framework(self, at: int | None = None) -> dict[str, Any]:
+        return views.framework(self, PROGRAMME, at)
+
+    # -- benchmarks -------------------------------------------------------
+
+    def define_benchmark(
+        self,
+        *,
+        code: str,
+        assumption: str,
+        title: str,
+        description: str,
+        measure: Measure,
+        ascending: bool,
+        unit_label: str | None,
+        levels: Sequence[str],
+        baseline: Baseline,
+        targets: Sequence[Target],
+        combination: Combination,
+        threshold: Value | None,
+        disaggregations: Sequence[Dimension],
+        deliverables: Sequence[str],
+        pb_indicators: Sequence[str],
+        principal: str,
+    ) -> dict[str, Any]:
+        framework = self.current_framework()
+        if views.benchmark_exists(self.database, code):
+            raise ConflictError(f"A benchmark with code {code!r} exists already; choose another code.")
+        benchmark = Benchmark.define(
+            framework=framework,
+            code=code,
+            assumption=assumption,
+            title=title,
+            description=description,
+            measure=measure,
+            ascending=ascending,
+            unit_label=unit_label,
+            levels=levels,
+            baseline=baseline,
+            targets=targets,
+            combination=combination,
+            threshold=threshold,
+            disaggregations=disaggregations,
+            deliverables=deliverables,
+            pb_indicators=pb_indicators,
+            principal=principal,
+        )
+        try:
+            self.save(benchmark)
+        except ConflictError:
+            raise ConflictError(f"A benchmark with code {code!r} exists already; choose another code.") from None
+        return self.benchmark(code)
+
+    def _benchmark(self, code: str) -> Benchmark:
+        benchmark: Benchmark = self._get(
+            Benchmark.create_id(code), Benchmark, f"There is no benchmark with code {code!r}."
+        )
+        return benchmark
+
+    def revise_baseline(self, code: str, baseline: Baseline, reason: str, principal: str) -> dict[str, Any]:
+        benchmark = self._benchmark(code)
+        benchmark.revise_baseline(baseline, reason, principal)
+        self.save(benchmark)
+        return self.benchmark(code)
+
+    def revise_targets(self, code: str, targets: Sequence[Target], reason: str, principal: str) -> dict[str, Any]:
+        benchmark = self._benchmark(code)
+        benchmark.revise_targets(targets, reason, principal)
+        self.save(benchmark)
+        return self.benchmark(code)
+
+    def retire_benchmark(self, code: str, reason: str, principal: str) -> dict[str, Any]:
+        benchmark = self._benchmark(code)
+        benchmark.retire(reason, principal)
+        self.save(benchmark)
+        return self.benchmark(code)
+
+    def benchmark(self, code: str) -> dict[str, Any]:
+        found = views.benchmark(self.database, code)
+        if found is None:
+            raise NotFoundError(f"There is no benchmark with code {code!r}.")
+        return found
+
+    # -- scope ------------------------------------------------------------
+
+    def _scope(self, principal: str) -> ProgrammeScope:
+        """The programme's scope; its stream opens with the first decision."""
+        scope_id = ProgrammeScope.create_id(PROGRAMME)
+        try:
+            scope: ProgrammeScope = self._get(scope_id, ProgrammeScope, "")
+        except NotFoundError:
+            scope = ProgrammeScope(programme=PROGRAMME, principal=principal)
+        return scope
+
+    def select_sector(self, code: str, name: str, rationale: str, principal: str) -> dict[str, Any]:
+        scope = self._scope(principal)
+        scope.select_sector(code, name, rationale, principal)
+        self.save(scope)
+        return self.scope()
+
+    def select_country(
+        self, iso3: str, region: IloRegion, criteria: Criteria, principal: str
+    ) -> dict[str, Any]:
+        name = self.country_name(iso3)
+        if name is None:
+            raise InvalidCommandError.at(
+                ("iso3",), f"{iso3!r} is not an ISO 3166-1 alpha-3 country code (e.g. BGD, VNM, ETH)."
+            )
+        scope = self._scope(principal)
+        scope.select_country(iso3, name, region, criteria, principal)
+        self.save(scope)
+        return self.scope()
+
+    def nominate_focal_point(self, region: IloRegion, name: str, email: str, principal: str) -> dict[str, Any]:
+        scope = self._scope(principal)
+        scope.nominate_focal_point(region, name, email, principal)
+        self.save(scope)
+        return self.scope()
+
+    def scope(self, at: int | None = None) -> dict[str, Any]:
+        return views.scope(self, PROGRAMME, at)
+
+    # -- observations -----------------------------------------------------
+
+    def record_observation(
+        self,
+        *,
+        benchmark: str,
+        country: str,
+        sector: str | None,
+        period: str,
+        value: Any,
+        disaggregations: Sequence[Disaggregation],
+        evidence: Sequence[Evidence],
+        comment: str | None,
+        principal: str,
+        observation_id: UUID | None = None,
+    ) -> dict[str, Any]:
+        parsed_period = Period.parse(period)
+        observation = Observation.record(
+            observation_id=observation_id or uuid4(),
+            benchmark=self._benchmark_for_observation(benchmark),
+            scope=self._scope(principal),
+            country=country,
+            sector=sector,
+            period=parsed_period,
+            value=value,
+            disaggregations=disaggregations,
+            evidence=evidence,
+            comment=comment,
+            principal=principal,
+        )
+        self.save(observation)
+        return self.observation(observation.id)
+
+    def _benchmark_for_observation(self, code: str) -> Benchmark:
+        try:
+            return self._benchmark(code)
+        except NotFoundError as error:
+            raise InvalidCommandError.at(("benchmark",), error.detail) from None
+
+    def _observation(self, observation_id: UUID) -> Observation:
+        observation: Observation = self._get(
+            observation_id, Observation, f"There is no observation {observation_id}."
+        )
+        return observation
+
+    def correct_observation(
+        self,
+        observation_id: UUID,
+        *,
+        value: Any,
+        disaggregations: Sequence[Disaggregation] | None,
+        reason: str,
+        principal: str,
+    ) -> dict[str, Any]:
+        observation = self._observation(observation_id)
+        observation.correct(
+            benchmark=self._benchmark(observation.benchmark),
+            value=value,
+            disaggregations=disaggregations,
+            reason=reason,
+            principal=principal,
+        )
+        self.save(observation)
+        return self.observation(observation_id)
+
+    def retract_observation(self, observation_id: UUID, *, reason: str, principal: str) -> dict[str, Any]:
+        observation = self._observation(observation_id)
+        observation.retract(reason, principal)
+        self.save(observation)
+        return self.observation(observation_id)
+
+    def observation(self, observation_id: UUID) -> dict[str, Any]:
+        found = views.observation(self.database, observation_id)
+        if found is None:
+            raise NotFoundError(f"There is no observation {observation_id}.")
+        return found
+
+    # -- the log ----------------------------------------------------------
+
+    def history(self, aggregate_id: UUID, missing: str) -> list[dict[str, Any]]:
+        """Every event of one stream, in order, as recorded."""
+        events = views.stream_history(self, aggregate_id)
+        if not events:
+            raise NotFoundError(missing)
+        return events

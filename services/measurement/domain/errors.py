@@ -1,0 +1,74 @@
+"""Domain errors. Each names the rule that was broken and, where it is one
+field's fault, the field (as a path of names and indexes, so an entrypoint can
+turn it into a JSON pointer)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+FieldPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    path: FieldPath
+    detail: str
+
+
+class DomainError(Exception):
+    """Base of every rule broken by a command."""
+
+    def __init__(self, detail: str, problems: Sequence[FieldProblem] = ()) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.problems: list[FieldProblem] = list(problems)
+
+
+class InvalidCommandError(DomainError):
+    """The command's data breaks a rule of the domain (a value out of range,
+    a field that does not fit the benchmark's measure...)."""
+
+    @classmethod
+    def at(cls, path: FieldPath, detail: str) -> "InvalidCommandError":
+        return cls(detail, [FieldProblem(path, detail)])
+
+
+class NotFoundError(DomainError):
+    """The command or query names something that does not exist."""
+
+
+class ConflictError(DomainError):
+    """The command is well-formed but conflicts with the current state
+    (a benchmark code already taken, a fifth sector, a correction of a
+    retracted observation...)."""
+
+
+@dataclass
+class ErrorCollector:
+    """Collects every field problem of a command so that one answer lists them
+    all instead of making the caller fix them one at a time."""
+
+    problems: list[FieldProblem] = field(default_factory=list)
+
+    def add(self, path: FieldPath, detail: str) -> None:
+        self.problems.append(FieldProblem(path, detail))
+
+    def extend(self, error: DomainError, prefix: FieldPath = ()) -> None:
+        for problem in error.problems:
+            self.problems.append(FieldProblem(prefix + problem.path, problem.detail))
+
+    @contextmanager
+    def collecting(self) -> Iterator[None]:
+        """Runs a check, keeping its field problems instead of stopping."""
+        try:
+            yield
+        except InvalidCommandError as error:
+            self.extend(error)
+
+    def raise_if_any(self, summary: str) -> None:
+        if self.problems:
+            if len(self.problems) == 1:
+                summary = self.problems[0].detail
+            raise InvalidCommandError(summary, self.problems)

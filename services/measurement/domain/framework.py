@@ -1,0 +1,89 @@
+"""The programme framework (areas of action, critical assumptions, expected
+changes, workplan deliverables, P&B and SDG alignment, roadmap milestones).
+
+It is history like everything else: each revision of the framework document
+is a `RevisionLoaded` event on the framework's stream, so a later revision
+never hides what the programme was measured against before."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from services.measurement.domain.errors import ConflictError
+
+STOCKTAKE_NAMESPACE = uuid5(NAMESPACE_URL, "https://github.com/stocktake/ids")
+
+
+@dataclass(frozen=True)
+class FrameworkDocument:
+    """Read-only view of one framework revision's document."""
+
+    content: dict[str, Any]
+
+    @property
+    def code(self) -> str:
+        return str(self.content["framework"]["code"])
+
+    @property
+    def version(self) -> int:
+        return int(self.content["framework"]["version"])
+
+    def assumption_codes(self) -> list[str]:
+        return [a["code"] for a in self.content["critical_assumptions"]]
+
+    def deliverable_codes(self) -> list[str]:
+        return [d["code"] for d in self.content["deliverables"]]
+
+    def pb_indicator_ids(self) -> list[str]:
+        """Every P&B indicator the alignment names, as 'BIENNIUM:CODE'."""
+        ids: list[str] = []
+        for row in self.content["pb_alignment"]:
+            for code in [*row["direct_indicators"], *row["indirect_indicators"]]:
+                ids.append(f"{row['biennium']}:{code}")
+        return ids
+
+
+class Framework(Aggregate):
+    """One stream per framework code: `Registered`, then one `RevisionLoaded`
+    event per revision of its document."""
+
+    @staticmethod
+    def create_id(code: str) -> UUID:
+        return uuid5(STOCKTAKE_NAMESPACE, f"framework:{code}")
+
+    @event("Registered")
+    def __init__(self, code: str, principal: str) -> None:
+        self.code = code
+        self.revision = 0
+        self.document: FrameworkDocument | None = None
+        self.digests: dict[int, str] = {}
+
+    def load_revision(self, version: int, digest: str, document: dict[str, Any], principal: str) -> None:
+        self.check_is_newer(version, digest)
+        self._load_revision(version=version, digest=digest, document=document, principal=principal)
+
+    def check_is_newer(self, version: int, digest: str) -> None:
+        if version in self.digests and self.digests[version] != digest:
+            raise ConflictError(
+                f"Framework {self.code} version {version} is already loaded with other "
+                "content. A revised document needs a higher framework.version."
+            )
+        if version <= self.revision:
+            raise ConflictError(
+                f"Framework {self.code} is at version {self.revision}; version {version} "
+                "cannot be loaded over it. Give a revised document a higher "
+                "framework.version."
+            )
+
+    def has_revision(self, version: int, digest: str) -> bool:
+        return self.digests.get(version) == digest
+
+    @event("RevisionLoaded")
+    def _load_revision(self, version: int, digest: str, document: dict[str, Any], principal: str) -> None:
+        self.revision = version
+        self.document = FrameworkDocument(document)
+        self.digests = {**self.digests, version: digest}

@@ -1,0 +1,164 @@
+"""Observations: one value of one benchmark for one country (and optionally
+one sector) over one period. One stream per observation, so recording never
+loads or grows a large aggregate; corrections and retractions are new events
+on that stream."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from services.measurement.domain.benchmarks import Benchmark, check_reason
+from services.measurement.domain.errors import ConflictError, ErrorCollector, InvalidCommandError
+from services.measurement.domain.scope import ProgrammeScope
+from services.measurement.domain.values import Period, Value, check_value
+
+Disaggregation = dict[str, Any]  # {"dimension": str, "category": str, "value": Value}
+Evidence = dict[str, Any]  # {"title": str, "url": str}
+
+
+def check_disaggregations(
+    benchmark: Benchmark, disaggregations: Sequence[Disaggregation], errors: ErrorCollector
+) -> list[Disaggregation]:
+    checked: list[Disaggregation] = []
+    seen: set[tuple[str, str]] = set()
+    for index, item in enumerate(disaggregations):
+        path = ("disaggregations", index)
+        try:
+            benchmark.check_accepts(item["dimension"], (*path, "dimension"))
+            value = check_value(benchmark.measure, benchmark.levels, item["value"], (*path, "value"))
+        except InvalidCommandError as error:
+            errors.extend(error)
+            continue
+        key = (item["dimension"], item["category"])
+        if key in seen:
+            errors.add((*path, "category"), f"{key[0]}={key[1]!r} is given twice.")
+        seen.add(key)
+        checked.append({"dimension": item["dimension"], "category": item["category"], "value": value})
+    return checked
+
+
+class Observation(Aggregate):
+    @staticmethod
+    def create_id(observation_id: UUID) -> UUID:
+        return observation_id
+
+    @classmethod
+    def record(
+        cls,
+        *,
+        observation_id: UUID,
+        benchmark: Benchmark,
+        scope: ProgrammeScope,
+        country: str,
+        sector: str | None,
+        period: Period,
+        value: Any,
+        disaggregations: Sequence[Disaggregation],
+        evidence: Sequence[Evidence],
+        comment: str | None,
+        principal: str,
+    ) -> "Observation":
+        """Checks the observation against its benchmark and the programme
+        scope, reporting every broken rule at once."""
+        benchmark.check_not_retired()
+        errors = ErrorCollector()
+        with errors.collecting():
+            scope.check_country(country)
+        if sector is not None:
+            with errors.collecting():
+                scope.check_sector(sector)
+        with errors.collecting():
+            value = check_value(benchmark.measure, benchmark.levels, value)
+        checked_disaggregations = check_disaggregations(benchmark, disaggregations, errors)
+        errors.raise_if_any("The observation breaks several rules; see errors.")
+        return cls(
+            observation_id=observation_id,
+            benchmark=benchmark.code,
+            assumption=benchmark.assumption,
+            country=country,
+            sector=sector,
+            period=period.label,
+            period_start=period.start,
+            period_end=period.end,
+            value=value,
+            disaggregations=checked_disaggregations,
+            evidence=list(evidence),
+            comment=comment,
+            principal=principal,
+        )
+
+    @event("Recorded")
+    def __init__(
+        self,
+        observation_id: UUID,
+        benchmark: str,
+        assumption: str,
+        country: str,
+        sector: str | None,
+        period: str,
+        period_start: Any,
+        period_end: Any,
+        value: Value,
+        disaggregations: list[Disaggregation],
+        evidence: list[Evidence],
+        comment: str | None,
+        principal: str,
+    ) -> None:
+        self.benchmark = benchmark
+        self.assumption = assumption
+        self.country = country
+        self.sector = sector
+        self.period = period
+        self.period_start = period_start
+        self.period_end = period_end
+        self.value = value
+        self.disaggregations = disaggregations
+        self.evidence = evidence
+        self.comment = comment
+        self.recorded_by = principal
+        self.retracted = False
+
+    def correct(
+        self,
+        *,
+        benchmark: Benchmark,
+        value: Any,
+        disaggregations: Sequence[Disaggregation] | None,
+        reason: str,
+        principal: str,
+    ) -> None:
+        """A new value (and, if given, new disaggregated values) replacing the
+        one in force; the earlier value stays in the history."""
+        self.check_not_retracted()
+        check_reason(reason)
+        errors = ErrorCollector()
+        with errors.collecting():
+            value = check_value(benchmark.measure, benchmark.levels, value)
+        checked = (
+            self.disaggregations
+            if disaggregations is None
+            else check_disaggregations(benchmark, disaggregations, errors)
+        )
+        errors.raise_if_any("The correction breaks several rules; see errors.")
+        self._correct(value=value, disaggregations=checked, reason=reason, principal=principal)
+
+    @event("Corrected")
+    def _correct(self, value: Value, disaggregations: list[Disaggregation], reason: str, principal: str) -> None:
+        self.value = value
+        self.disaggregations = disaggregations
+
+    def retract(self, reason: str, principal: str) -> None:
+        self.check_not_retracted()
+        check_reason(reason)
+        self._retract(reason=reason, principal=principal)
+
+    @event("Retracted")
+    def _retract(self, reason: str, principal: str) -> None:
+        self.retracted = True
+
+    def check_not_retracted(self) -> None:
+        if self.retracted:
+            raise ConflictError(f"Observation {self.id} is retracted: it can be neither corrected nor retracted again.")

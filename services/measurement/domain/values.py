@@ -1,0 +1,162 @@
+"""Value rules shared by benchmarks and observations: measures (the IATI
+IndicatorMeasure vocabulary), how values combine across countries, the
+disaggregation dimensions of deliverable 8.2, and reporting periods."""
+
+from __future__ import annotations
+
+import calendar
+import math
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any, Sequence
+
+from services.measurement.domain.errors import FieldPath, InvalidCommandError
+
+Value = int | float | str
+
+
+class Measure(StrEnum):
+    """IATI IndicatorMeasure codes 1-5, by name."""
+
+    UNIT = "unit"
+    PERCENTAGE = "percentage"
+    NOMINAL = "nominal"
+    ORDINAL = "ordinal"
+    QUALITATIVE = "qualitative"
+
+    @property
+    def is_numeric(self) -> bool:
+        return self in (Measure.UNIT, Measure.PERCENTAGE)
+
+    @property
+    def has_levels(self) -> bool:
+        return self in (Measure.NOMINAL, Measure.ORDINAL)
+
+
+class Combination(StrEnum):
+    """How the values of the selected countries combine into one figure."""
+
+    SUM = "sum"
+    MEAN = "mean"
+    COUNT_MEETING_THRESHOLD = "count_meeting_threshold"
+    LATEST = "latest"
+
+
+class Dimension(StrEnum):
+    """Disaggregations named by workplan deliverable 8.2."""
+
+    SEX = "sex"
+    ETHNICITY = "ethnicity"
+    INDIGENOUS_IDENTITY = "indigenous_identity"
+    DISABILITY = "disability"
+
+
+COMBINATIONS_BY_MEASURE: dict[Measure, frozenset[Combination]] = {
+    Measure.UNIT: frozenset(Combination),
+    Measure.PERCENTAGE: frozenset(Combination),
+    Measure.ORDINAL: frozenset({Combination.COUNT_MEETING_THRESHOLD, Combination.LATEST}),
+    Measure.NOMINAL: frozenset({Combination.COUNT_MEETING_THRESHOLD, Combination.LATEST}),
+    Measure.QUALITATIVE: frozenset({Combination.LATEST}),
+}
+
+MAX_TEXT_VALUE_LENGTH = 4000
+
+
+def check_value(
+    measure: Measure, levels: Sequence[str], value: Any, path: FieldPath = ("value",)
+) -> Value:
+    """Returns `value` in its canonical type if it fits `measure`, else raises."""
+    if measure is Measure.UNIT:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidCommandError.at(path, "A 'unit' value is a count: give a whole number of 0 or more.")
+        if isinstance(value, float) and not value.is_integer():
+            raise InvalidCommandError.at(path, f"A 'unit' value is a count: {value} is not a whole number.")
+        if value < 0:
+            raise InvalidCommandError.at(path, f"A 'unit' value is a count: {value} is negative.")
+        return int(value)
+    if measure is Measure.PERCENTAGE:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidCommandError.at(path, "A 'percentage' value is a number from 0 to 100.")
+        if not math.isfinite(value) or not 0 <= value <= 100:
+            raise InvalidCommandError.at(path, f"A 'percentage' value is a number from 0 to 100, not {value}.")
+        return float(value)
+    if measure.has_levels:
+        if not isinstance(value, str) or value not in levels:
+            raise InvalidCommandError.at(
+                path,
+                f"An '{measure}' value is one of the benchmark's levels: {', '.join(map(repr, levels))}; "
+                f"got {value!r}.",
+            )
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidCommandError.at(path, "A 'qualitative' value is a non-empty text.")
+    if len(value) > MAX_TEXT_VALUE_LENGTH:
+        raise InvalidCommandError.at(path, f"A 'qualitative' value is at most {MAX_TEXT_VALUE_LENGTH} characters.")
+    return value
+
+
+def rank(measure: Measure, levels: Sequence[str], value: Value) -> float | None:
+    """A number that orders values of an ordered measure, or None when the
+    measure has no order (nominal, qualitative)."""
+    if measure.is_numeric:
+        return float(value)
+    if measure is Measure.ORDINAL:
+        return float(levels.index(str(value)))
+    return None
+
+
+_PERIOD_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"), "day"),
+    (re.compile(r"^(\d{4})-Q([1-4])$"), "quarter"),
+    (re.compile(r"^(\d{4})-(\d{2})$"), "month"),
+    (re.compile(r"^(\d{4})$"), "year"),
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """The stretch of time a value holds for. Its valid date (the date from
+    which it is the value in force) is the period's last day."""
+
+    label: str
+    start: date
+    end: date
+
+    @property
+    def valid_date(self) -> date:
+        return self.end
+
+    @classmethod
+    def parse(cls, text: str, path: FieldPath = ("period",)) -> "Period":
+        problem = (
+            f"{text!r} is not a period: give a day (2019-06-30), a month (2019-06), "
+            "a quarter (2019-Q2) or a year (2019)."
+        )
+        for pattern, kind in _PERIOD_PATTERNS:
+            match = pattern.match(text)
+            if not match:
+                continue
+            year = int(match.group(1))
+            try:
+                if kind == "day":
+                    day = date(year, int(match.group(2)), int(match.group(3)))
+                    return cls(text, day, day)
+                if kind == "month":
+                    month = int(match.group(2))
+                    last = calendar.monthrange(year, month)[1]
+                    return cls(text, date(year, month, 1), date(year, month, last))
+                if kind == "quarter":
+                    quarter = int(match.group(2))
+                    first_month = 3 * quarter - 2
+                    last = calendar.monthrange(year, first_month + 2)[1]
+                    return cls(text, date(year, first_month, 1), date(year, first_month + 2, last))
+                return cls(text, date(year, 1, 1), date(year, 12, 31))
+            except ValueError:
+                raise InvalidCommandError.at(path, problem) from None
+        raise InvalidCommandError.at(path, problem)
+
+
+def quarter_of(day: date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"

@@ -1,0 +1,221 @@
+"""Queries: read models and the log, each answer with the log position it
+reflects. Reads only; every write goes through the application's commands."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from sqlalchemy import Connection, and_, func, select
+
+from services.measurement.adapters.database import Database
+from services.measurement.adapters.event_store import as_utc
+from services.measurement.adapters.tables import (
+    benchmarks_view,
+    observations_view,
+    projection_tracking,
+    stored_events,
+)
+from services.measurement.domain.errors import InvalidCommandError, NotFoundError
+from services.measurement.domain.framework import Framework
+from services.measurement.domain.scope import ProgrammeScope
+from services.measurement.projections import PROJECTION_NAME
+from services.measurement.serialisation import jsonable
+
+if TYPE_CHECKING:
+    from services.measurement.application import Measurement
+
+_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+
+
+def _tracked_position(connection: Connection) -> int:
+    position = connection.execute(
+        select(projection_tracking.c.position).where(projection_tracking.c.projection == PROJECTION_NAME)
+    ).scalar_one_or_none()
+    return int(position or 0)
+
+
+def _head(connection: Connection, at: int | None) -> int:
+    query = select(func.coalesce(func.max(stored_events.c.position), 0))
+    if at is not None:
+        query = query.where(stored_events.c.position <= at)
+    return int(connection.execute(query).scalar_one())
+
+
+# -- streams replayed from the log (small, few-event streams) ------------
+
+
+def _stream_at(app: Measurement, aggregate_id: UUID, at: int | None) -> tuple[Aggregate | None, int]:
+    """The aggregate as known at log position `at` (default: the head), and
+    that position, read in one snapshot so the two agree."""
+    with app.database.snapshot() as connection:
+        head = _head(connection, at)
+        logged = app.log.select_logged(
+            originator_id=aggregate_id, until=head, limit=1_000_000, connection=connection
+        )
+    aggregate = None
+    for item in logged:
+        aggregate = app.mapper.to_domain_event(item.as_stored_event()).mutate(aggregate)
+    return aggregate, head
+
+
+def framework(app: Measurement, programme: str, at: int | None) -> dict[str, Any]:
+    aggregate, head = _stream_at(app, Framework.create_id(programme), at)
+    if aggregate is None:
+        raise NotFoundError(f"The programme framework {programme} was not loaded as of position {head}.")
+    assert isinstance(aggregate, Framework) and aggregate.document is not None
+    return {"version": aggregate.revision, "document": aggregate.document.content, "position": head}
+
+
+def scope(app: Measurement, programme: str, at: int | None) -> dict[str, Any]:
+    aggregate, head = _stream_at(app, ProgrammeScope.create_id(programme), at)
+    if aggregate is None:
+        return {"sectors": [], "countries": [], "focal_points": [], "position": head}
+    assert isinstance(aggregate, ProgrammeScope)
+    return {
+        "sectors": list(aggregate.sectors.values()),
+        "countries": list(aggregate.countries.values()),
+        "focal_points": list(aggregate.focal_points.values()),
+        "position": head,
+    }
+
+
+def stream_history(app: Measurement, aggregate_id: UUID) -> list[dict[str, Any]]:
+    return [logged_event(app, item) for item in app.log.select_logged(originator_id=aggregate_id, limit=100_000)]
+
+
+def logged_event(app: Measurement, item: Any) -> dict[str, Any]:
+    domain_event = app.mapper.to_domain_event(item.as_stored_event())
+    return {
+        "position": item.position,
+        "recorded_at": item.recorded_at,
+        "stream_id": item.originator_id,
+        "stream_version": item.originator_version,
+        "type": item.topic.rsplit(":", 1)[-1],
+        "data": jsonable({k: v for k, v in domain_event.__dict__.items() if k not in _ENVELOPE}),
+    }
+
+
+def log_page(app: Measurement, after: int, limit: int) -> dict[str, Any]:
+    with app.database.snapshot() as connection:
+        head = _head(connection, None)
+        items = app.log.select_logged(after=after, limit=limit, connection=connection)
+    events = [logged_event(app, item) for item in items]
+    return {"events": events, "head": head, "next_after": events[-1]["position"] if events else after}
+
+
+# -- read models ----------------------------------------------------------
+
+
+def benchmark_exists(database: Database, code: str) -> bool:
+    with database.snapshot() as connection:
+        return connection.execute(select(benchmarks_view.c.code).where(benchmarks_view.c.code == code)).first() is not None
+
+
+def _benchmark_out(row: Any) -> dict[str, Any]:
+    return {**row.state, "code": row.code, "version": row.version, "last_position": row.last_position}
+
+
+def benchmark(database: Database, code: str) -> dict[str, Any] | None:
+    with database.snapshot() as connection:
+        row = connection.execute(select(benchmarks_view).where(benchmarks_view.c.code == code)).first()
+        position = _tracked_position(connection)
+    return None if row is None else {**_benchmark_out(row), "position": position}
+
+
+def benchmarks(database: Database, assumption: str | None, include_retired: bool) -> dict[str, Any]:
+    query = select(benchmarks_view).order_by(benchmarks_view.c.defined_position)
+    if assumption is not None:
+        query = query.where(benchmarks_view.c.assumption == assumption)
+    if not include_retired:
+        query = query.where(benchmarks_view.c.retired.is_(False))
+    with database.snapshot() as connection:
+        rows = connection.execute(query).all()
+        position = _tracked_position(connection)
+    return {"items": [_benchmark_out(row) for row in rows], "position": position}
+
+
+def _observation_out(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "benchmark": row.benchmark,
+        "assumption": row.assumption,
+        "country": row.country,
+        "sector": row.sector,
+        "period": row.period,
+        "period_start": row.period_start,
+        "period_end": row.period_end,
+        "status": row.status,
+        "version": row.version,
+        "recorded_position": row.recorded_position,
+        "last_position": row.last_position,
+        "recorded_at": as_utc(row.recorded_at),
+        "updated_at": as_utc(row.updated_at),
+        **row.state,
+    }
+
+
+def observation(database: Database, observation_id: UUID) -> dict[str, Any] | None:
+    with database.snapshot() as connection:
+        row = connection.execute(select(observations_view).where(observations_view.c.id == observation_id)).first()
+        position = _tracked_position(connection)
+    return None if row is None else {**_observation_out(row), "position": position}
+
+
+@dataclass(frozen=True)
+class ObservationFilter:
+    benchmark: str | None = None
+    country: str | None = None
+    assumption: str | None = None
+    include_retracted: bool = True
+
+
+def encode_cursor(recorded_position: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{recorded_position}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, number = text.partition(":")
+        if kind != "o" or not number.isdigit():
+            raise ValueError(text)
+        return int(number)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidCommandError.at(
+            ("cursor",), "This cursor was not issued by this API: pass back `next_cursor` unchanged."
+        ) from None
+
+
+def observations(database: Database, where: ObservationFilter, cursor: str | None, limit: int) -> dict[str, Any]:
+    conditions = []
+    if where.benchmark is not None:
+        conditions.append(observations_view.c.benchmark == where.benchmark)
+    if where.country is not None:
+        conditions.append(observations_view.c.country == where.country)
+    if where.assumption is not None:
+        conditions.append(observations_view.c.assumption == where.assumption)
+    if not where.include_retracted:
+        conditions.append(observations_view.c.status != "retracted")
+    if cursor is not None:
+        conditions.append(observations_view.c.recorded_position > decode_cursor(cursor))
+    query = (
+        select(observations_view)
+        .where(and_(True, *conditions))
+        .order_by(observations_view.c.recorded_position)
+        .limit(limit + 1)
+    )
+    with database.snapshot() as connection:
+        rows = connection.execute(query).all()
+        position = _tracked_position(connection)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "items": [_observation_out(row) for row in rows],
+        "next_cursor": encode_cursor(rows[-1].recorded_position) if more else None,
+        "position": position,
+    }
