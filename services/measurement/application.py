@@ -200,6 +200,9 @@ class Measurement(Application[UUID]):
         self.save(benchmark)
         return self.benchmark(code)
 
+    def benchmarks(self, assumption: str | None, include_retired: bool) -> dict[str, Any]:
+        return views.benchmarks(self.database, assumption, include_retired)
+
     def benchmark(self, code: str) -> dict[str, Any]:
         found = views.benchmark(self.database, code)
         if found is None:
@@ -316,6 +319,9 @@ class Measurement(Application[UUID]):
         self.save(observation)
         return self.observation(observation_id)
 
+    def observations(self, where: views.ObservationFilter, cursor: str | None, limit: int) -> dict[str, Any]:
+        return views.observations(self.database, where, cursor, limit)
+
     def observation(self, observation_id: UUID) -> dict[str, Any]:
         found = views.observation(self.database, observation_id)
         if found is None:
@@ -323,6 +329,9 @@ class Measurement(Application[UUID]):
         return found
 
     # -- the log ----------------------------------------------------------
+
+    def log_page(self, after: int, limit: int) -> dict[str, Any]:
+        return views.log_page(self, after, limit)
 
     def history(self, aggregate_id: UUID, missing: str) -> list[dict[str, Any]]:
         """Every event of one stream, in order, as recorded."""

@@ -187,7 +187,7 @@ def decode_cursor(cursor: str) -> int:
         return int(number)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidCommandError.at(
-            ("cursor",), "This cursor was not issued by this API: pass back `next_cursor` unchanged."
+            ("cursor",), "This cursor was not issued by this API: pass back `next_cursor` unchanged.", "query"
         ) from None
 
 

@@ -15,6 +15,7 @@ FieldPath = tuple[str | int, ...]
 class FieldProblem:
     path: FieldPath
     detail: str
+    location: str = "body"  # or "query"/"path": where the caller put the field
 
 
 class DomainError(Exception):
@@ -31,8 +32,8 @@ class InvalidCommandError(DomainError):
     a field that does not fit the benchmark's measure...)."""
 
     @classmethod
-    def at(cls, path: FieldPath, detail: str) -> "InvalidCommandError":
-        return cls(detail, [FieldProblem(path, detail)])
+    def at(cls, path: FieldPath, detail: str, location: str = "body") -> "InvalidCommandError":
+        return cls(detail, [FieldProblem(path, detail, location)])
 
 
 class NotFoundError(DomainError):
@@ -57,7 +58,7 @@ class ErrorCollector:
 
     def extend(self, error: DomainError, prefix: FieldPath = ()) -> None:
         for problem in error.problems:
-            self.problems.append(FieldProblem(prefix + problem.path, problem.detail))
+            self.problems.append(FieldProblem(prefix + problem.path, problem.detail, problem.location))
 
     @contextmanager
     def collecting(self) -> Iterator[None]:

@@ -1,0 +1,136 @@
+"""`stocktake`: the operational verbs (migrate, load the framework, load the
+illustrative sample, serve)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+import uvicorn
+from alembic import command
+from alembic.config import Config
+from rich.console import Console
+
+from services.measurement.adapters.framework_file import FrameworkFileError, read_framework_file
+from services.measurement.application import Measurement
+from services.measurement.bootstrap import build_application
+from services.measurement.config import Settings
+from services.measurement.domain.errors import DomainError
+from services.measurement.sample import load_sample
+
+app = typer.Typer(help="Stocktake measurement service.", no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+DatabaseOption = Annotated[
+    Optional[str],
+    typer.Option("--database-url", envvar="STOCKTAKE_DATABASE_URL", help="Default: an SQLite file in var/"),
+]
+
+
+def _settings(database_url: str | None) -> Settings:
+    return Settings(database_url=database_url) if database_url else Settings()
+
+
+def _cli_principal() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.attributes["database_url"] = database_url
+    config.attributes["configure_logging"] = False
+    return config
+
+
+def run_migrations(settings: Settings) -> None:
+    settings.ensure_sqlite_folder()
+    command.upgrade(alembic_config(settings.database_url), "head")
+
+
+def _load_framework(measurement: Measurement, path: Path | None) -> None:
+    try:
+        document, digest = read_framework_file(path)
+        result = measurement.load_framework(document, digest, _cli_principal())
+    except (FrameworkFileError, DomainError) as error:
+        console.print(f"[red]Framework not loaded:[/red] {error}")
+        raise typer.Exit(1) from None
+    state = "loaded" if result["loaded"] else "already loaded"
+    console.print(f"Framework {result['code']} version {result['version']}: {state}.")
+
+
+@app.command()
+def migrate(database_url: DatabaseOption = None) -> None:
+    """Create or upgrade every table (alembic upgrade head)."""
+    settings = _settings(database_url)
+    run_migrations(settings)
+    console.print(f"Database at head: {settings.database_url}")
+
+
+@app.command("load-framework")
+def load_framework(
+    path: Annotated[Optional[Path], typer.Argument(help="Framework YAML (default: the roadmap's, v1)")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Record the programme framework (a no-op if this revision is loaded)."""
+    measurement = build_application(_settings(database_url))
+    _load_framework(measurement, path)
+
+
+@app.command("load-sample")
+def load_sample_command(database_url: DatabaseOption = None) -> None:
+    """Record the ILLUSTRATIVE sample history (not real ILO data)."""
+    measurement = build_application(_settings(database_url))
+    loaded = load_sample(measurement)
+    console.print("Illustrative sample " + ("loaded." if loaded else "already present."))
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Serve the HTTP API (no migration, no loading)."""
+    settings = _settings(database_url)
+    _serve(settings, host, port, workers)
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    # Workers build the app from the environment, so the chosen store goes there.
+    os.environ["STOCKTAKE_DATABASE_URL"] = settings.database_url
+    console.print(f"API docs: http://{host}:{port}/docs   (OpenAPI: http://{host}:{port}/openapi.json)")
+    uvicorn.run(
+        "services.measurement.entrypoints.http.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@app.command()
+def up(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    sample: Annotated[bool, typer.Option(help="Load the illustrative sample history")] = True,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Migrate, load the framework (and the illustrative sample), then serve."""
+    settings = _settings(database_url)
+    run_migrations(settings)
+    measurement = build_application(settings)
+    _load_framework(measurement, None)
+    if sample:
+        loaded = load_sample(measurement)
+        console.print(
+            "[yellow]Illustrative sample history[/yellow] (invented, NOT real ILO data): "
+            + ("loaded." if loaded else "already present.")
+        )
+    measurement.database.dispose()
+    _serve(settings, host, port, 1)

@@ -1,0 +1,51 @@
+"""The measurement service's HTTP application."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from fastapi import FastAPI
+
+from services.measurement.application import Measurement
+from services.measurement.bootstrap import build_application
+from services.measurement.config import Settings
+from services.measurement.entrypoints.http import problems
+from services.measurement.entrypoints.http.routes import benchmarks, framework, log, observations, problems as problem_docs, scope
+
+DESCRIPTION = """
+Stocktake measures the progress of the ILO Programme of Action on decent work
+in global supply chains (2017–21) against the ten critical assumptions of its
+theory of change (GB.329/INS/3/2, Appendix II).
+
+Every fact is an immutable event with a gap-free **log position**; every read
+answers with the position it reflects (body `position` and header
+`Stocktake-Log-Position`). Corrections and retractions are new events.
+Errors are RFC 9457 `application/problem+json`.
+"""
+
+
+def create_app(settings: Settings | None = None, application: Measurement | None = None) -> FastAPI:
+    """Builds the app; the store is opened in the lifespan, not at import."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        measurement = application or build_application(settings or Settings())
+        app.state.measurement = measurement
+        try:
+            yield
+        finally:
+            if application is None:
+                measurement.database.dispose()
+
+    app = FastAPI(
+        title="Stocktake measurement service",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses={422: {"model": problems.Problem, "description": "Validation error (problem+json)"}},
+    )
+    problems.install(app)
+    for module in (framework, benchmarks, scope, observations, log, problem_docs):
+        app.include_router(module.router)
+    return app

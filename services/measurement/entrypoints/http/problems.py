@@ -1,0 +1,221 @@
+"""RFC 9457 problem details: the one place where errors become HTTP answers.
+
+Every problem `type` is a relative URI `/problems/{slug}`, which this service
+also serves as documentation of the problem."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.measurement.domain.errors import (
+    ConflictError,
+    DomainError,
+    FieldProblem,
+    InvalidCommandError,
+    NotFoundError,
+)
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    slug: str
+    title: str
+    status: int
+    description: str
+
+    @property
+    def uri(self) -> str:
+        return f"/problems/{self.slug}"
+
+
+VALIDATION = ProblemType(
+    "validation-error",
+    "Your request is not valid",
+    422,
+    "A field is missing, has the wrong type, or breaks a rule of the programme (a percentage over 100, "
+    "a country outside the programme...). `errors` lists each one with a JSON pointer (`pointer`) into "
+    "the body, or the name of the query or path `parameter`. Fix those and send the request again.",
+)
+MALFORMED = ProblemType(
+    "malformed-body",
+    "The request body is not valid JSON",
+    400,
+    "The body could not be parsed as JSON. Send a JSON object with Content-Type: application/json.",
+)
+NOT_FOUND = ProblemType("not-found", "Not found", 404, "The resource named in the URL does not exist.")
+CONFLICT = ProblemType(
+    "conflict",
+    "The request conflicts with the current state",
+    409,
+    "The request is well-formed but cannot be applied to the current state (a code already taken, a fifth "
+    "sector, a correction of a retracted observation...). `detail` says which rule; nothing was recorded.",
+)
+METHOD_NOT_ALLOWED = ProblemType(
+    "method-not-allowed", "Method not allowed", 405, "This URL does not accept that HTTP method; see the API docs."
+)
+HTTP_ERROR = ProblemType("http-error", "HTTP error", 400, "The request could not be served as sent.")
+UNAVAILABLE = ProblemType(
+    "storage-unavailable",
+    "The store is busy or unreachable",
+    503,
+    "The database did not answer in time. Nothing was recorded; retry after the delay in Retry-After.",
+)
+INTERNAL = ProblemType(
+    "internal-error",
+    "Unexpected error",
+    500,
+    "The service failed in a way it does not expect. Nothing was recorded. Report the `instance` to the "
+    "service team.",
+)
+PROBLEM_TYPES = {p.slug: p for p in (VALIDATION, MALFORMED, NOT_FOUND, CONFLICT, METHOD_NOT_ALLOWED, HTTP_ERROR, UNAVAILABLE, INTERNAL)}
+
+
+class FieldError(BaseModel):
+    detail: str
+    pointer: str | None = Field(None, description="JSON pointer into the request body")
+    parameter: str | None = Field(None, description="Name of the query, path or header parameter")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class ProblemTypeDoc(BaseModel):
+    type: str
+    title: str
+    status: int
+    description: str
+
+
+def problem_response(
+    problem: ProblemType,
+    detail: str,
+    request: Request,
+    errors: Sequence[FieldError] = (),
+    status: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = Problem(
+        type=problem.uri,
+        title=problem.title,
+        status=status or problem.status,
+        detail=detail,
+        instance=request.url.path,
+        errors=list(errors) or None,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status or problem.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _pointer(path: Sequence[str | int]) -> str:
+    return "/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in path) if path else ""
+
+
+def field_errors(problems: Sequence[FieldProblem]) -> list[FieldError]:
+    return [
+        FieldError(detail=p.detail, pointer=_pointer(p.path))
+        if p.location == "body"
+        else FieldError(detail=p.detail, parameter=str(p.path[0]))
+        for p in problems
+    ]
+
+
+def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for error in exc.errors():
+        where, *path = error["loc"]
+        message = _message(error)
+        if where == "body":
+            errors.append(FieldError(detail=message, pointer=_pointer(path)))
+        else:
+            errors.append(FieldError(detail=f"{where} parameter: {message}", parameter=str(path[0]) if path else where))
+    return errors
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error.get("type")
+    if kind == "extra_forbidden":
+        return "This field is not part of the request; remove it (check its spelling)."
+    if kind == "missing":
+        return "This field is required."
+    return str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(InvalidCommandError)
+    def invalid(request: Request, exc: InvalidCommandError) -> JSONResponse:
+        return problem_response(VALIDATION, exc.detail, request, field_errors(exc.problems))
+
+    @app.exception_handler(NotFoundError)
+    def not_found(request: Request, exc: NotFoundError) -> JSONResponse:
+        return problem_response(NOT_FOUND, exc.detail, request)
+
+    @app.exception_handler(ConflictError)
+    def conflict(request: Request, exc: ConflictError) -> JSONResponse:
+        return problem_response(CONFLICT, exc.detail, request, field_errors(exc.problems))
+
+    @app.exception_handler(DomainError)
+    def domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(VALIDATION, exc.detail, request, field_errors(exc.problems))
+
+    @app.exception_handler(RequestValidationError)
+    def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(error.get("type") == "json_invalid" for error in exc.errors()):
+            return problem_response(MALFORMED, "The body is not valid JSON: " + _json_problem(exc), request)
+        errors = _validation_errors(exc)
+        summary = errors[0].detail if len(errors) == 1 else f"{len(errors)} fields need fixing; see errors."
+        return problem_response(VALIDATION, summary, request, errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        problem = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED}.get(exc.status_code, HTTP_ERROR)
+        detail = str(exc.detail) if exc.detail else problem.title
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"There is no resource at {request.url.path}; see /docs for the API."
+        return problem_response(problem, detail, request, status=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(DBAPIError)
+    def storage(request: Request, exc: DBAPIError) -> JSONResponse:
+        log.warning("storage error on %s %s: %s", request.method, request.url.path, exc)
+        if exc.connection_invalidated or "locked" in str(exc.orig) or "connect" in str(exc.orig).lower():
+            return problem_response(
+                UNAVAILABLE, "The database is busy or unreachable; retry shortly.", request, headers={"Retry-After": "2"}
+            )
+        return unexpected(request, exc)
+
+    @app.exception_handler(Exception)
+    def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem_response(INTERNAL, "The service failed unexpectedly; nothing was recorded.", request)
+
+
+def _json_problem(exc: RequestValidationError) -> str:
+    for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            context = error.get("ctx") or {}
+            return str(context.get("error", error.get("msg")))
+    return json.dumps(exc.errors()[0], default=str)

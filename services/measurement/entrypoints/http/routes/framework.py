@@ -1,0 +1,84 @@
+"""The programme framework: areas, assumptions, deliverables, alignments."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from services.measurement.domain.errors import NotFoundError
+from services.measurement.entrypoints.http.deps import MeasurementDep, answer_at
+from services.measurement.entrypoints.http.schemas.common import LogPosition
+from services.measurement.entrypoints.http.schemas.framework import (
+    CriticalAssumption,
+    CriticalAssumptionList,
+    Deliverable,
+    DeliverableList,
+    FrameworkPublic,
+)
+
+router = APIRouter(prefix="/framework", tags=["framework"])
+
+AtPosition = Annotated[LogPosition | None, Query(description="Answer as known at this log position (default: now)")]
+
+
+def _framework(measurement: MeasurementDep, response: Response, at: int | None) -> dict[str, Any]:
+    found = measurement.framework(at)
+    answer_at(response, found["position"])
+    return found
+
+
+@router.get("", response_model=FrameworkPublic, operation_id="getFramework")
+def get_framework(measurement: MeasurementDep, response: Response, at: AtPosition = None) -> dict[str, Any]:
+    """The whole programme framework, as loaded from the roadmap."""
+    found = _framework(measurement, response, at)
+    return {**found["document"], "position": found["position"]}
+
+
+@router.get("/assumptions", response_model=CriticalAssumptionList, operation_id="listCriticalAssumptions")
+def list_assumptions(measurement: MeasurementDep, response: Response, at: AtPosition = None) -> dict[str, Any]:
+    """The ten critical assumptions (Appendix II), CA1 ... CA10."""
+    found = _framework(measurement, response, at)
+    return {
+        "items": found["document"]["critical_assumptions"],
+        "framework_version": found["version"],
+        "position": found["position"],
+    }
+
+
+@router.get("/assumptions/{code}", response_model=CriticalAssumption, operation_id="getCriticalAssumption")
+def get_assumption(code: str, measurement: MeasurementDep, response: Response) -> dict[str, Any]:
+    """One critical assumption."""
+    found = _framework(measurement, response, None)
+    for assumption in found["document"]["critical_assumptions"]:
+        if assumption["code"] == code:
+            return dict(assumption)
+    raise NotFoundError(f"There is no critical assumption {code!r}; they are CA1 ... CA10.")
+
+
+@router.get("/deliverables", response_model=DeliverableList, operation_id="listDeliverables")
+def list_deliverables(
+    measurement: MeasurementDep,
+    response: Response,
+    area: Annotated[str | None, Query(description="Area of action code, AA1 ... AA5")] = None,
+    active_in: Annotated[str | None, Query(pattern=r"^20\d\d-Q[1-4]$", description="Only those active in this quarter, e.g. 2019-Q3")] = None,
+    at: AtPosition = None,
+) -> dict[str, Any]:
+    """Workplan deliverables (Appendix I) with their active quarters."""
+    found = _framework(measurement, response, at)
+    items = [
+        d
+        for d in found["document"]["deliverables"]
+        if (area is None or d["area"] == area) and (active_in is None or active_in in d["active_quarters"])
+    ]
+    return {"items": items, "framework_version": found["version"], "position": found["position"]}
+
+
+@router.get("/deliverables/{code}", response_model=Deliverable, operation_id="getDeliverable")
+def get_deliverable(code: str, measurement: MeasurementDep, response: Response) -> dict[str, Any]:
+    """One workplan deliverable."""
+    found = _framework(measurement, response, None)
+    for deliverable in found["document"]["deliverables"]:
+        if deliverable["code"] == code:
+            return dict(deliverable)
+    raise NotFoundError(f"There is no workplan deliverable {code!r} (codes run 1.1 ... 9.2).")

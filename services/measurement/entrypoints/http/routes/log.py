@@ -1,0 +1,25 @@
+"""The application log, for auditors who replay history."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from services.measurement.entrypoints.http.deps import MeasurementDep, answer_at
+from services.measurement.entrypoints.http.schemas.log import LogPage
+
+router = APIRouter(tags=["log"])
+
+
+@router.get("/log", response_model=LogPage, operation_id="readLog")
+def read_log(
+    measurement: MeasurementDep,
+    response: Response,
+    after: Annotated[int, Query(ge=0, description="Events after this position")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Events in log order with their gap-free positions; page with `next_after`."""
+    page = measurement.log_page(after, limit)
+    answer_at(response, page["head"])
+    return page

@@ -1,0 +1,104 @@
+"""Observations: where a country office's values arrive."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+
+from services.measurement.entrypoints.http.deps import MeasurementDep, PrincipalDep, answer_at
+from services.measurement.entrypoints.http.schemas.log import StreamHistory
+from services.measurement.entrypoints.http.schemas.observations import (
+    Correction,
+    ObservationCreate,
+    ObservationPage,
+    ObservationRead,
+    Retraction,
+)
+from services.measurement.views import ObservationFilter
+
+router = APIRouter(prefix="/observations", tags=["observations"])
+
+
+def _answer(response: Response, observation: dict[str, Any]) -> dict[str, Any]:
+    answer_at(response, observation["position"])
+    response.headers["ETag"] = f'"{observation["version"]}"'
+    return observation
+
+
+def _disaggregations(items: list[Any] | None) -> list[dict[str, Any]] | None:
+    return None if items is None else [item.model_dump() for item in items]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ObservationRead, operation_id="recordObservation")
+def record_observation(
+    body: ObservationCreate, measurement: MeasurementDep, principal: PrincipalDep, response: Response
+) -> dict[str, Any]:
+    """Record one value of a benchmark for one country and period."""
+    observation = measurement.record_observation(
+        benchmark=body.benchmark,
+        country=body.country,
+        sector=body.sector,
+        period=body.period,
+        value=body.value,
+        disaggregations=_disaggregations(body.disaggregations) or [],
+        evidence=[{"title": e.title, "url": str(e.url)} for e in body.evidence],
+        comment=body.comment,
+        principal=principal,
+    )
+    response.headers["Location"] = f"/observations/{observation['id']}"
+    return _answer(response, observation)
+
+
+@router.get("", response_model=ObservationPage, operation_id="listObservations")
+def list_observations(
+    measurement: MeasurementDep,
+    response: Response,
+    benchmark: Annotated[str | None, Query(max_length=64)] = None,
+    country: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
+    assumption: Annotated[str | None, Query(max_length=8)] = None,
+    include_retracted: bool = True,
+    cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """Observations in the order they were recorded, a page at a time."""
+    where = ObservationFilter(benchmark, country, assumption, include_retracted)
+    page = measurement.observations(where, cursor, limit)
+    answer_at(response, page["position"])
+    return page
+
+
+@router.get("/{observation_id}", response_model=ObservationRead, operation_id="getObservation")
+def get_observation(observation_id: UUID, measurement: MeasurementDep, response: Response) -> dict[str, Any]:
+    """One observation as it now stands."""
+    return _answer(response, measurement.observation(observation_id))
+
+
+@router.get("/{observation_id}/history", response_model=StreamHistory, operation_id="getObservationHistory")
+def observation_history(observation_id: UUID, measurement: MeasurementDep) -> dict[str, Any]:
+    """Every event of the observation (recorded, corrected, retracted), as logged."""
+    return {"events": measurement.history(observation_id, f"There is no observation {observation_id}.")}
+
+
+@router.post("/{observation_id}/corrections", response_model=ObservationRead, operation_id="correctObservation")
+def correct_observation(
+    observation_id: UUID, body: Correction, measurement: MeasurementDep, principal: PrincipalDep, response: Response
+) -> dict[str, Any]:
+    """Correct the value (a new event; the earlier value stays in the history)."""
+    observation = measurement.correct_observation(
+        observation_id,
+        value=body.value,
+        disaggregations=_disaggregations(body.disaggregations),
+        reason=body.reason,
+        principal=principal,
+    )
+    return _answer(response, observation)
+
+
+@router.post("/{observation_id}/retraction", response_model=ObservationRead, operation_id="retractObservation")
+def retract_observation(
+    observation_id: UUID, body: Retraction, measurement: MeasurementDep, principal: PrincipalDep, response: Response
+) -> dict[str, Any]:
+    """Retract the observation (a new event; nothing is deleted)."""
+    return _answer(response, measurement.retract_observation(observation_id, reason=body.reason, principal=principal))

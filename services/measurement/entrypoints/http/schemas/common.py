@@ -1,0 +1,46 @@
+"""Building blocks shared by the request and response schemas."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from services.measurement.domain.values import MAX_TEXT_VALUE_LENGTH
+
+MAX_REASON_LENGTH = 2000
+MAX_TITLE_LENGTH = 300
+MAX_DESCRIPTION_LENGTH = 10_000
+MAX_LIST_LENGTH = 100
+
+
+class RequestModel(BaseModel):
+    """Strict JSON in: unknown fields are refused, and nothing is coerced
+    (no "12" for 12, no 1 for true)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(from_attributes=False)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError("Give a number, or a text for ordinal, nominal and qualitative benchmarks.")
+    if isinstance(value, str) and len(value) > MAX_TEXT_VALUE_LENGTH:
+        raise ValueError(f"A text value is at most {MAX_TEXT_VALUE_LENGTH} characters.")
+    return value
+
+
+Value = Annotated[
+    Any,
+    BeforeValidator(_json_value),
+    WithJsonSchema({"oneOf": [{"type": "number"}, {"type": "string", "maxLength": MAX_TEXT_VALUE_LENGTH}]}),
+]
+
+Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="Letters, digits, . _ -")]
+Reason = Annotated[str, Field(min_length=1, max_length=MAX_REASON_LENGTH, description="Why; kept in the history")]
+Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_LENGTH)]
+Text = Annotated[str, Field(max_length=MAX_DESCRIPTION_LENGTH)]
+LogPosition = Annotated[int, Field(ge=0, description="Log position this answer reflects")]
