@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from services.measurement.domain.values import Combination, Dimension, Measure
 from services.measurement.entrypoints.http.schemas.common import (
     MAX_LIST_LENGTH,
     Code,
+    IsoDate,
     LogPosition,
     Reason,
     RequestModel,
@@ -19,12 +20,12 @@ from services.measurement.entrypoints.http.schemas.common import (
 
 class BaselineIn(RequestModel):
     value: Value
-    date: date
+    date: IsoDate
 
 
 class TargetIn(RequestModel):
     value: Value
-    date: date
+    date: IsoDate
     label: str | None = Field(None, max_length=200, description="e.g. 'mid-term 2019 milestone'")
 
 
@@ -34,7 +35,7 @@ class BenchmarkCreate(RequestModel):
     title: Title
     description: Text = ""
     measure: Measure
-    ascending: bool = Field(description="True when a higher value is better")
+    ascending: StrictBool = Field(description="True when a higher value is better")
     unit_label: str | None = Field(None, max_length=100)
     levels: list[Title] = Field(default_factory=list, max_length=MAX_LIST_LENGTH, description="Ordinal (in order) or nominal levels")
     baseline: BaselineIn

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -15,10 +17,10 @@ MAX_LIST_LENGTH = 100
 
 
 class RequestModel(BaseModel):
-    """Strict JSON in: unknown fields are refused, and nothing is coerced
-    (no "12" for 12, no 1 for true)."""
+    """Unknown fields are refused; values are not coerced across JSON types
+    (strings stay strings, see `Value`, `IsoDate` and `StrictBool`)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class ResponseModel(BaseModel):
@@ -38,6 +40,15 @@ Value = Annotated[
     BeforeValidator(_json_value),
     WithJsonSchema({"oneOf": [{"type": "number"}, {"type": "string", "maxLength": MAX_TEXT_VALUE_LENGTH}]}),
 ]
+
+def _iso_date(value: Any) -> Any:
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("Give a date as YYYY-MM-DD.")
+    return value
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+IsoDate = Annotated[date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})]
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="Letters, digits, . _ -")]
 Reason = Annotated[str, Field(min_length=1, max_length=MAX_REASON_LENGTH, description="Why; kept in the history")]

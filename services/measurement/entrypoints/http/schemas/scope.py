@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from services.measurement.domain.scope import IloRegion
 from services.measurement.entrypoints.http.schemas.common import Code, LogPosition, RequestModel, Text, Title
@@ -13,7 +13,7 @@ class SectorSelection(RequestModel):
 
 
 class Criterion(RequestModel):
-    met: bool
+    met: StrictBool
     evidence: Text = Field(min_length=1)
 
 
@@ -44,7 +44,7 @@ class SectorPublic(BaseModel):
 
 
 class CriterionPublic(BaseModel):
-    met: bool
+    met: StrictBool
     evidence: str
 
 

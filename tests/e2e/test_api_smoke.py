@@ -1,0 +1,23 @@
+from fastapi.testclient import TestClient
+
+from tests.support import log_head, observation_body, set_up_programme
+
+
+def test_an_observation_is_recorded_corrected_and_retracted_with_its_history(client: TestClient) -> None:
+    set_up_programme(client)
+    created = client.post("/observations", json=observation_body())
+    assert created.status_code == 201, created.text
+    observation_id = created.json()["id"]
+    assert created.headers["Location"] == f"/observations/{observation_id}"
+
+    corrected = client.post(f"/observations/{observation_id}/corrections", json={"value": 13, "reason": "typo"})
+    assert corrected.status_code == 200, corrected.text
+    assert corrected.json()["value"] == 13
+    retracted = client.post(f"/observations/{observation_id}/retraction", json={"reason": "duplicate"})
+    assert retracted.json()["status"] == "retracted"
+
+    history = client.get(f"/observations/{observation_id}/history").json()["events"]
+    assert [e["type"] for e in history] == ["Observation.Recorded", "Observation.Corrected", "Observation.Retracted"]
+    assert [e["data"].get("value") for e in history] == [12.5, 13, None]
+    positions = [e["position"] for e in history]
+    assert positions == sorted(positions) and positions[-1] == log_head(client)
