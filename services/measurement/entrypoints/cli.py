@@ -4,6 +4,7 @@ illustrative sample, serve)."""
 from __future__ import annotations
 
 import getpass
+import json
 import os
 from pathlib import Path
 from typing import Annotated, Optional
@@ -86,6 +87,29 @@ def load_sample_command(database_url: DatabaseOption = None) -> None:
     measurement = build_application(_settings(database_url))
     loaded = load_sample(measurement)
     console.print("Illustrative sample " + ("loaded." if loaded else "already present."))
+
+
+def openapi_document() -> str:
+    from services.measurement.entrypoints.http.app import create_app
+
+    return json.dumps(create_app().openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+@app.command("export-openapi")
+def export_openapi(
+    path: Annotated[Path, typer.Argument(help="Where to write it")] = REPO_ROOT / "openapi" / "measurement.json",
+    check: Annotated[bool, typer.Option(help="Only check the file is current; exit 1 if not")] = False,
+) -> None:
+    """Write (or check) the committed OpenAPI document of the measurement API."""
+    document = openapi_document()
+    if check:
+        if not path.exists() or path.read_text(encoding="utf-8") != document:
+            console.print(f"[red]{path} is out of date:[/red] run `stocktake export-openapi`.")
+            raise typer.Exit(1)
+        console.print(f"{path} is current.")
+        return
+    path.write_text(document, encoding="utf-8")
+    console.print(f"Wrote {path}")
 
 
 @app.command()

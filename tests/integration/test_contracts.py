@@ -1,0 +1,31 @@
+"""Persisted and published contracts: the committed OpenAPI document, and the
+tables Alembic builds versus the tables the code queries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from typer.testing import CliRunner
+
+from services.measurement.adapters.database import Database
+from services.measurement.adapters.tables import metadata
+from services.measurement.entrypoints.cli import app as cli
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_committed_openapi_document_matches_the_app() -> None:
+    result = CliRunner().invoke(cli, ["export-openapi", "--check", str(REPO / "openapi" / "measurement.json")])
+    assert result.exit_code == 0, "openapi/measurement.json drifted from the app: run `stocktake export-openapi`"
+
+
+def test_migrations_build_exactly_the_tables_the_code_queries(database_url: str) -> None:
+    database = Database(database_url)
+    try:
+        with database.engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    finally:
+        database.dispose()
+    assert differences == []

@@ -1,0 +1,94 @@
+"""The event store on a real database: gap-free positions under concurrent
+writers, append-only storage, and durable SQLite settings."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from services.measurement.application import Measurement
+from services.measurement.domain.errors import ConflictError
+from services.measurement.domain.scope import IloRegion
+from services.measurement.domain.values import Combination, Measure
+from services.measurement.views import ObservationFilter
+from tests.support import criteria
+
+
+def _programme(measurement: Measurement) -> None:
+    measurement.define_benchmark(
+        code="B1", assumption="CA2", title="t", description="", measure=Measure.UNIT, ascending=True,
+        unit_label=None, levels=[], baseline={"value": 0, "date": date(2017, 1, 1)},
+        targets=[{"value": 10, "date": date(2021, 12, 31), "label": None}], combination=Combination.SUM,
+        threshold=None, disaggregations=[], deliverables=[], pb_indicators=[], principal="test",
+    )
+    measurement.select_country("BGD", IloRegion.ASIA_PACIFIC, criteria(), "test")
+
+
+def _record(measurement: Measurement, value: int) -> None:
+    measurement.record_observation(
+        benchmark="B1", country="BGD", sector=None, period="2019", value=value,
+        disaggregations=[], evidence=[], comment=None, principal="test",
+    )
+
+
+def _positions(measurement: Measurement) -> list[int]:
+    with measurement.database.snapshot() as connection:
+        return list(connection.execute(text("SELECT position FROM stored_events ORDER BY position")).scalars())
+
+
+def test_concurrent_writers_get_gap_free_positions(measurement: Measurement) -> None:
+    _programme(measurement)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda v: _record(measurement, v), range(40)))
+    positions = _positions(measurement)
+    assert positions == list(range(1, len(positions) + 1))
+    assert len(measurement.observations(ObservationFilter(), None, 500)["items"]) == 40
+
+
+def test_a_refused_concurrent_change_leaves_no_gap(measurement: Measurement) -> None:
+    _programme(measurement)
+    _record(measurement, 1)
+    observation_id = measurement.observations(ObservationFilter(), None, 10)["items"][0]["id"]
+    stale = measurement.repository.get(observation_id)
+    measurement.correct_observation(observation_id, value=2, disaggregations=None, reason="first", principal="a")
+    stale.retract("second, from a stale copy", "b")
+    with pytest.raises(ConflictError):
+        measurement.save(stale)
+    _record(measurement, 3)
+    positions = _positions(measurement)
+    assert positions == list(range(1, len(positions) + 1))
+    assert measurement.observation(observation_id)["status"] == "corrected"
+
+
+@pytest.mark.parametrize("statement", ["UPDATE stored_events SET topic = 'x'", "DELETE FROM stored_events"])
+def test_the_database_refuses_to_change_or_delete_stored_events(measurement: Measurement, statement: str) -> None:
+    before = _positions(measurement)
+    with pytest.raises(DBAPIError, match="append-only"):
+        with measurement.database.transaction() as connection:
+            connection.execute(text(statement))
+    assert _positions(measurement) == before
+
+
+def test_sqlite_commits_are_durable(measurement: Measurement) -> None:
+    if not measurement.database.is_sqlite:
+        with measurement.database.snapshot() as connection:
+            assert connection.execute(text("SHOW synchronous_commit")).scalar() == "on"
+        return
+    with measurement.database.snapshot() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+
+
+def test_recorded_at_never_decreases_along_the_log(measurement: Measurement) -> None:
+    _programme(measurement)
+    for value in range(5):
+        _record(measurement, value)
+    events = measurement.log_page(0, 100)["events"]
+    times = [event["recorded_at"] for event in events]
+    assert times == sorted(times)
+    assert measurement.log.position_at(times[-1]) == events[-1]["position"]
+    assert measurement.log.position_at(times[0].replace(year=2000)) == 0
