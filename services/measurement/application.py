@@ -14,7 +14,7 @@ from eventsourcing.utils import Environment
 
 from services.measurement import views
 from services.measurement.adapters.database import Database
-from services.measurement.adapters.event_store import EventLogRecorder, Factory
+from services.measurement.adapters.event_store import RECORDED_AT, EventLogRecorder, Factory
 from services.measurement.domain.benchmarks import Baseline, Benchmark, Target
 from services.measurement.domain.errors import ConflictError, InvalidCommandError, NotFoundError
 from services.measurement.domain.framework import Framework, FrameworkDocument
@@ -58,7 +58,7 @@ class Measurement(Application[UUID]):
         transcoder.register(DateAsISO())
 
     @property
-    def log(self) -> EventLogRecorder:  # type: ignore[override]
+    def event_log(self) -> EventLogRecorder:
         assert isinstance(self.recorder, EventLogRecorder)
         return self.recorder
 
@@ -71,21 +71,9 @@ class Measurement(Application[UUID]):
                     "Another change to the same record was saved at the same moment; "
                     "read it again and retry."
                 ) from error
-            logged = {
-                event.position: event.recorded_at
-                for event in self.log.select_logged(
-                    after=recordings[0].notification.id - 1,
-                    until=recordings[-1].notification.id,
-                    limit=len(recordings),
-                    connection=connection,
-                )
-            }
+            recorded_at = connection.info[RECORDED_AT]
             self.projector.project(
-                connection,
-                (
-                    Projected(r.domain_event, r.notification.id, logged[r.notification.id])
-                    for r in recordings
-                ),
+                connection, (Projected(r.domain_event, r.notification.id, recorded_at) for r in recordings)
             )
         return recordings
 

@@ -54,7 +54,7 @@ def _stream_at(app: Measurement, aggregate_id: UUID, at: int | None) -> tuple[Ag
     that position, read in one snapshot so the two agree."""
     with app.database.snapshot() as connection:
         head = _head(connection, at)
-        logged = app.log.select_logged(
+        logged = app.event_log.select_logged(
             originator_id=aggregate_id, until=head, limit=1_000_000, connection=connection
         )
     aggregate = None
@@ -85,7 +85,7 @@ def scope(app: Measurement, programme: str, at: int | None) -> dict[str, Any]:
 
 
 def stream_history(app: Measurement, aggregate_id: UUID) -> list[dict[str, Any]]:
-    return [logged_event(app, item) for item in app.log.select_logged(originator_id=aggregate_id, limit=100_000)]
+    return [logged_event(app, item) for item in app.event_log.select_logged(originator_id=aggregate_id, limit=100_000)]
 
 
 def logged_event(app: Measurement, item: Any) -> dict[str, Any]:
@@ -103,7 +103,7 @@ def logged_event(app: Measurement, item: Any) -> dict[str, Any]:
 def log_page(app: Measurement, after: int, limit: int) -> dict[str, Any]:
     with app.database.snapshot() as connection:
         head = _head(connection, None)
-        items = app.log.select_logged(after=after, limit=limit, connection=connection)
+        items = app.event_log.select_logged(after=after, limit=limit, connection=connection)
     events = [logged_event(app, item) for item in items]
     return {"events": events, "head": head, "next_after": events[-1]["position"] if events else after}
 

@@ -90,5 +90,5 @@ def test_recorded_at_never_decreases_along_the_log(measurement: Measurement) -> 
     events = measurement.log_page(0, 100)["events"]
     times = [event["recorded_at"] for event in events]
     assert times == sorted(times)
-    assert measurement.log.position_at(times[-1]) == events[-1]["position"]
-    assert measurement.log.position_at(times[0].replace(year=2000)) == 0
+    assert measurement.event_log.position_at(times[-1]) == events[-1]["position"]
+    assert measurement.event_log.position_at(times[0].replace(year=2000)) == 0

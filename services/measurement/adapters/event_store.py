@@ -36,6 +36,11 @@ from services.measurement.adapters.database import Database
 from services.measurement.adapters.tables import stored_events
 
 
+# Where insert_events leaves the time it recorded, for whatever else writes in
+# the same transaction (the projections) to use without reading it back.
+RECORDED_AT = "stocktake.recorded_at"
+
+
 @dataclass(frozen=True)
 class LoggedEvent:
     """A stored event with its place in the application log."""
@@ -72,6 +77,7 @@ class EventLogRecorder(ApplicationRecorder):
             with self.database.transaction() as connection:
                 head = self._lock_and_read_head(connection)
                 recorded_at = datetime.now(UTC)
+                connection.info[RECORDED_AT] = recorded_at
                 positions = list(range(head + 1, head + 1 + len(stored_events_)))
                 connection.execute(
                     insert(stored_events),

@@ -199,8 +199,9 @@ class Benchmark(Aggregate):
 
     def revise_baseline(self, baseline: Baseline, reason: str, principal: str) -> None:
         self.check_not_retired()
-        check_reason(reason)
         errors = ErrorCollector()
+        with errors.collecting():
+            check_reason(reason)
         checked = check_baseline(self.measure, self.levels, baseline, errors)
         for target in self.targets:
             if target["date"] <= checked["date"]:
@@ -218,8 +219,9 @@ class Benchmark(Aggregate):
 
     def revise_targets(self, targets: Sequence[Target], reason: str, principal: str) -> None:
         self.check_not_retired()
-        check_reason(reason)
         errors = ErrorCollector()
+        with errors.collecting():
+            check_reason(reason)
         checked = check_targets(self.measure, self.levels, self.baseline["date"], targets, errors)
         errors.raise_if_any("The target revision breaks several rules; see errors.")
         self._revise_targets(targets=checked, reason=reason, principal=principal)

@@ -7,6 +7,7 @@ never hides what the programme was measured against before."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -64,10 +65,12 @@ class Framework(Aggregate):
 
     def load_revision(self, version: int, digest: str, document: dict[str, Any], principal: str) -> None:
         self.check_is_newer(version, digest)
-        self._load_revision(version=version, digest=digest, document=document, principal=principal)
+        self._load_revision(version=version, digest=digest, document=copy.deepcopy(document), principal=principal)
 
     def check_is_newer(self, version: int, digest: str) -> None:
-        if version in self.digests and self.digests[version] != digest:
+        if self.has_revision(version, digest):
+            raise ConflictError(f"Framework {self.code} version {version} is already loaded, with this content.")
+        if version in self.digests:
             raise ConflictError(
                 f"Framework {self.code} version {version} is already loaded with other "
                 "content. A revised document needs a higher framework.version."

@@ -85,7 +85,7 @@ class Observation(Aggregate):
             period_end=period.end,
             value=value,
             disaggregations=checked_disaggregations,
-            evidence=list(evidence),
+            evidence=[dict(item) for item in evidence],
             comment=comment,
             principal=principal,
         )
@@ -133,8 +133,11 @@ class Observation(Aggregate):
         """A new value (and, if given, new disaggregated values) replacing the
         one in force; the earlier value stays in the history."""
         self.check_not_retracted()
-        check_reason(reason)
+        if benchmark.code != self.benchmark:
+            raise ConflictError(f"Observation {self.id} measures benchmark {self.benchmark}, not {benchmark.code}.")
         errors = ErrorCollector()
+        with errors.collecting():
+            check_reason(reason)
         with errors.collecting():
             value = check_value(benchmark.measure, benchmark.levels, value)
         checked = (

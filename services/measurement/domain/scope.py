@@ -4,6 +4,7 @@ place, and the GSC focal point of each ILO Regional Office."""
 
 from __future__ import annotations
 
+import copy
 from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid5
@@ -73,7 +74,9 @@ class ProgrammeScope(Aggregate):
             raise InvalidCommandError.at(
                 ("criteria",), f"Record all three selection criteria of para. 8; missing: {', '.join(missing)}."
             )
-        self._select_country(iso3=iso3, name=name, region=region.value, criteria=criteria, principal=principal)
+        self._select_country(
+            iso3=iso3, name=name, region=region.value, criteria=copy.deepcopy(criteria), principal=principal
+        )
 
     @event("CountrySelected")
     def _select_country(self, iso3: str, name: str, region: str, criteria: Criteria, principal: str) -> None:

@@ -108,10 +108,10 @@ def rank(measure: Measure, levels: Sequence[str], value: Value) -> float | None:
 
 
 _PERIOD_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"), "day"),
-    (re.compile(r"^(\d{4})-Q([1-4])$"), "quarter"),
-    (re.compile(r"^(\d{4})-(\d{2})$"), "month"),
-    (re.compile(r"^(\d{4})$"), "year"),
+    (re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})"), "day"),
+    (re.compile(r"([0-9]{4})-Q([1-4])"), "quarter"),
+    (re.compile(r"([0-9]{4})-([0-9]{2})"), "month"),
+    (re.compile(r"([0-9]{4})"), "year"),
 )
 
 
@@ -135,7 +135,7 @@ class Period:
             "a quarter (2019-Q2) or a year (2019)."
         )
         for pattern, kind in _PERIOD_PATTERNS:
-            match = pattern.match(text)
+            match = pattern.fullmatch(text)
             if not match:
                 continue
             year = int(match.group(1))
@@ -159,4 +159,4 @@ class Period:
 
 
 def quarter_of(day: date) -> str:
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"

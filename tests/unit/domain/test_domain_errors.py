@@ -76,4 +76,7 @@ def test_extend_puts_the_prefix_before_each_problem_path():
 
     errors.extend(error, prefix=("observations", 3))
 
-    assert [problem.path for problem in errors.problems] == [("observations", 3, "value"), ("observations", 3, "period")]
+    assert [problem.path for problem in errors.problems] == [
+        ("observations", 3, "value"),
+        ("observations", 3, "period"),
+    ]

@@ -230,15 +230,6 @@ def test_a_retracted_observation_cannot_be_corrected(observation, benchmark):
         observation.correct(benchmark=benchmark, value=42, disaggregations=None, reason="Typo.", principal=PRINCIPAL)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: observations.py:124-146 Observation.correct checks the new value against whatever "
-        "benchmark it is given and never checks benchmark.code == self.benchmark, so a caller that "
-        "passes the wrong benchmark stores a value of another measure (here text in a percentage "
-        "observation)."
-    ),
-)
 def test_correct_refuses_a_benchmark_other_than_the_observations_own(observation, define_benchmark):
     other = define_benchmark(Measure.QUALITATIVE, code="CA2-NAP", disaggregations=[Dimension.SEX])
 

@@ -124,14 +124,6 @@ def test_a_country_needs_all_three_selection_criteria(programme, criteria, missi
     assert "VNM" not in programme.countries
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: scope.py:76-83 put the caller's criteria dict itself into the CountrySelected event and "
-        "the aggregate, so changing that dict after the command rewrites the pending event (and the "
-        "state); the command should store a copy."
-    ),
-)
 def test_the_recorded_criteria_do_not_change_when_the_caller_changes_its_dict(programme, criteria):
     sent = copy.deepcopy(criteria)
     select_viet_nam(programme, sent)

@@ -240,28 +240,12 @@ def test_period_refusal_is_at_the_given_path():
     assert [problem.path for problem in caught.value.problems] == [("observations", 4, "period")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: values.py:111-114 anchor the period patterns with '$', which also matches before a "
-        "trailing newline, so Period.parse('2019\\n') is accepted and keeps the newline in its label "
-        "(use re.fullmatch or \\Z)."
-    ),
-)
 @pytest.mark.parametrize("text", ["2019\n", "2019-Q2\n", "2019-06-30\n"], ids=repr)
 def test_period_refuses_a_trailing_newline(text):
     with pytest.raises(InvalidCommandError):
         Period.parse(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: values.py:111-114 use \\d, which matches any Unicode digit, so Period.parse accepts "
-        "'\\uff12\\uff10\\uff11\\uff19-Q2' (fullwidth digits) as 2019-Q2 with a non-canonical label "
-        "(use [0-9] or re.ASCII)."
-    ),
-)
 def test_period_refuses_digits_that_are_not_ascii():
     with pytest.raises(InvalidCommandError):
         Period.parse("\uff12\uff10\uff11\uff19-Q2")
@@ -310,14 +294,6 @@ def test_quarter_of_names_the_quarter_a_day_falls_in(day, label):
     assert quarter_of(day) == label
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: values.py:162 quarter_of writes the year unpadded ('999-Q1') while Period.parse "
-        "(values.py:112) requires four digits, so quarter_of's label of a day before year 1000 "
-        "is not a period Period.parse accepts (use {day.year:04d})."
-    ),
-)
 def test_quarter_of_a_day_is_a_label_period_parse_accepts():
     label = quarter_of(date(999, 1, 1))
 
