@@ -29,6 +29,14 @@ Baseline = dict[str, Any]  # {"value": Value, "date": date}
 Target = dict[str, Any]  # {"value": Value, "date": date, "label": str | None}
 
 
+def combined_measure(measure: Measure, levels: Sequence[str], combination: Combination) -> tuple[Measure, list[str]]:
+    """The measure of the combined figure, which baseline and targets are in:
+    a count of countries for `count_meeting_threshold`, else the benchmark's."""
+    if combination is Combination.COUNT_MEETING_THRESHOLD:
+        return Measure.UNIT, []
+    return measure, list(levels)
+
+
 def check_baseline(measure: Measure, levels: Sequence[str], baseline: Baseline, errors: ErrorCollector) -> Baseline:
     value = baseline["value"]
     with errors.collecting():
@@ -135,8 +143,9 @@ class Benchmark(Aggregate):
                     f"{indicator!r} is not a P&B indicator the programme is aligned with; "
                     "write it as BIENNIUM:CODE, e.g. '2018-19:1.4'.",
                 )
-        checked_baseline = check_baseline(measure, levels, baseline, errors)
-        checked_targets = check_targets(measure, levels, baseline["date"], targets, errors)
+        target_measure, target_levels = combined_measure(measure, levels, combination)
+        checked_baseline = check_baseline(target_measure, target_levels, baseline, errors)
+        checked_targets = check_targets(target_measure, target_levels, baseline["date"], targets, errors)
         errors.raise_if_any("The benchmark definition breaks several rules; see errors.")
         return cls(
             code=code,
@@ -202,7 +211,7 @@ class Benchmark(Aggregate):
         errors = ErrorCollector()
         with errors.collecting():
             check_reason(reason)
-        checked = check_baseline(self.measure, self.levels, baseline, errors)
+        checked = check_baseline(*combined_measure(self.measure, self.levels, self.combination), baseline, errors)
         for target in self.targets:
             if target["date"] <= checked["date"]:
                 errors.add(
@@ -222,7 +231,8 @@ class Benchmark(Aggregate):
         errors = ErrorCollector()
         with errors.collecting():
             check_reason(reason)
-        checked = check_targets(self.measure, self.levels, self.baseline["date"], targets, errors)
+        target_measure, target_levels = combined_measure(self.measure, self.levels, self.combination)
+        checked = check_targets(target_measure, target_levels, self.baseline["date"], targets, errors)
         errors.raise_if_any("The target revision breaks several rules; see errors.")
         self._revise_targets(targets=checked, reason=reason, principal=principal)
 

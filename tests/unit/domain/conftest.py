@@ -96,6 +96,10 @@ def definition(framework: FrameworkDocument) -> Callable[..., dict[str, Any]]:
             "pb_indicators": ["2018-19:1.4"],
             "principal": "pmt@ilo.org",
         }
+        if overrides.get("combination", valid["combination"]) is Combination.COUNT_MEETING_THRESHOLD:
+            # Baseline and targets of this combination count countries.
+            kwargs["baseline"] = {"value": 0, "date": BASELINE_DATE}
+            kwargs["targets"] = [{"value": 3, "date": FINAL_TARGET_DATE, "label": "final"}]
         kwargs.update(overrides)
         return kwargs
 

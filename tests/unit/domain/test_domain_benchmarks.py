@@ -9,6 +9,7 @@ from services.measurement.domain.errors import ConflictError, DomainError, Inval
 from services.measurement.domain.values import Combination, Dimension, Measure
 
 BASELINE_DATE = date(2017, 1, 1)
+FINAL_TARGET_DATE = date(2021, 12, 31)
 MID_TERM = date(2019, 10, 31)
 FINAL = date(2021, 12, 31)
 
@@ -195,6 +196,17 @@ def test_a_threshold_is_refused_for_other_combinations(define_benchmark, combina
     paths = refused_definition(define_benchmark, Measure.PERCENTAGE, combination=combination, threshold=50)
 
     assert paths == [("threshold",)]
+
+
+def test_baseline_and_targets_of_count_meeting_threshold_count_countries(define_benchmark):
+    paths = refused_definition(
+        define_benchmark,
+        Measure.ORDINAL,
+        baseline={"value": "none", "date": BASELINE_DATE},
+        targets=[{"value": 2.5, "date": FINAL_TARGET_DATE}],
+    )
+
+    assert paths == [("baseline", "value"), ("targets", 0, "value")]
 
 
 def test_the_threshold_must_be_a_value_of_the_measure(define_benchmark):
@@ -438,8 +450,8 @@ def test_a_benchmark_refuses_a_disaggregation_it_does_not_name_at_the_given_path
 
 def test_replaying_the_events_of_a_benchmark_rebuilds_its_state(define_benchmark):
     benchmark = define_benchmark(Measure.ORDINAL)
-    benchmark.revise_baseline({"value": "partial", "date": date(2017, 3, 31)}, reason="New survey.", principal="pmt")
-    benchmark.revise_targets([{"value": "full", "date": MID_TERM}], reason="Mid-term review.", principal="pmt")
+    benchmark.revise_baseline({"value": 1, "date": date(2017, 3, 31)}, reason="New survey.", principal="pmt")
+    benchmark.revise_targets([{"value": 2, "date": MID_TERM}], reason="Mid-term review.", principal="pmt")
     benchmark.retire(reason="Superseded.", principal="pmt")
     events = benchmark.collect_events()
 
