@@ -42,8 +42,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "benchmarks_view",
-        sa.Column("code", sa.String(64), primary_key=True),
-        sa.Column("id", sa.Uuid(), nullable=False, unique=True),
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("code", sa.String(64), nullable=False, unique=True),
         sa.Column("assumption", sa.String(8), nullable=False),
         sa.Column("retired", sa.Boolean(), nullable=False),
         sa.Column("state", sa.JSON(), nullable=False),

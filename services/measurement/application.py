@@ -21,7 +21,9 @@ from services.measurement.domain.framework import Framework, FrameworkDocument
 from services.measurement.domain.observations import Disaggregation, Evidence, Observation
 from services.measurement.domain.scope import Criteria, IloRegion, ProgrammeScope
 from services.measurement.domain.values import Combination, Dimension, Measure, Period, Value
+from services.measurement.adapters.tables import LIVE
 from services.measurement.projections import Projected, Projector
+from services.measurement.projections.store import SqlStore
 
 PROGRAMME = "GSC-POA-2017-21"
 
@@ -73,7 +75,8 @@ class Measurement(Application[UUID]):
                 ) from error
             recorded_at = connection.info[RECORDED_AT]
             self.projector.project(
-                connection, (Projected(r.domain_event, r.notification.id, recorded_at) for r in recordings)
+                SqlStore(connection, LIVE),
+                (Projected(r.domain_event, r.notification.id, recorded_at) for r in recordings),
             )
         return recordings
 

@@ -23,7 +23,7 @@ from services.measurement.adapters.tables import (
 from services.measurement.domain.errors import InvalidCommandError, NotFoundError
 from services.measurement.domain.framework import Framework
 from services.measurement.domain.scope import ProgrammeScope
-from services.measurement.projections import PROJECTION_NAME
+from services.measurement.projections import READ_MODELS
 from services.measurement.serialisation import jsonable
 
 if TYPE_CHECKING:
@@ -32,9 +32,9 @@ if TYPE_CHECKING:
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 
 
-def _tracked_position(connection: Connection) -> int:
+def tracked_position(connection: Connection) -> int:
     position = connection.execute(
-        select(projection_tracking.c.position).where(projection_tracking.c.projection == PROJECTION_NAME)
+        select(projection_tracking.c.position).where(projection_tracking.c.projection == READ_MODELS)
     ).scalar_one_or_none()
     return int(position or 0)
 
@@ -123,7 +123,7 @@ def _benchmark_out(row: Any) -> dict[str, Any]:
 def benchmark(database: Database, code: str) -> dict[str, Any] | None:
     with database.snapshot() as connection:
         row = connection.execute(select(benchmarks_view).where(benchmarks_view.c.code == code)).first()
-        position = _tracked_position(connection)
+        position = tracked_position(connection)
     return None if row is None else {**_benchmark_out(row), "position": position}
 
 
@@ -135,7 +135,7 @@ def benchmarks(database: Database, assumption: str | None, include_retired: bool
         query = query.where(benchmarks_view.c.retired.is_(False))
     with database.snapshot() as connection:
         rows = connection.execute(query).all()
-        position = _tracked_position(connection)
+        position = tracked_position(connection)
     return {"items": [_benchmark_out(row) for row in rows], "position": position}
 
 
@@ -162,7 +162,7 @@ def _observation_out(row: Any) -> dict[str, Any]:
 def observation(database: Database, observation_id: UUID) -> dict[str, Any] | None:
     with database.snapshot() as connection:
         row = connection.execute(select(observations_view).where(observations_view.c.id == observation_id)).first()
-        position = _tracked_position(connection)
+        position = tracked_position(connection)
     return None if row is None else {**_observation_out(row), "position": position}
 
 
@@ -211,7 +211,7 @@ def observations(database: Database, where: ObservationFilter, cursor: str | Non
     )
     with database.snapshot() as connection:
         rows = connection.execute(query).all()
-        position = _tracked_position(connection)
+        position = tracked_position(connection)
     more = len(rows) > limit
     rows = rows[:limit]
     return {

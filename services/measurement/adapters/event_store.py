@@ -75,7 +75,7 @@ class EventLogRecorder(ApplicationRecorder):
             return []
         try:
             with self.database.transaction() as connection:
-                head = self._lock_and_read_head(connection)
+                head = self.lock_and_read_head(connection)
                 recorded_at = datetime.now(UTC)
                 connection.info[RECORDED_AT] = recorded_at
                 positions = list(range(head + 1, head + 1 + len(stored_events_)))
@@ -97,7 +97,8 @@ class EventLogRecorder(ApplicationRecorder):
             raise IntegrityError(str(error.orig)) from error
         return positions
 
-    def _lock_and_read_head(self, connection: Connection) -> int:
+    def lock_and_read_head(self, connection: Connection) -> int:
+        """Takes the log's write lock for the transaction; returns the head."""
         if self.database.is_postgresql:
             # Blocks other writers of the log (not readers) until commit.
             connection.execute(text("LOCK TABLE stored_events IN EXCLUSIVE MODE"))

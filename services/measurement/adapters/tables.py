@@ -1,8 +1,13 @@
 """Table definitions of the measurement service. Alembic (`migrations/`)
 creates and changes them; this module only describes them for queries, and a
-test checks the two agree."""
+test checks the two agree.
+
+The read models are defined by a function of a name suffix, so that a rebuild
+can write a fresh set (`_rebuild`) beside the live one."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, fields
 
 from sqlalchemy import (
     JSON,
@@ -11,6 +16,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -46,38 +52,111 @@ projection_tracking = Table(
     Column("position", Position, nullable=False),
 )
 
-benchmarks_view = Table(
-    "benchmarks_view",
-    metadata,
-    Column("code", String(64), primary_key=True),
-    Column("id", Uuid(), nullable=False, unique=True),
-    Column("assumption", String(8), nullable=False, index=True),
-    Column("retired", Boolean(), nullable=False),
-    Column("state", JSON(), nullable=False),
-    Column("version", Integer(), nullable=False),
-    Column("defined_position", Position, nullable=False, unique=True),
-    Column("last_position", Position, nullable=False),
-)
 
-observations_view = Table(
-    "observations_view",
-    metadata,
-    Column("id", Uuid(), primary_key=True),
-    Column("benchmark", String(64), nullable=False),
-    Column("assumption", String(8), nullable=False),
-    Column("country", String(3), nullable=False),
-    Column("sector", String(64), nullable=True),
-    Column("period", String(16), nullable=False),
-    Column("period_start", Date(), nullable=False),
-    Column("period_end", Date(), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("state", JSON(), nullable=False),
-    Column("version", Integer(), nullable=False),
-    Column("recorded_position", Position, nullable=False, unique=True),
-    Column("last_position", Position, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Index("observations_view_benchmark_idx", "benchmark", "recorded_position"),
-    Index("observations_view_country_idx", "country", "recorded_position"),
-    Index("observations_view_assumption_idx", "assumption", "recorded_position"),
-)
+@dataclass(frozen=True)
+class ReadModelTables:
+    benchmarks_view: Table
+    observations_view: Table
+    benchmark_revisions: Table
+    observation_values: Table
+    country_selections: Table
+
+    def all(self) -> list[Table]:
+        return [getattr(self, f.name) for f in fields(self)]
+
+
+def read_model_tables(target: MetaData, suffix: str = "") -> ReadModelTables:
+    def name(base: str) -> str:
+        return base + suffix
+
+    return ReadModelTables(
+        # Current state of each benchmark, for the catalogue.
+        benchmarks_view=Table(
+            name("benchmarks_view"),
+            target,
+            Column("id", Uuid(), primary_key=True),
+            Column("code", String(64), nullable=False, unique=True),
+            Column("assumption", String(8), nullable=False),
+            Column("retired", Boolean(), nullable=False),
+            Column("state", JSON(), nullable=False),
+            Column("version", Integer(), nullable=False),
+            Column("defined_position", Position, nullable=False, unique=True),
+            Column("last_position", Position, nullable=False),
+            Index(name("ix_benchmarks_view") + "_assumption", "assumption"),
+        ),
+        # Current state of each observation, for lists and pages.
+        observations_view=Table(
+            name("observations_view"),
+            target,
+            Column("id", Uuid(), primary_key=True),
+            Column("benchmark", String(64), nullable=False),
+            Column("assumption", String(8), nullable=False),
+            Column("country", String(3), nullable=False),
+            Column("sector", String(64), nullable=True),
+            Column("period", String(16), nullable=False),
+            Column("period_start", Date(), nullable=False),
+            Column("period_end", Date(), nullable=False),
+            Column("status", String(16), nullable=False),
+            Column("state", JSON(), nullable=False),
+            Column("version", Integer(), nullable=False),
+            Column("recorded_position", Position, nullable=False, unique=True),
+            Column("last_position", Position, nullable=False),
+            Column("recorded_at", DateTime(timezone=True), nullable=False),
+            Column("updated_at", DateTime(timezone=True), nullable=False),
+            Index(name("observations_view") + "_benchmark_idx", "benchmark", "recorded_position"),
+            Index(name("observations_view") + "_country_idx", "country", "recorded_position"),
+            Index(name("observations_view") + "_assumption_idx", "assumption", "recorded_position"),
+        ),
+        # Bitemporal: each version of a benchmark's definition, with the log
+        # positions between which it was the one known.
+        benchmark_revisions=Table(
+            name("benchmark_revisions"),
+            target,
+            Column("benchmark", String(64), primary_key=True),
+            Column("known_from", Position, primary_key=True),
+            Column("known_until", Position, nullable=True),
+            Column("assumption", String(8), nullable=False),
+            Column("retired", Boolean(), nullable=False),
+            Column("state", JSON(), nullable=False),
+            Index(name("benchmark_revisions") + "_assumption_idx", "assumption", "known_from"),
+        ),
+        # Bitemporal: each version of an observation's value, with its valid
+        # date and the log positions between which it was the one known.
+        observation_values=Table(
+            name("observation_values"),
+            target,
+            Column("observation_id", Uuid(), primary_key=True),
+            Column("known_from", Position, primary_key=True),
+            Column("known_until", Position, nullable=True),
+            Column("benchmark", String(64), nullable=False),
+            Column("country", String(3), nullable=False),
+            Column("sector", String(64), nullable=True),
+            Column("valid_date", Date(), nullable=False),
+            Column("number", Float(), nullable=True),
+            Column("text", Text(), nullable=True),
+            Index(
+                name("observation_values") + "_lookup_idx",
+                "benchmark",
+                "country",
+                "valid_date",
+                "known_from",
+                "known_until",
+            ),
+        ),
+        # Programme countries with the position at which each was selected.
+        country_selections=Table(
+            name("country_selections"),
+            target,
+            Column("iso3", String(3), primary_key=True),
+            Column("region", String(32), nullable=False),
+            Column("selected_position", Position, nullable=False),
+        ),
+    )
+
+
+LIVE = read_model_tables(metadata)
+benchmarks_view = LIVE.benchmarks_view
+observations_view = LIVE.observations_view
+benchmark_revisions = LIVE.benchmark_revisions
+observation_values = LIVE.observation_values
+country_selections = LIVE.country_selections

@@ -6,6 +6,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,12 +15,15 @@ import uvicorn
 from alembic import command
 from alembic.config import Config
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from services.measurement.adapters.framework_file import FrameworkFileError, read_framework_file
 from services.measurement.application import Measurement
 from services.measurement.bootstrap import build_application
 from services.measurement.config import Settings
 from services.measurement.domain.errors import DomainError
+from services.measurement.rebuild import RebuildReport, needs_rebuild, rebuild
 from services.measurement.sample import load_sample
 
 app = typer.Typer(help="Stocktake measurement service.", no_args_is_help=True, add_completion=False)
@@ -65,10 +69,61 @@ def _load_framework(measurement: Measurement, path: Path | None) -> None:
 
 @app.command()
 def migrate(database_url: DatabaseOption = None) -> None:
-    """Create or upgrade every table (alembic upgrade head)."""
+    """Create or upgrade every table (alembic upgrade head), then rebuild the
+    read models if they are behind the log (after a read-model change)."""
     settings = _settings(database_url)
     run_migrations(settings)
     console.print(f"Database at head: {settings.database_url}")
+    measurement = build_application(settings)
+    try:
+        if needs_rebuild(measurement):
+            console.print("Read models are behind the log: rebuilding them.")
+            _rebuild_with_progress(measurement, verify=False)
+    finally:
+        measurement.database.dispose()
+
+
+def _rebuild_with_progress(measurement: Measurement, verify: bool) -> RebuildReport:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def report(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                label = {"replay": "Replaying the log (position)", "write": "Writing rebuilt rows"}[phase]
+                tasks[phase] = bar.add_task(label, total=total)
+            bar.update(tasks[phase], completed=done, total=max(total, done))
+
+        return rebuild(measurement, verify=verify, progress=report)
+
+
+@app.command("rebuild")
+def rebuild_command(
+    verify: Annotated[bool, typer.Option(help="Compare a fresh rebuild with the live read models; change nothing")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Rebuild every read model from the event log and swap it in."""
+    measurement = build_application(_settings(database_url))
+    try:
+        started = time.perf_counter()
+        report = _rebuild_with_progress(measurement, verify)
+        seconds = time.perf_counter() - started
+    finally:
+        measurement.database.dispose()
+    rate = report.events / seconds if seconds else 0.0
+    console.print(f"{report.events} events, {report.rows} rows, up to position {report.position}, "
+                  f"in {seconds:.1f} s ({rate:,.0f} events/s).")
+    if not verify:
+        console.print("Rebuilt read models swapped in.")
+        return
+    if not report.differences:
+        console.print("[green]No difference[/green] between the rebuilt and the live read models.")
+        return
+    table = Table("table", "key", "live", "rebuilt", title=f"{len(report.differences)} differences")
+    for difference in report.differences[:200]:
+        table.add_row(difference.table, str(difference.key), str(difference.live), str(difference.rebuilt))
+    console.print(table)
+    raise typer.Exit(1)
 
 
 @app.command("load-framework")
@@ -149,6 +204,8 @@ def up(
     settings = _settings(database_url)
     run_migrations(settings)
     measurement = build_application(settings)
+    if needs_rebuild(measurement):
+        _rebuild_with_progress(measurement, verify=False)
     _load_framework(measurement, None)
     if sample:
         loaded = load_sample(measurement)

@@ -1,0 +1,239 @@
+"""One handler per event type, writing the read models through a store.
+
+- the catalogue (`benchmarks_view`, `observations_view`): the current state,
+  for lists and pages;
+- the bitemporal tables (`benchmark_revisions`, `observation_values`,
+  `country_selections`): every version with the log positions between which it
+  was the one known, so that a state "as of D, as known at P" is a lookup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import singledispatchmethod
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+
+from services.measurement.domain.benchmarks import Benchmark
+from services.measurement.domain.observations import Observation
+from services.measurement.domain.scope import ProgrammeScope
+from services.measurement.projections.store import ReadModelStore, Row
+from services.measurement.serialisation import jsonable
+
+_EVENT_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+
+
+@dataclass(frozen=True)
+class Projected:
+    """A domain event and where it stands in the log."""
+
+    event: DomainEventProtocol[UUID]
+    position: int
+    recorded_at: datetime
+
+
+def event_data(event: Any) -> dict[str, Any]:
+    return jsonable({k: v for k, v in event.__dict__.items() if k not in _EVENT_ENVELOPE})
+
+
+def value_columns(value: Any) -> Row:
+    """A value in the typed columns of `observation_values`."""
+    if isinstance(value, str):
+        return {"number": None, "text": value}
+    return {"number": float(value), "text": None}
+
+
+def _history_entry(event: Any, item: Projected, kind: str) -> dict[str, Any]:
+    return {
+        "event": kind,
+        "position": item.position,
+        "recorded_at": item.recorded_at.isoformat(),
+        "principal": event.principal,
+        "reason": getattr(event, "reason", None),
+    }
+
+
+def _definition(state: dict[str, Any]) -> dict[str, Any]:
+    """A benchmark revision: its state without the catalogue's bookkeeping."""
+    return {k: v for k, v in state.items() if k not in ("history", "principal")}
+
+
+class ReadModelHandlers:
+    @singledispatchmethod
+    def apply(self, event: Any, item: Projected, store: ReadModelStore) -> None:
+        """Events no read model needs (framework revisions...) are skipped."""
+
+    # -- benchmarks -------------------------------------------------------
+
+    @apply.register
+    def _(self, event: Benchmark.Defined, item: Projected, store: ReadModelStore) -> None:
+        state = event_data(event)
+        state["retired"] = None
+        state["defined_at"] = item.recorded_at.isoformat()
+        state["history"] = [_history_entry(event, item, "defined")]
+        store.insert(
+            "benchmarks_view",
+            {
+                "id": event.originator_id,
+                "code": event.code,
+                "assumption": event.assumption,
+                "retired": False,
+                "state": state,
+                "version": event.originator_version,
+                "defined_position": item.position,
+                "last_position": item.position,
+            },
+        )
+        self._new_revision(store, event.code, event.assumption, state, item.position)
+
+    @apply.register
+    def _(self, event: Benchmark.BaselineRevised, item: Projected, store: ReadModelStore) -> None:
+        self._revise_benchmark(store, event, item, "baseline_revised", baseline=jsonable(event.baseline))
+
+    @apply.register
+    def _(self, event: Benchmark.TargetsRevised, item: Projected, store: ReadModelStore) -> None:
+        self._revise_benchmark(store, event, item, "targets_revised", targets=jsonable(event.targets))
+
+    @apply.register
+    def _(self, event: Benchmark.Retired, item: Projected, store: ReadModelStore) -> None:
+        retired = {"reason": event.reason, "by": event.principal, "at": item.recorded_at.isoformat()}
+        self._revise_benchmark(store, event, item, "retired", retired=retired)
+
+    def _revise_benchmark(
+        self, store: ReadModelStore, event: Any, item: Projected, kind: str, **changes: Any
+    ) -> None:
+        row = store.get("benchmarks_view", (event.originator_id,))
+        state = {**row["state"], **changes, "history": [*row["state"]["history"], _history_entry(event, item, kind)]}
+        store.update(
+            "benchmarks_view",
+            (event.originator_id,),
+            {
+                "state": state,
+                "retired": state["retired"] is not None,
+                "version": event.originator_version,
+                "last_position": item.position,
+            },
+        )
+        store.close_version("benchmark_revisions", row["code"], item.position)
+        self._new_revision(store, row["code"], row["assumption"], state, item.position)
+
+    def _new_revision(
+        self, store: ReadModelStore, code: str, assumption: str, state: dict[str, Any], position: int
+    ) -> None:
+        store.insert(
+            "benchmark_revisions",
+            {
+                "benchmark": code,
+                "known_from": position,
+                "known_until": None,
+                "assumption": assumption,
+                "retired": state["retired"] is not None,
+                "state": _definition(state),
+            },
+        )
+
+    # -- observations -----------------------------------------------------
+
+    @apply.register
+    def _(self, event: Observation.Recorded, item: Projected, store: ReadModelStore) -> None:
+        state = jsonable(
+            {
+                "value": event.value,
+                "disaggregations": event.disaggregations,
+                "evidence": event.evidence,
+                "comment": event.comment,
+                "recorded_by": event.principal,
+                "corrections": 0,
+                "retraction": None,
+            }
+        )
+        store.insert(
+            "observations_view",
+            {
+                "id": event.originator_id,
+                "benchmark": event.benchmark,
+                "assumption": event.assumption,
+                "country": event.country,
+                "sector": event.sector,
+                "period": event.period,
+                "period_start": event.period_start,
+                "period_end": event.period_end,
+                "status": "recorded",
+                "state": state,
+                "version": event.originator_version,
+                "recorded_position": item.position,
+                "last_position": item.position,
+                "recorded_at": item.recorded_at,
+                "updated_at": item.recorded_at,
+            },
+        )
+        store.insert(
+            "observation_values",
+            {
+                "observation_id": event.originator_id,
+                "known_from": item.position,
+                "known_until": None,
+                "benchmark": event.benchmark,
+                "country": event.country,
+                "sector": event.sector,
+                "valid_date": event.period_end,
+                **value_columns(event.value),
+            },
+        )
+
+    @apply.register
+    def _(self, event: Observation.Corrected, item: Projected, store: ReadModelStore) -> None:
+        row = store.get("observations_view", (event.originator_id,))
+        state = {
+            **row["state"],
+            "value": jsonable(event.value),
+            "disaggregations": jsonable(event.disaggregations),
+            "corrections": row["state"]["corrections"] + 1,
+        }
+        self._update_observation(store, event, item, "corrected", state)
+        store.close_version("observation_values", event.originator_id, item.position)
+        store.insert(
+            "observation_values",
+            {
+                "observation_id": event.originator_id,
+                "known_from": item.position,
+                "known_until": None,
+                "benchmark": row["benchmark"],
+                "country": row["country"],
+                "sector": row["sector"],
+                "valid_date": row["period_end"],
+                **value_columns(event.value),
+            },
+        )
+
+    @apply.register
+    def _(self, event: Observation.Retracted, item: Projected, store: ReadModelStore) -> None:
+        row = store.get("observations_view", (event.originator_id,))
+        retraction = {"reason": event.reason, "by": event.principal, "at": item.recorded_at.isoformat()}
+        self._update_observation(store, event, item, "retracted", {**row["state"], "retraction": retraction})
+        store.close_version("observation_values", event.originator_id, item.position)
+
+    def _update_observation(
+        self, store: ReadModelStore, event: Any, item: Projected, status: str, state: dict[str, Any]
+    ) -> None:
+        store.update(
+            "observations_view",
+            (event.originator_id,),
+            {
+                "status": status,
+                "state": state,
+                "version": event.originator_version,
+                "last_position": item.position,
+                "updated_at": item.recorded_at,
+            },
+        )
+
+    # -- scope ------------------------------------------------------------
+
+    @apply.register
+    def _(self, event: ProgrammeScope.CountrySelected, item: Projected, store: ReadModelStore) -> None:
+        store.insert(
+            "country_selections", {"iso3": event.iso3, "region": event.region, "selected_position": item.position}
+        )

@@ -1,0 +1,127 @@
+"""Where projection handlers write: the few row operations they need, on
+either the database (live, inside the events' transaction) or memory (a
+rebuild, flushed in bulk at the end).
+
+Tables are named by their role, an attribute of `ReadModelTables`."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Protocol
+
+from sqlalchemy import Connection, and_, insert, select, update
+
+from services.measurement.adapters.tables import ReadModelTables, projection_tracking
+
+Row = dict[str, Any]
+
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "benchmarks_view": ("id",),
+    "observations_view": ("id",),
+    "benchmark_revisions": ("benchmark", "known_from"),
+    "observation_values": ("observation_id", "known_from"),
+    "country_selections": ("iso3",),
+}
+# Versioned tables: the column naming the thing versioned; at most one row per
+# value of it has no `known_until` (the version known now).
+VERSION_OF: dict[str, str] = {"benchmark_revisions": "benchmark", "observation_values": "observation_id"}
+
+
+class ReadModelStore(Protocol):
+    def insert(self, role: str, row: Row) -> None: ...
+
+    def get(self, role: str, key: tuple[Any, ...]) -> Row: ...
+
+    def update(self, role: str, key: tuple[Any, ...], changes: Row) -> None: ...
+
+    def close_version(self, role: str, versioned: Any, position: int) -> None:
+        """Ends, at `position`, the version known now of `versioned`."""
+
+    def track(self, projection: str, position: int) -> None: ...
+
+
+class SqlStore:
+    def __init__(self, connection: Connection, tables: ReadModelTables) -> None:
+        self.connection = connection
+        self.tables = tables
+
+    def _where_key(self, role: str, key: tuple[Any, ...]) -> Any:
+        table = getattr(self.tables, role)
+        return and_(*(table.c[column] == value for column, value in zip(PRIMARY_KEYS[role], key, strict=True)))
+
+    def insert(self, role: str, row: Row) -> None:
+        self.connection.execute(insert(getattr(self.tables, role)), row)
+
+    def get(self, role: str, key: tuple[Any, ...]) -> Row:
+        table = getattr(self.tables, role)
+        return dict(self.connection.execute(select(table).where(self._where_key(role, key))).one()._mapping)
+
+    def update(self, role: str, key: tuple[Any, ...], changes: Row) -> None:
+        table = getattr(self.tables, role)
+        self.connection.execute(update(table).where(self._where_key(role, key)).values(changes))
+
+    def close_version(self, role: str, versioned: Any, position: int) -> None:
+        table = getattr(self.tables, role)
+        self.connection.execute(
+            update(table)
+            .where(table.c[VERSION_OF[role]] == versioned, table.c.known_until.is_(None))
+            .values(known_until=position)
+        )
+
+    def track(self, projection: str, position: int) -> None:
+        updated = self.connection.execute(
+            update(projection_tracking).where(projection_tracking.c.projection == projection).values(position=position)
+        )
+        if updated.rowcount == 0:
+            self.connection.execute(insert(projection_tracking).values(projection=projection, position=position))
+
+
+class MemoryStore:
+    """Read models held in dictionaries while a rebuild replays the log."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[tuple[Any, ...], Row]] = {role: {} for role in PRIMARY_KEYS}
+        self.open_versions: dict[str, dict[Any, tuple[Any, ...]]] = {role: {} for role in VERSION_OF}
+        self.tracked: dict[str, int] = {}
+
+    def insert(self, role: str, row: Row) -> None:
+        key = tuple(row[column] for column in PRIMARY_KEYS[role])
+        if key in self.rows[role]:
+            raise ValueError(f"{role} already has a row {key}")
+        self.rows[role][key] = dict(row)
+        if role in VERSION_OF and row.get("known_until") is None:
+            self.open_versions[role][row[VERSION_OF[role]]] = key
+
+    def get(self, role: str, key: tuple[Any, ...]) -> Row:
+        return dict(self.rows[role][key])
+
+    def update(self, role: str, key: tuple[Any, ...], changes: Row) -> None:
+        self.rows[role][key].update(changes)
+
+    def close_version(self, role: str, versioned: Any, position: int) -> None:
+        key = self.open_versions[role].pop(versioned, None)
+        if key is not None:
+            self.rows[role][key]["known_until"] = position
+
+    def track(self, projection: str, position: int) -> None:
+        self.tracked[projection] = position
+
+    def row_count(self) -> int:
+        return sum(len(rows) for rows in self.rows.values())
+
+    def flush(self, connection: Connection, tables: ReadModelTables, chunk: int = 5000) -> Iterator[int]:
+        """Writes every row into `tables`; yields the number written so far."""
+        written = 0
+        for role, rows in self.rows.items():
+            table = getattr(tables, role)
+            batch: list[Row] = []
+            for row in rows.values():
+                batch.append(row)
+                if len(batch) >= chunk:
+                    connection.execute(insert(table), batch)
+                    written += len(batch)
+                    batch = []
+                    yield written
+            if batch:
+                connection.execute(insert(table), batch)
+                written += len(batch)
+                yield written
