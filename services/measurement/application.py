@@ -3,7 +3,7 @@ queries that answer from the read models and the log."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Callable, Sequence
 from uuid import UUID, uuid4
 
@@ -12,7 +12,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoding
 from eventsourcing.utils import Environment
 
-from services.measurement import views
+from services.measurement import states, views
 from services.measurement.adapters.database import Database
 from services.measurement.adapters.event_store import RECORDED_AT, EventLogRecorder, Factory
 from services.measurement.domain.benchmarks import Baseline, Benchmark, Target
@@ -24,6 +24,7 @@ from services.measurement.domain.values import Combination, Dimension, Measure, 
 from services.measurement.adapters.tables import LIVE
 from services.measurement.projections import Projected, Projector
 from services.measurement.projections.store import SqlStore
+from services.measurement.series import Step, series_dates
 
 PROGRAMME = "GSC-POA-2017-21"
 
@@ -318,6 +319,23 @@ class Measurement(Application[UUID]):
         if found is None:
             raise NotFoundError(f"There is no observation {observation_id}.")
         return found
+
+    # -- progress (as of a valid date, as known at a log position) ---------
+
+    def benchmark_state(self, code: str, as_of: date, at: int | None, known_at: datetime | None) -> dict[str, Any]:
+        return states.benchmark_state(self.database, code, as_of, at, known_at)
+
+    def benchmark_series(
+        self, code: str, start: str, end: str, step: Step, at: int | None, known_at: datetime | None
+    ) -> dict[str, Any]:
+        return states.benchmark_series(self.database, code, series_dates(start, end, step), at, known_at)
+
+    def assumption_rollup(self, as_of: date, at: int | None, known_at: datetime | None) -> dict[str, Any]:
+        assumptions = self.framework()["document"]["critical_assumptions"]
+        return states.assumption_rollup(self.database, assumptions, as_of, at, known_at)
+
+    def country_profile(self, iso3: str, as_of: date, at: int | None, known_at: datetime | None) -> dict[str, Any]:
+        return states.country_profile(self.database, iso3, as_of, at, known_at)
 
     # -- the log ----------------------------------------------------------
 

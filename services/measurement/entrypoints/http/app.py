@@ -11,7 +11,15 @@ from services.measurement.application import Measurement
 from services.measurement.bootstrap import build_application
 from services.measurement.config import Settings
 from services.measurement.entrypoints.http import problems
-from services.measurement.entrypoints.http.routes import benchmarks, framework, log, observations, problems as problem_docs, scope
+from services.measurement.entrypoints.http.routes import (
+    benchmarks,
+    framework,
+    log,
+    observations,
+    progress,
+    scope,
+)
+from services.measurement.entrypoints.http.routes import problems as problem_docs
 
 DESCRIPTION = """
 Stocktake measures the progress of the ILO Programme of Action on decent work
@@ -46,6 +54,6 @@ def create_app(settings: Settings | None = None, application: Measurement | None
         responses={422: {"model": problems.Problem, "description": "Validation error (problem+json)"}},
     )
     problems.install(app)
-    for module in (framework, benchmarks, scope, observations, log, problem_docs):
+    for module in (framework, benchmarks, progress, scope, observations, log, problem_docs):
         app.include_router(module.router)
     return app

@@ -1,0 +1,273 @@
+"""Progress of a benchmark at a valid date D: the figure combined across
+countries, where the straight-line trajectory says it should be, how far it
+has come, and a status. This docstring is the documented rule.
+
+Values used
+    Each value is a country's value with its valid date and the log position
+    (`known_at`) of the version in force. A country counts once, with its most
+    recent value: the one with the greatest (valid date, log position).
+    `assess` first drops values whose valid date is after D (they are not yet
+    in force at D).
+
+Combining (`combine`)
+    - no values: None.
+    - sum: the sum of the numbers (an int when every value is an int).
+    - mean: the arithmetic mean (a float).
+    - count_meeting_threshold: the number of countries whose value meets the
+      threshold. Numeric and ordinal values are compared by `rank` (values.py):
+      a value meets the threshold when rank(value) >= rank(threshold) for an
+      ascending benchmark, rank(value) <= rank(threshold) for a descending
+      one. A nominal value meets it when it equals the threshold.
+    - latest: the value with the greatest (valid date, log position); the
+      country code breaks a tie (which a real log never has: each version has
+      its own position).
+
+The scale
+    The combined figure, the baseline and the targets are compared as numbers:
+    for sum, mean and count_meeting_threshold the numbers themselves (the
+    baseline and targets of a count are counts of countries); for latest, the
+    numbers of a numeric measure and the rank of the level of an ordinal one
+    (its baseline and targets are levels). Latest of a nominal or qualitative
+    measure has no scale: it is NOT_ASSESSED when there is data, and has no
+    expected figure and no progress.
+
+Direction
+    More is better when the benchmark is ascending, less when it is
+    descending; except for count_meeting_threshold, where more countries
+    meeting the threshold is always better (the direction is already in
+    "meets").
+
+Target in force at D
+    The first target (in date order) whose date is on or after D; when D is
+    after every target, the last target. None when the benchmark has none.
+
+Expected figure at D
+    Piecewise-linear interpolation, by days, through (baseline date, baseline)
+    and each (target date, target) in date order: the baseline before the
+    baseline date, the last target after the last target date.
+
+Status, when there is data, a scale and a target in force
+    - ACHIEVED when the combined figure meets the target in force (>= it when
+      more is better, <= it when less is).
+    - Otherwise shortfall = how far the combined figure is behind the expected
+      figure in the good direction (0 when it is level or ahead), and
+      span = |target in force - baseline| (1.0 when that is 0):
+      ON_TRACK when shortfall <= ON_TRACK_TOLERANCE x span,
+      AT_RISK when shortfall <= AT_RISK_TOLERANCE x span, else OFF_TRACK.
+    Each of these comparisons forgives a difference of up to
+    ROUNDING_ALLOWANCE x max(1, |allowed|), so that the rounding of a mean or
+    an interpolation does not push a figure that is exactly on a target or on
+    a band boundary across it.
+    With no values the status is NO_DATA (no combined figure, no progress;
+    the expected figure and the target in force are still given). With data
+    but no scale, or no target, it is NOT_ASSESSED.
+
+Progress
+    (combined - baseline) / (target in force - baseline), on the scale; when
+    the target equals the baseline, 1.0 if the target is met, else 0.0.
+
+Reporting
+    countries_reporting is the number of countries whose values were used;
+    freshest is the latest valid date among them (None without values).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from services.measurement.domain.values import Combination, Measure, Value, rank
+
+ON_TRACK_TOLERANCE = 0.10
+AT_RISK_TOLERANCE = 0.25
+ROUNDING_ALLOWANCE = 1e-9
+
+DatedTarget = tuple[date, Value, str | None]
+
+
+class Status(StrEnum):
+    ACHIEVED = "achieved"
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
+    NO_DATA = "no_data"
+    NOT_ASSESSED = "not_assessed"
+
+
+def _as_date(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """A benchmark as known at some log position. Targets are in date order."""
+
+    measure: Measure
+    levels: tuple[str, ...]
+    ascending: bool
+    combination: Combination
+    threshold: Value | None
+    baseline: tuple[date, Value]
+    targets: tuple[DatedTarget, ...]
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> "BenchmarkSpec":
+        """From a benchmark's state as stored or served: dates may be
+        `date`s or ISO strings, and targets may come in any order."""
+        baseline = state["baseline"]
+        targets = sorted(
+            ((_as_date(target["date"]), target["value"], target.get("label")) for target in state["targets"]),
+            key=lambda target: target[0],
+        )
+        return cls(
+            measure=Measure(state["measure"]),
+            levels=tuple(state["levels"]),
+            ascending=bool(state["ascending"]),
+            combination=Combination(state["combination"]),
+            threshold=state.get("threshold"),
+            baseline=(_as_date(baseline["date"]), baseline["value"]),
+            targets=tuple(targets),
+        )
+
+
+@dataclass(frozen=True)
+class CountryValue:
+    country: str
+    valid_date: date
+    value: Value
+    known_at: int
+
+
+@dataclass(frozen=True)
+class Assessment:
+    combined: Value | None
+    target: DatedTarget | None
+    expected: float | None
+    progress: float | None
+    status: Status
+    countries_reporting: int
+    freshest: date | None
+
+
+def combine(spec: BenchmarkSpec, values: Sequence[CountryValue]) -> Value | None:
+    """The figure the countries' values combine into, or None without values."""
+    current = _most_recent_per_country(values)
+    if not current:
+        return None
+    figures = [value.value for value in current]
+    if spec.combination is Combination.SUM:
+        if all(isinstance(figure, int) for figure in figures):
+            return sum(int(figure) for figure in figures)
+        return math.fsum(float(figure) for figure in figures)
+    if spec.combination is Combination.MEAN:
+        return math.fsum(float(figure) for figure in figures) / len(figures)
+    if spec.combination is Combination.COUNT_MEETING_THRESHOLD:
+        return sum(1 for figure in figures if _meets_threshold(spec, figure))
+    return max(current, key=lambda value: (value.valid_date, value.known_at, value.country)).value
+
+
+def assess(spec: BenchmarkSpec, values: Sequence[CountryValue], as_of: date) -> Assessment:
+    """The state of the benchmark at valid date `as_of`."""
+    used = _most_recent_per_country(value for value in values if value.valid_date <= as_of)
+    combined = combine(spec, used)
+    target = _target_in_force(spec, as_of)
+    expected = _expected(spec, as_of)
+    status, progress = _judge(spec, combined, target, expected)
+    return Assessment(
+        combined=combined,
+        target=target,
+        expected=expected,
+        progress=progress,
+        status=status,
+        countries_reporting=len(used),
+        freshest=max((value.valid_date for value in used), default=None),
+    )
+
+
+def _most_recent_per_country(values: Iterable[CountryValue]) -> list[CountryValue]:
+    most_recent: dict[str, CountryValue] = {}
+    for value in values:
+        held = most_recent.get(value.country)
+        if held is None or (value.valid_date, value.known_at) > (held.valid_date, held.known_at):
+            most_recent[value.country] = value
+    return list(most_recent.values())
+
+
+def _meets_threshold(spec: BenchmarkSpec, value: Value) -> bool:
+    assert spec.threshold is not None, "count_meeting_threshold benchmarks always have a threshold"
+    value_rank = rank(spec.measure, spec.levels, value)
+    threshold_rank = rank(spec.measure, spec.levels, spec.threshold)
+    if value_rank is None or threshold_rank is None:
+        return value == spec.threshold
+    return value_rank >= threshold_rank if spec.ascending else value_rank <= threshold_rank
+
+
+def _has_scale(spec: BenchmarkSpec) -> bool:
+    return spec.combination is not Combination.LATEST or spec.measure.is_numeric or spec.measure is Measure.ORDINAL
+
+
+def _on_scale(spec: BenchmarkSpec, figure: Value) -> float:
+    if spec.combination is Combination.LATEST and spec.measure is Measure.ORDINAL:
+        return float(spec.levels.index(str(figure)))
+    return float(figure)
+
+
+def _more_is_better(spec: BenchmarkSpec) -> bool:
+    return spec.ascending or spec.combination is Combination.COUNT_MEETING_THRESHOLD
+
+
+def _target_in_force(spec: BenchmarkSpec, as_of: date) -> DatedTarget | None:
+    for target in spec.targets:
+        if target[0] >= as_of:
+            return target
+    return spec.targets[-1] if spec.targets else None
+
+
+def _expected(spec: BenchmarkSpec, as_of: date) -> float | None:
+    if not _has_scale(spec):
+        return None
+    previous_date, previous_figure = spec.baseline[0], _on_scale(spec, spec.baseline[1])
+    if as_of <= previous_date:
+        return previous_figure
+    for target_date, target_value, _ in spec.targets:
+        target_figure = _on_scale(spec, target_value)
+        if as_of <= target_date:
+            fraction = (as_of - previous_date).days / (target_date - previous_date).days
+            # This form gives each end point exactly, with no rounding.
+            return previous_figure * (1 - fraction) + target_figure * fraction
+        previous_date, previous_figure = target_date, target_figure
+    return previous_figure
+
+
+def _within(excess: float, allowed: float) -> bool:
+    return excess <= allowed + ROUNDING_ALLOWANCE * max(1.0, abs(allowed))
+
+
+def _judge(
+    spec: BenchmarkSpec, combined: Value | None, target: DatedTarget | None, expected: float | None
+) -> tuple[Status, float | None]:
+    """The status and the progress."""
+    if combined is None:
+        return Status.NO_DATA, None
+    if expected is None or target is None:
+        return Status.NOT_ASSESSED, None
+    figure = _on_scale(spec, combined)
+    baseline = _on_scale(spec, spec.baseline[1])
+    goal = _on_scale(spec, target[1])
+    # Multiplying by the direction turns "behind" into a positive number both ways.
+    direction = 1.0 if _more_is_better(spec) else -1.0
+    met = _within(direction * (goal - figure), 0.0)
+    progress = (figure - baseline) / (goal - baseline) if goal != baseline else (1.0 if met else 0.0)
+    if met:
+        return Status.ACHIEVED, progress
+    shortfall = max(0.0, direction * (expected - figure))
+    span = abs(goal - baseline) or 1.0
+    if _within(shortfall, ON_TRACK_TOLERANCE * span):
+        return Status.ON_TRACK, progress
+    if _within(shortfall, AT_RISK_TOLERANCE * span):
+        return Status.AT_RISK, progress
+    return Status.OFF_TRACK, progress

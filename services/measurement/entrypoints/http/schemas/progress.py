@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from services.measurement.entrypoints.http.schemas.common import LogPosition
+
+Number = float | int | str
+
+
+class DatedValue(BaseModel):
+    value: Number
+    date: date
+
+
+class TargetInForce(BaseModel):
+    value: Number
+    date: date
+    label: str | None
+
+
+class CountryValuePublic(BaseModel):
+    country: str
+    value: Number
+    valid_date: date
+    known_at: int = Field(description="Log position at which this value became the one known")
+
+
+class BenchmarkState(BaseModel):
+    benchmark: str
+    assumption: str
+    title: str
+    measure: str
+    ascending: bool
+    combination: str
+    unit_label: str | None
+    retired: bool
+    as_of: date = Field(description="The valid date of the state")
+    position: LogPosition
+    baseline: DatedValue
+    target: TargetInForce | None = Field(description="The target in force at as_of")
+    combined: Number | None = Field(description="The countries' values combined by the benchmark's rule")
+    expected: float | None = Field(description="Where the trajectory from baseline to targets puts the combined figure")
+    progress: float | None = Field(description="Fraction of the way from baseline to the target in force")
+    status: str = Field(description="achieved, on_track, at_risk, off_track, no_data or not_assessed")
+    countries: list[CountryValuePublic]
+    countries_selected: int
+    countries_reporting: int
+    freshest: date | None = Field(description="Latest valid date among the values in force")
+
+
+class BenchmarkSeries(BaseModel):
+    benchmark: str
+    position: LogPosition
+    points: list[BenchmarkState]
+
+
+class BenchmarkStatusSummary(BaseModel):
+    benchmark: str
+    title: str
+    status: str
+    combined: Number | None
+    progress: float | None
+    countries_reporting: int
+    freshest: date | None
+
+
+class AssumptionSummary(BaseModel):
+    benchmarks: int
+    by_status: dict[str, int]
+
+
+class AssumptionProgress(BaseModel):
+    assumption: str
+    text: str
+    benchmarks: list[BenchmarkStatusSummary]
+    summary: AssumptionSummary
+
+
+class AssumptionRollup(BaseModel):
+    as_of: date
+    position: LogPosition
+    assumptions: list[AssumptionProgress]
+
+
+class CountryBenchmark(BaseModel):
+    benchmark: str
+    assumption: str
+    title: str
+    value: Number | None
+    valid_date: date | None
+    known_at: int | None
+    programme_status: str
+    programme_combined: Number | None
+
+
+class CountryProfile(BaseModel):
+    country: str
+    as_of: date
+    position: LogPosition
+    benchmarks: list[CountryBenchmark]

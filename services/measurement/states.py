@@ -1,0 +1,278 @@
+"""As-of queries: benchmark states for a valid date D as known at a log
+position P, from the bitemporal read models (indexed lookups, no replay).
+
+A row of `observation_values` is the value in force for its observation
+between `known_from` (inclusive) and `known_until` (exclusive) positions, so
+"as known at P" keeps the rows with known_from <= P < known_until. Per country
+the value in force at D is the one with the latest valid date on or before D;
+for the same valid date, the one learned last wins."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from services.measurement.adapters.database import Database
+from services.measurement.adapters.tables import (
+    benchmark_revisions,
+    country_selections,
+    observation_values,
+    stored_events,
+)
+from services.measurement.domain.errors import InvalidCommandError, NotFoundError
+from services.measurement.domain.progress import Assessment, BenchmarkSpec, CountryValue, Status, assess
+from services.measurement.domain.values import Measure
+
+
+def _head(connection: Connection) -> int:
+    return int(connection.execute(select(func.coalesce(func.max(stored_events.c.position), 0))).scalar_one())
+
+
+def resolve_position(connection: Connection, at: int | None, known_at: datetime | None) -> int:
+    """The log position a query is pinned to: `at`, or the head as it stood
+    at the recorded time `known_at`, or the head now."""
+    head = _head(connection)
+    if at is not None and known_at is not None:
+        raise InvalidCommandError.at(("at",), "Give either `at` (a log position) or `known_at` (a time), not both.", "query")
+    if at is not None:
+        if at > head:
+            raise InvalidCommandError.at(
+                ("at",),
+                f"Position {at} is beyond the head of the log ({head}); an answer there could still change.",
+                "query",
+            )
+        return at
+    if known_at is not None:
+        return int(
+            connection.execute(
+                select(func.coalesce(func.max(stored_events.c.position), 0)).where(stored_events.c.recorded_at <= known_at)
+            ).scalar_one()
+        )
+    return head
+
+
+def _known_at(table: Any, position: int) -> Any:
+    return and_(table.c.known_from <= position, or_(table.c.known_until.is_(None), table.c.known_until > position))
+
+
+def _revisions(connection: Connection, position: int, codes: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+    query = select(benchmark_revisions).where(_known_at(benchmark_revisions, position))
+    if codes is not None:
+        query = query.where(benchmark_revisions.c.benchmark.in_(codes))
+    return {row.benchmark: dict(row._mapping) for row in connection.execute(query)}
+
+
+def _selected_countries(connection: Connection, position: int) -> list[str]:
+    query = select(country_selections.c.iso3).where(country_selections.c.selected_position <= position)
+    return sorted(connection.execute(query).scalars())
+
+
+def _values_in_force(
+    connection: Connection, codes: Sequence[str], as_of: date, position: int, country: str | None = None
+) -> dict[str, list[tuple[str, date, float | None, str | None, int]]]:
+    """Per benchmark: (country, valid date, number, text, known_from) in force."""
+    if not codes:
+        return {}
+    conditions = [
+        observation_values.c.benchmark.in_(codes),
+        observation_values.c.valid_date <= as_of,
+        _known_at(observation_values, position),
+    ]
+    if country is not None:
+        conditions.append(observation_values.c.country == country)
+    ranked = (
+        select(
+            observation_values.c.benchmark,
+            observation_values.c.country,
+            observation_values.c.valid_date,
+            observation_values.c.number,
+            observation_values.c.text,
+            observation_values.c.known_from,
+            func.row_number()
+            .over(
+                partition_by=(observation_values.c.benchmark, observation_values.c.country),
+                order_by=(observation_values.c.valid_date.desc(), observation_values.c.known_from.desc()),
+            )
+            .label("rank"),
+        )
+        .where(*conditions)
+        .subquery()
+    )
+    rows = connection.execute(
+        select(ranked.c.benchmark, ranked.c.country, ranked.c.valid_date, ranked.c.number, ranked.c.text, ranked.c.known_from)
+        .where(ranked.c.rank == 1)
+    )
+    found: dict[str, list[tuple[str, date, float | None, str | None, int]]] = defaultdict(list)
+    for row in rows:
+        found[row.benchmark].append((row.country, row.valid_date, row.number, row.text, row.known_from))
+    return found
+
+
+def _country_values(spec: BenchmarkSpec, rows: Iterable[tuple[str, date, float | None, str | None, int]]) -> list[CountryValue]:
+    values = []
+    for country, valid_date, number, text, known_from in rows:
+        value: Any = text
+        if number is not None:
+            value = int(number) if spec.measure is Measure.UNIT else number
+        values.append(CountryValue(country=country, valid_date=valid_date, value=value, known_at=known_from))
+    return sorted(values, key=lambda v: v.country)
+
+
+def _state(
+    revision: dict[str, Any],
+    values: list[CountryValue],
+    selected: list[str],
+    as_of: date,
+    position: int,
+) -> dict[str, Any]:
+    definition = revision["state"]
+    spec = BenchmarkSpec.from_state(definition)
+    assessment: Assessment = assess(spec, values, as_of)
+    return {
+        "benchmark": revision["benchmark"],
+        "assumption": revision["assumption"],
+        "title": definition["title"],
+        "measure": definition["measure"],
+        "ascending": definition["ascending"],
+        "combination": definition["combination"],
+        "unit_label": definition.get("unit_label"),
+        "retired": revision["retired"],
+        "as_of": as_of,
+        "position": position,
+        "baseline": {"value": spec.baseline[1], "date": spec.baseline[0]},
+        "target": None
+        if assessment.target is None
+        else {"date": assessment.target[0], "value": assessment.target[1], "label": assessment.target[2]},
+        "combined": assessment.combined,
+        "expected": assessment.expected,
+        "progress": assessment.progress,
+        "status": assessment.status.value,
+        "countries": [
+            {"country": v.country, "value": v.value, "valid_date": v.valid_date, "known_at": v.known_at} for v in values
+        ],
+        "countries_selected": len(selected),
+        "countries_reporting": assessment.countries_reporting,
+        "freshest": assessment.freshest,
+    }
+
+
+def _not_defined(code: str, position: int) -> NotFoundError:
+    return NotFoundError(f"Benchmark {code!r} was not defined as known at log position {position}.")
+
+
+def benchmark_state(
+    database: Database, code: str, as_of: date, at: int | None = None, known_at: datetime | None = None
+) -> dict[str, Any]:
+    with database.snapshot() as connection:
+        position = resolve_position(connection, at, known_at)
+        revision = _revisions(connection, position, [code]).get(code)
+        if revision is None:
+            raise _not_defined(code, position)
+        values = _values_in_force(connection, [code], as_of, position).get(code, [])
+        selected = _selected_countries(connection, position)
+    spec = BenchmarkSpec.from_state(revision["state"])
+    return _state(revision, _country_values(spec, values), selected, as_of, position)
+
+
+def benchmark_series(
+    database: Database, code: str, dates: Sequence[date], at: int | None = None, known_at: datetime | None = None
+) -> dict[str, Any]:
+    """The state at each date, all as known at one position."""
+    with database.snapshot() as connection:
+        position = resolve_position(connection, at, known_at)
+        revision = _revisions(connection, position, [code]).get(code)
+        if revision is None:
+            raise _not_defined(code, position)
+        selected = _selected_countries(connection, position)
+        spec = BenchmarkSpec.from_state(revision["state"])
+        points = [
+            _state(
+                revision,
+                _country_values(spec, _values_in_force(connection, [code], day, position).get(code, [])),
+                selected,
+                day,
+                position,
+            )
+            for day in dates
+        ]
+    return {"benchmark": code, "position": position, "points": points}
+
+
+STATUS_ORDER = [s.value for s in Status]
+
+
+def assumption_rollup(
+    database: Database,
+    assumptions: Sequence[dict[str, Any]],
+    as_of: date,
+    at: int | None = None,
+    known_at: datetime | None = None,
+) -> dict[str, Any]:
+    """For each critical assumption, its benchmarks' states and a summary."""
+    with database.snapshot() as connection:
+        position = resolve_position(connection, at, known_at)
+        revisions = _revisions(connection, position)
+        live = {code: r for code, r in revisions.items() if not r["retired"]}
+        values = _values_in_force(connection, list(live), as_of, position)
+        selected = _selected_countries(connection, position)
+    states_by_assumption: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for code in sorted(live):
+        revision = live[code]
+        spec = BenchmarkSpec.from_state(revision["state"])
+        state = _state(revision, _country_values(spec, values.get(code, [])), selected, as_of, position)
+        states_by_assumption[revision["assumption"]].append(state)
+    items = []
+    for assumption in assumptions:
+        states = states_by_assumption.get(assumption["code"], [])
+        counts = {status: 0 for status in STATUS_ORDER}
+        for state in states:
+            counts[state["status"]] += 1
+        items.append(
+            {
+                "assumption": assumption["code"],
+                "text": assumption["text"],
+                "benchmarks": [
+                    {k: state[k] for k in ("benchmark", "title", "status", "combined", "progress", "countries_reporting", "freshest")}
+                    for state in states
+                ],
+                "summary": {"benchmarks": len(states), "by_status": counts},
+            }
+        )
+    return {"as_of": as_of, "position": position, "assumptions": items}
+
+
+def country_profile(
+    database: Database, iso3: str, as_of: date, at: int | None = None, known_at: datetime | None = None
+) -> dict[str, Any]:
+    """Every benchmark's value in force for one country, beside the
+    benchmark's programme-wide state."""
+    with database.snapshot() as connection:
+        position = resolve_position(connection, at, known_at)
+        selected = _selected_countries(connection, position)
+        if iso3 not in selected:
+            raise NotFoundError(f"{iso3} was not a selected programme country as known at log position {position}.")
+        revisions = {code: r for code, r in _revisions(connection, position).items() if not r["retired"]}
+        values = _values_in_force(connection, list(revisions), as_of, position)
+    items = []
+    for code in sorted(revisions):
+        revision = revisions[code]
+        spec = BenchmarkSpec.from_state(revision["state"])
+        all_values = _country_values(spec, values.get(code, []))
+        state = _state(revision, all_values, selected, as_of, position)
+        own = next((v for v in all_values if v.country == iso3), None)
+        items.append(
+            {
+                "benchmark": code,
+                "assumption": revision["assumption"],
+                "title": state["title"],
+                "value": None if own is None else own.value,
+                "valid_date": None if own is None else own.valid_date,
+                "known_at": None if own is None else own.known_at,
+                "programme_status": state["status"],
+                "programme_combined": state["combined"],
+            }
+        )
+    return {"country": iso3, "as_of": as_of, "position": position, "benchmarks": items}
