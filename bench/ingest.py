@@ -4,7 +4,7 @@ measured side by side in one run on one machine.
 
 Run:  python bench/ingest.py [--observations 4000] [--clients 16] [--workers 2]
                              [--postgres-url postgresql://postgres@127.0.0.1:5432/postgres]
-                             [--sqlite] [--timeout 300]
+                             [--warmup 200] [--sqlite] [--timeout 300] [--seed 2017]
 
 What is measured
 ----------------
@@ -20,8 +20,8 @@ What is measured
    and keep-alive connection). Every answer must be 201, or the run fails
    (exit 1). Afterwards the store is checked: the observations are all in the
    read model and the log is gap-free. Each observation is one event, one
-   `stored_events` row, one read-model row and one tracking update, committed
-   in one transaction.
+   `stored_events` row, one read-model row and one tracking update (at the
+   time of writing), committed in one transaction.
 2. **raw** -- the floor: single-row `INSERT` + `COMMIT` with psycopg 3 into a
    table shaped like `stored_events` (bigint key, uuid, int, text, ~400-byte
    bytea, timestamptz, the same unique constraint and index), N rows, with
@@ -42,23 +42,36 @@ as `adapters/database.py` sets it) and, for it, a raw single-connection
 SQLite insert+commit floor with the same settings.
 
 The raw phases run while no server is up; the API phase runs with the client
-threads, the uvicorn workers and PostgreSQL all on this machine, so the CPU
-table says who used how much of it (read from /proc; PostgreSQL's share
-counts its processes alive at both ends of the phase).
+threads, the uvicorn workers and PostgreSQL all on this machine. For each
+timed phase (from the moment every client is connected to the last answer)
+the CPU table gives the CPU seconds of this script (the load generator), of
+the server's process group, of PostgreSQL (its processes alive at the end of
+the phase) and of every other process, and how busy the machine was, all
+read from /proc. During the API phase on PostgreSQL a sampler (every 100 ms,
+one extra connection) reads pg_stat_activity and pg_locks: how many sessions
+wait on a lock, and what the holder of the log's write lock is doing.
 
 How to read it
 --------------
-* `API / raw(C conns)` is the headline: the same concurrency on both sides.
-  The target is API >= 0.5x raw, i.e. the service may spend at most as much
-  again as the bare durable insert on HTTP, validation, the event store and
-  the read model.
-* `API / raw(1 conn)` says whether the API beats fully serialised commits;
-  an API near raw(1) and near row (c) is bound by the event store's
-  serialised, lock-held-through-commit numbering rather than by Python.
-* p50/p95 are per request (client side, HTTP round trip) or per
+* `API / raw(C connections)` is the headline: the same concurrency on both
+  sides. The target is API >= 0.5x raw, i.e. the service may spend at most
+  as much again as the bare durable insert on HTTP, validation, the event
+  store and the read model.
+* `API / raw(1 connection)` says whether the API beats fully serialised
+  commits. Row (c) is the ceiling of the event store's serialised numbering
+  with no service code at all inside the lock.
+* The sampler line says where a serialised API spends its lock: most
+  sessions "waiting on a lock" with the holder mostly "idle in transaction"
+  means the writers queue behind service code (Python, GIL, round trips)
+  run while the log's lock is held; a holder mostly "flushing WAL" means
+  the disk sets the pace.
+* p50/p95 are per request (client side, full HTTP round trip) or per
   insert+commit (raw).
-* A CPU share near 100% of the machine means the figures are CPU-bound on
-  this box (the load generator included), not disk-bound.
+* Machine busy near 100% means the figures are CPU-bound on this box (the
+  load generator included), not disk-bound. Other processes' CPU (a test
+  run beside the bench, say) makes the figures noisy: the script warns when
+  the machine is already busy before it starts; compare runs only when that
+  column is near zero.
 The script exits 0 whatever the ratio: it measures, it does not judge.
 Exit 1: a request failed or the service misbehaved; 2: not durable or bad
 arguments; 3: the hard time limit (`--timeout`, default 300 s) was hit.
@@ -83,6 +96,7 @@ import tempfile
 import threading
 import time
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,7 +113,9 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from tests.support import benchmark_body, country_body, observation_body  # noqa: E402
+with warnings.catch_warnings():  # tests.support imports Starlette's TestClient, which warns about httpx
+    warnings.simplefilter("ignore")
+    from tests.support import benchmark_body, country_body, observation_body  # noqa: E402
 
 BENCH_DATABASE = "stocktake_bench"
 RAW_TABLE = "bench_raw_events"
@@ -108,7 +124,7 @@ COUNTRIES = {"BGD": "asia_pacific", "VNM": "asia_pacific", "ETH": "africa", "IND
 TOPIC = "services.measurement.domain.observations:Observation.Recorded"
 EXIT_FAILED, EXIT_REFUSED, EXIT_TIMEOUT = 1, 2, 3
 
-console = Console(highlight=False)
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 132)
 
 
 class BenchFailure(Exception):
@@ -142,6 +158,8 @@ class Rate:
     latencies: list[float]
     note: str = ""
     cpu: dict[str, float] = field(default_factory=dict)
+    checked: str = ""
+    sessions: str = ""
 
     @property
     def per_second(self) -> float:
@@ -154,14 +172,24 @@ class Rate:
         return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+@dataclass
+class Timed:
+    seconds: float
+    latencies: list[float]
+    cpu_before: "CpuSample"
+    cpu_after: "CpuSample"
+
+
 def _timed_threads(
     count: int, threads: int, deadline: Deadline, make_worker: Callable[[], Any], doing: str
-) -> tuple[float, list[float]]:
+) -> Timed:
     """Runs `count` operations over `threads` threads. `make_worker()` runs in
     each thread and returns (step, close): `step(i)` does operation i and
-    raises to fail the run. Timing starts once every thread is ready."""
+    raises to fail the run. Timing (and CPU accounting) starts once every
+    thread is ready (connected) and ends before any connection is closed."""
     latencies: list[float] = [0.0] * count
     errors: list[BaseException] = []
+    closers: list[Callable[[], None]] = []
     lock = threading.Lock()
     next_index = iter(range(count))
     stop = threading.Event()
@@ -172,9 +200,10 @@ def _timed_threads(
             return next(next_index, None)
 
     def run() -> None:
-        close: Callable[[], None] | None = None
         try:
             step, close = make_worker()
+            with lock:
+                closers.append(close)
             ready.wait()
             while not stop.is_set():
                 index = take()
@@ -192,28 +221,37 @@ def _timed_threads(
                 errors.append(error)
             stop.set()
             ready.abort()
-        finally:
-            if close is not None:
-                close()
 
     workers = [threading.Thread(target=run, name=f"bench-{i}", daemon=True) for i in range(threads)]
     for worker in workers:
         worker.start()
     try:
-        ready.wait()
-    except threading.BrokenBarrierError:
-        pass
-    started = time.perf_counter()
-    for worker in workers:
-        worker.join(timeout=max(0.1, deadline.left() + 5))
-    elapsed = time.perf_counter() - started
-    if any(worker.is_alive() for worker in workers):
+        try:
+            ready.wait()
+        except threading.BrokenBarrierError:
+            pass
+        cpu_before = CpuSample.take()
+        started = time.perf_counter()
+        for worker in workers:
+            worker.join(timeout=max(0.1, deadline.left() + 5))
+        elapsed = time.perf_counter() - started
+        cpu_after = CpuSample.take()
+        if any(worker.is_alive() for worker in workers):
+            stop.set()
+            raise BenchTimeout(f"hard time limit reached while {doing}")
+        if errors:
+            first = errors[0]
+            raise first if isinstance(first, (BenchFailure, BenchTimeout)) else BenchFailure(f"{doing}: {first!r}")
+        return Timed(elapsed, latencies, cpu_before, cpu_after)
+    finally:
         stop.set()
-        raise BenchTimeout(f"hard time limit reached while {doing}")
-    if errors:
-        first = errors[0]
-        raise first if isinstance(first, (BenchFailure, BenchTimeout)) else BenchFailure(f"{doing}: {first!r}")
-    return elapsed, latencies
+        with lock:
+            to_close = list(closers)
+        for close in to_close:
+            try:
+                close()
+            except Exception:  # closing a broken connection must not hide the real error
+                pass
 
 
 # -- CPU accounting (Linux /proc) ---------------------------------------------
@@ -270,13 +308,29 @@ def cpu_between(before: CpuSample, after: CpuSample, server_group: int | None, s
 
     total_ticks = after.machine[0] - before.machine[0]
     idle_ticks = after.machine[1] - before.machine[1]
-    return {
+    busy = (1 - idle_ticks / total_ticks) if total_ticks > 0 else float("nan")
+    figures = {
         "client": after.own - before.own,
         "server": spent(lambda name, group: server_group is not None and group == server_group),
         "postgres": spent(lambda name, group: name.startswith("postgres")),
-        "busy": (1 - idle_ticks / total_ticks) if total_ticks > 0 else float("nan"),
+        "busy": busy,
         "seconds": seconds,
     }
+    machine = busy * seconds * (os.cpu_count() or 1) if busy == busy else 0.0
+    figures["other"] = max(0.0, machine - figures["client"] - figures["server"] - figures["postgres"])
+    return figures
+
+
+def background_load(seconds: float = 1.0) -> float:
+    """How busy the machine is (0..1) before this script does anything."""
+    try:
+        before = _machine_ticks()
+        time.sleep(seconds)
+        after = _machine_ticks()
+    except OSError:
+        return float("nan")
+    total = after[0] - before[0]
+    return 1 - (after[1] - before[1]) / total if total > 0 else float("nan")
 
 
 # -- PostgreSQL -----------------------------------------------------------------
@@ -370,9 +424,9 @@ def raw_inserts(
 
         return step, connection.close
 
-    before = CpuSample.take()
-    seconds, latencies = _timed_threads(rows, connections, deadline, make_worker, f"timing {label}")
-    cpu = cpu_between(before, CpuSample.take(), None, seconds)
+    timed = _timed_threads(rows, connections, deadline, make_worker, f"timing {label}")
+    seconds, latencies = timed.seconds, timed.latencies
+    cpu = cpu_between(timed.cpu_before, timed.cpu_after, None, seconds)
     with psycopg.connect(info, autocommit=True, connect_timeout=5) as connection:
         stored = connection.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(RAW_TABLE))).fetchone()
     if stored is None or stored[0] != rows:
@@ -414,6 +468,7 @@ def raw_sqlite(path: Path, rows: int, deadline: Deadline) -> Rate:
         state = raw_state()
         statement = f"INSERT INTO {RAW_TABLE} VALUES (?, ?, ?, ?, ?, ?)"
         latencies = []
+        before = CpuSample.take()
         started = time.perf_counter()
         for index in range(rows):
             if index % 100 == 0:
@@ -424,9 +479,10 @@ def raw_sqlite(path: Path, rows: int, deadline: Deadline) -> Rate:
             connection.execute("COMMIT")
             latencies.append(time.perf_counter() - begun)
         seconds = time.perf_counter() - started
+        cpu = cpu_between(before, CpuSample.take(), None, seconds)
     finally:
         connection.close()
-    return Rate("raw SQLite, 1 connection", rows, seconds, latencies, "WAL, synchronous=FULL")
+    return Rate("raw SQLite, 1 connection", rows, seconds, latencies, "WAL, synchronous=FULL", cpu)
 
 
 # -- the service ----------------------------------------------------------------
@@ -583,7 +639,7 @@ def set_up_programme(base_url: str) -> str:
     return str(benchmark["code"])
 
 
-def post_observations(base_url: str, bodies: list[bytes], clients: int, deadline: Deadline, doing: str) -> tuple[float, list[float]]:
+def post_observations(base_url: str, bodies: list[bytes], clients: int, deadline: Deadline, doing: str) -> Timed:
     def make_worker() -> tuple[Callable[[int], None], Callable[[], None]]:
         client = httpx.Client(base_url=base_url, timeout=httpx.Timeout(30.0))
 
@@ -607,6 +663,7 @@ def post_observations(base_url: str, bodies: list[bytes], clients: int, deadline
 def api_rate(
     label: str, database_url: str, args: argparse.Namespace, deadline: Deadline, log: Path,
     verify: Callable[[int], str] | None, before_timing: Callable[[], None] | None = None,
+    sample_sessions: str | None = None,
 ) -> Rate:
     console.print(f"[bold]{label}[/bold]: migrate, load the framework, serve ({args.workers} workers)")
     run_cli(["migrate", "--database-url", database_url], deadline, log)
@@ -623,13 +680,104 @@ def api_rate(
         if before_timing is not None:
             before_timing()
         console.print(f"  timing {args.observations} observations, {args.clients} clients")
-        before = CpuSample.take()
-        seconds, latencies = post_observations(server.base_url, bodies, args.clients, deadline, f"timing {label}")
-        cpu = cpu_between(before, CpuSample.take(), server.group, seconds)
+        if sample_sessions is not None:
+            with SessionSampler(sample_sessions, deadline) as sampler:
+                timed = post_observations(server.base_url, bodies, args.clients, deadline, f"timing {label}")
+            sessions = sampler.summary(len(bodies))
+        else:
+            timed = post_observations(server.base_url, bodies, args.clients, deadline, f"timing {label}")
+            sessions = ""
+        seconds, latencies = timed.seconds, timed.latencies
+        cpu = cpu_between(timed.cpu_before, timed.cpu_after, server.group, seconds)
     finally:
         server.stop()
-    note = verify(args.warmup + args.observations) if verify else ""
-    return Rate(label, args.observations, seconds, latencies, note, cpu)
+    checked = verify(args.warmup + args.observations) if verify else ""
+    note = f"HTTP, {args.clients} clients, {args.workers} uvicorn workers"
+    return Rate(label, args.observations, seconds, latencies, note, cpu, checked, sessions)
+
+
+class SessionSampler:
+    """Samples pg_stat_activity / pg_locks of the bench database every 100 ms
+    while the API is timed: how many sessions wait on a lock, and what the
+    session holding the log's write lock (the event store's table lock on
+    stored_events, or an advisory lock) is doing -- running SQL, flushing
+    WAL at commit, or "idle in transaction", i.e. waiting for the service's
+    Python code between statements while every other writer waits."""
+
+    QUERY = """
+        SELECT
+          (SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'),
+          (SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'),
+          (SELECT a.state || ':' || coalesce(a.wait_event_type, '') || ':' || coalesce(a.wait_event, '')
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND ((l.locktype = 'relation' AND l.relation = to_regclass('stored_events')
+                     AND l.mode IN ('ExclusiveLock', 'AccessExclusiveLock', 'ShareRowExclusiveLock'))
+                    OR l.locktype = 'advisory')
+             LIMIT 1)
+    """
+
+    def __init__(self, info: str, deadline: Deadline) -> None:
+        self.info = info
+        self.deadline = deadline
+        self.samples: list[tuple[int, int, str | None]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
+        self.error: str | None = None
+        self.transactions: int | None = None  # committed + rolled back in the bench database
+
+    XACTS = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+
+    def __enter__(self) -> "SessionSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        try:
+            with psycopg.connect(self.info, autocommit=True, connect_timeout=5) as connection:
+                first = connection.execute(self.XACTS).fetchone()
+                while not self._stop.is_set() and self.deadline.left() > 0 and len(self.samples) < 100_000:
+                    row = connection.execute(self.QUERY).fetchone()
+                    if row is not None:
+                        self.samples.append((int(row[0]), int(row[1]), row[2]))
+                    self._stop.wait(0.1)
+                connection.execute("SELECT pg_stat_clear_snapshot()")
+                last = connection.execute(self.XACTS).fetchone()
+                if first and last:  # counts reach pg_stat_database within ~1 s: an approximation
+                    self.transactions = int(last[0]) - int(first[0]) - len(self.samples) - 2
+        except psycopg.Error as error:
+            self.error = f"{error.__class__.__name__}: {error}"
+
+    def summary(self, observations: int) -> str:
+        if not self.samples:
+            return f"no samples ({self.error})" if self.error else "no samples"
+        n = len(self.samples)
+        waiting = sum(s[0] for s in self.samples) / n
+        busy = sum(s[1] for s in self.samples) / n
+        kinds = {"idle in transaction (service code between statements)": 0, "flushing WAL (commit)": 0,
+                 "running SQL": 0, "nobody (lock free)": 0}
+        for _, _, holder in self.samples:
+            if holder is None:
+                kinds["nobody (lock free)"] += 1
+            elif holder.startswith("idle in transaction"):
+                kinds["idle in transaction (service code between statements)"] += 1
+            elif ":IO:WAL" in holder or ":LWLock:WAL" in holder:
+                kinds["flushing WAL (commit)"] += 1
+            else:
+                kinds["running SQL"] += 1
+        held = ", ".join(f"{name} {count / n:.0%}" for name, count in kinds.items())
+        transactions = (
+            f"; ~{self.transactions / observations:.1f} database transactions per observation"
+            if self.transactions is not None and observations else ""
+        )
+        return (f"{n} samples: on average {waiting:.1f} sessions waiting on a lock, {busy:.1f} not idle; "
+                f"the log's write lock holder was: {held}{transactions}")
 
 
 def verify_postgres(info: str) -> Callable[[int], str]:
@@ -680,7 +828,7 @@ def report(api: Rate, raws: list[Rate], extra: list[Rate], settings: dict[str, s
     table.add_column("per second", justify="right")
     table.add_column("p50 ms", justify="right")
     table.add_column("p95 ms", justify="right")
-    table.add_column("API / this", justify="right")
+    table.add_column("API ÷ this", justify="right")
     table.add_column("note")
     for rate in [api, *raws, *extra]:
         if rate is api:
@@ -696,7 +844,7 @@ def report(api: Rate, raws: list[Rate], extra: list[Rate], settings: dict[str, s
     console.print(table)
 
     cpu = Table(title="CPU during each timed phase (seconds of CPU; machine busy %)")
-    for column in ("phase", "wall s", "bench client", "server", "PostgreSQL", "machine busy"):
+    for column in ("phase", "wall s", "bench client", "server", "PostgreSQL", "other processes", "machine busy"):
         cpu.add_column(column, justify="left" if column == "phase" else "right")
     for rate in [api, *raws, *extra]:
         if not rate.cpu:
@@ -704,9 +852,14 @@ def report(api: Rate, raws: list[Rate], extra: list[Rate], settings: dict[str, s
         c = rate.cpu
         cpu.add_row(
             rate.label, f"{c['seconds']:.1f}", f"{c['client']:.1f}", f"{c['server']:.1f}" if c["server"] else "-",
-            f"{c['postgres']:.1f}", f"{c['busy'] * 100:.0f}%",
+            f"{c['postgres']:.1f}", f"{c['other']:.1f}", f"{c['busy'] * 100:.0f}%",
         )
     console.print(cpu)
+    for rate in [api, *extra]:
+        if rate.checked:
+            console.print(f"Checked after {rate.label}: {rate.checked}")
+        if rate.sessions:
+            console.print(f"PostgreSQL during {rate.label}: {rate.sessions}")
 
     versus_many = api.per_second / raw_many.per_second
     versus_one = api.per_second / raw_one.per_second
@@ -716,10 +869,15 @@ def report(api: Rate, raws: list[Rate], extra: list[Rate], settings: dict[str, s
         f"API / raw(1 connection) = [bold]{versus_one:.2f}x[/bold]    "
         f"target API >= 0.5x raw({args.clients} connections): {verdict}"
     )
+    sqlite_api = next((rate for rate in extra if rate.label == "API on SQLite"), None)
+    sqlite_raw = next((rate for rate in extra if rate.label.startswith("raw SQLite")), None)
+    if sqlite_api and sqlite_raw:
+        console.print(f"API on SQLite / raw SQLite (1 connection) = [bold]{sqlite_api.per_second / sqlite_raw.per_second:.2f}x[/bold]")
     console.print(
         f"PostgreSQL {settings['server_version']}: synchronous_commit={settings['synchronous_commit']}, "
         f"fsync={settings['fsync']}, wal_sync_method={settings['wal_sync_method']}, "
-        f"full_page_writes={settings['full_page_writes']}; uvicorn workers={args.workers}, "
+        f"full_page_writes={settings['full_page_writes']}; machine busy before the run: {settings.get('background', '?')}; "
+        f"uvicorn workers={args.workers}, "
         f"clients={args.clients}, warm-up={args.warmup}"
     )
 
@@ -777,8 +935,15 @@ def main(argv: list[str] | None = None) -> int:
             return _refuse(f"no PostgreSQL at {args.postgres_url}: {str(error).strip().splitlines()[0]}")
         if settings["synchronous_commit"] == "off":
             return _refuse("synchronous_commit is off: commits would not be durable, the figures meaningless.")
+        load = background_load()
+        if load > 0.2:
+            console.print(
+                f"[yellow]The machine is already {load:.0%} busy before the bench starts (other processes): "
+                "the figures will be noisy; see 'other processes' in the CPU table.[/yellow]"
+            )
         recreate_database(admin)
         settings = durability(bench)  # as the service will see it (role, database, PGOPTIONS)
+        settings["background"] = f"{load:.0%}"
         if settings["synchronous_commit"] == "off":
             return _refuse(f"synchronous_commit is off in {BENCH_DATABASE}: commits would not be durable.")
         if settings["synchronous_commit"] != "on":
@@ -805,7 +970,7 @@ def main(argv: list[str] | None = None) -> int:
 
         api = api_rate(
             "API on PostgreSQL", service_url, args, deadline, log, verify_postgres(bench),
-            before_timing=lambda: checkpoint(bench),
+            before_timing=lambda: checkpoint(bench), sample_sessions=bench,
         )
         extra: list[Rate] = []
         if args.sqlite:

@@ -20,7 +20,7 @@ from services.measurement.domain.errors import ConflictError, InvalidCommandErro
 from services.measurement.domain.framework import Framework, FrameworkDocument
 from services.measurement.domain.observations import Disaggregation, Evidence, Observation
 from services.measurement.domain.scope import Criteria, IloRegion, ProgrammeScope
-from services.measurement.domain.values import Combination, Dimension, Measure, Period, Value
+from services.measurement.domain.values import Combination, Dimension, Measure, Value
 from services.measurement.adapters.tables import LIVE
 from services.measurement.projections import Projected, Projector
 from services.measurement.projections.store import SqlStore
@@ -256,14 +256,13 @@ class Measurement(Application[UUID]):
         principal: str,
         observation_id: UUID | None = None,
     ) -> dict[str, Any]:
-        parsed_period = Period.parse(period)
         observation = Observation.record(
             observation_id=observation_id or uuid4(),
             benchmark=self._benchmark_for_observation(benchmark),
             scope=self._scope(principal),
             country=country,
             sector=sector,
-            period=parsed_period,
+            period=period,
             value=value,
             disaggregations=disaggregations,
             evidence=evidence,
@@ -342,9 +341,10 @@ class Measurement(Application[UUID]):
     def log_page(self, after: int, limit: int) -> dict[str, Any]:
         return views.log_page(self, after, limit)
 
-    def history(self, aggregate_id: UUID, missing: str) -> list[dict[str, Any]]:
-        """Every event of one stream, in order, as recorded."""
-        events = views.stream_history(self, aggregate_id)
-        if not events:
+    def history(self, aggregate_id: UUID, kind: type[Aggregate], missing: str) -> dict[str, Any]:
+        """Every event of one stream of `kind`, in order, as recorded, and the
+        log position the answer reflects."""
+        history = views.stream_history(self, aggregate_id)
+        if not history["events"] or not history["events"][0]["type"].startswith(f"{kind.__name__}."):
             raise NotFoundError(missing)
-        return events
+        return history

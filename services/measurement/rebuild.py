@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sqlalchemy import Connection, MetaData, delete, insert, select
+from sqlalchemy import Connection, MetaData, delete, insert, select, text
 
 from services.measurement.adapters.tables import LIVE, ReadModelTables, read_model_tables
 from services.measurement.application import Measurement
@@ -95,14 +95,37 @@ def rebuild(app: Measurement, *, verify: bool = False, progress: Progress = _no_
             if verify:
                 differences = compare(connection, LIVE, rebuilt)
                 return RebuildReport(events, rows, head_now, swapped=False, differences=differences)
-            for live_table, rebuilt_table in zip(LIVE.all(), rebuilt.all(), strict=True):
-                connection.execute(delete(live_table))
-                connection.execute(insert(live_table).from_select(rebuilt_table.columns.keys(), select(rebuilt_table)))
+            _swap(connection, rebuilt)
             SqlStore(connection, LIVE).track(READ_MODELS, head_now)
             return RebuildReport(events, rows, head_now, swapped=True)
     finally:
         with database.engine.begin() as connection:
             metadata.drop_all(connection)
+
+
+def _swap(connection: Connection, rebuilt: ReadModelTables) -> None:
+    """Puts the rebuilt rows in place of the live ones. PostgreSQL renames the
+    tables (constant time, whatever their size), and their constraints and
+    indexes to the live names; SQLite, which cannot rename an index, copies."""
+    for live_table, rebuilt_table in zip(LIVE.all(), rebuilt.all(), strict=True):
+        if connection.dialect.name != "postgresql":
+            connection.execute(delete(live_table))
+            connection.execute(insert(live_table).from_select(rebuilt_table.columns.keys(), select(rebuilt_table)))
+            continue
+        live_name, rebuilt_name = live_table.name, rebuilt_table.name
+        connection.execute(text(f"DROP TABLE {live_name}"))
+        connection.execute(text(f"ALTER TABLE {rebuilt_name} RENAME TO {live_name}"))
+        constraints = connection.execute(
+            text("SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"), {"t": live_name}
+        ).scalars()
+        for constraint in list(constraints):
+            if rebuilt_name in constraint:
+                renamed = constraint.replace(rebuilt_name, live_name)
+                connection.execute(text(f'ALTER TABLE {live_name} RENAME CONSTRAINT "{constraint}" TO "{renamed}"'))
+        indexes = connection.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = :t"), {"t": live_name})
+        for index in list(indexes.scalars()):
+            if rebuilt_name in index:
+                connection.execute(text(f'ALTER INDEX "{index}" RENAME TO "{index.replace(rebuilt_name, live_name)}"'))
 
 
 def _rows_by_key(connection: Connection, table: Any, role: str) -> dict[tuple[Any, ...], dict[str, Any]]:

@@ -7,13 +7,17 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+_PRIMITIVES = (str, int, float, bool, type(None))
+
 
 def jsonable(value: Any) -> Any:
     """Event data as JSON: dates as ISO strings, tuples as lists."""
+    if isinstance(value, _PRIMITIVES):
+        return value
     if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {k if type(k) is str else str(k): v if type(v) in _PRIMITIVES else jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
+        return [v if type(v) in _PRIMITIVES else jsonable(v) for v in value]
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, UUID):

@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import date, datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select, true
 
 from services.measurement.adapters.database import Database
 from services.measurement.adapters.tables import (
@@ -70,12 +70,68 @@ def _selected_countries(connection: Connection, position: int) -> list[str]:
     return sorted(connection.execute(query).scalars())
 
 
+ValueRow = tuple[str, date, float | None, str | None, int]
+
+
 def _values_in_force(
     connection: Connection, codes: Sequence[str], as_of: date, position: int, country: str | None = None
-) -> dict[str, list[tuple[str, date, float | None, str | None, int]]]:
+) -> dict[str, list[ValueRow]]:
     """Per benchmark: (country, valid date, number, text, known_from) in force."""
     if not codes:
         return {}
+    if connection.dialect.name == "postgresql":
+        rows = _in_force_by_lookup(connection, codes, as_of, position, country)
+    else:
+        rows = _in_force_by_window(connection, codes, as_of, position, country)
+    found: dict[str, list[ValueRow]] = defaultdict(list)
+    for row in rows:
+        found[row.benchmark].append((row.country, row.valid_date, row.number, row.text, row.known_from))
+    return found
+
+
+def _in_force_by_lookup(
+    connection: Connection, codes: Sequence[str], as_of: date, position: int, country: str | None
+) -> Any:
+    """One index lookup per (benchmark, selected country): a LATERAL join that
+    walks the lookup index backwards from D to the first version known at P.
+    Its cost grows with the number of pairs, not with the history."""
+    pairs = select(benchmark_revisions.c.benchmark, country_selections.c.iso3.label("country")).where(
+        benchmark_revisions.c.benchmark.in_(codes),
+        _known_at(benchmark_revisions, position),
+        country_selections.c.selected_position <= position,
+    )
+    if country is not None:
+        pairs = pairs.where(country_selections.c.iso3 == country)
+    pairs_query = pairs.subquery("pairs")
+    values = observation_values
+    latest = (
+        select(values.c.valid_date, values.c.number, values.c.text, values.c.known_from)
+        .where(
+            values.c.benchmark == pairs_query.c.benchmark,
+            values.c.country == pairs_query.c.country,
+            values.c.valid_date <= as_of,
+            _known_at(values, position),
+        )
+        .order_by(values.c.valid_date.desc(), values.c.known_from.desc())
+        .limit(1)
+        .lateral("latest")
+    )
+    return connection.execute(
+        select(
+            pairs_query.c.benchmark,
+            pairs_query.c.country,
+            latest.c.valid_date,
+            latest.c.number,
+            latest.c.text,
+            latest.c.known_from,
+        ).select_from(pairs_query.join(latest, true()))
+    )
+
+
+def _in_force_by_window(
+    connection: Connection, codes: Sequence[str], as_of: date, position: int, country: str | None
+) -> Any:
+    """SQLite has no LATERAL: rank the candidate versions per pair instead."""
     conditions = [
         observation_values.c.benchmark.in_(codes),
         observation_values.c.valid_date <= as_of,
@@ -101,17 +157,13 @@ def _values_in_force(
         .where(*conditions)
         .subquery()
     )
-    rows = connection.execute(
+    return connection.execute(
         select(ranked.c.benchmark, ranked.c.country, ranked.c.valid_date, ranked.c.number, ranked.c.text, ranked.c.known_from)
         .where(ranked.c.rank == 1)
     )
-    found: dict[str, list[tuple[str, date, float | None, str | None, int]]] = defaultdict(list)
-    for row in rows:
-        found[row.benchmark].append((row.country, row.valid_date, row.number, row.text, row.known_from))
-    return found
 
 
-def _country_values(spec: BenchmarkSpec, rows: Iterable[tuple[str, date, float | None, str | None, int]]) -> list[CountryValue]:
+def _country_values(spec: BenchmarkSpec, rows: Iterable[ValueRow]) -> list[CountryValue]:
     values = []
     for country, valid_date, number, text, known_from in rows:
         value: Any = text

@@ -4,6 +4,7 @@ reflects. Reads only; every write goes through the application's commands."""
 from __future__ import annotations
 
 import base64
+import re
 import binascii
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -65,9 +66,8 @@ def _stream_at(app: Measurement, aggregate_id: UUID, at: int | None) -> tuple[Ag
 
 def framework(app: Measurement, programme: str, at: int | None) -> dict[str, Any]:
     aggregate, head = _stream_at(app, Framework.create_id(programme), at)
-    if aggregate is None:
+    if not isinstance(aggregate, Framework) or aggregate.document is None:
         raise NotFoundError(f"The programme framework {programme} was not loaded as of position {head}.")
-    assert isinstance(aggregate, Framework) and aggregate.document is not None
     return {"version": aggregate.revision, "document": aggregate.document.content, "position": head}
 
 
@@ -84,8 +84,11 @@ def scope(app: Measurement, programme: str, at: int | None) -> dict[str, Any]:
     }
 
 
-def stream_history(app: Measurement, aggregate_id: UUID) -> list[dict[str, Any]]:
-    return [logged_event(app, item) for item in app.event_log.select_logged(originator_id=aggregate_id, limit=100_000)]
+def stream_history(app: Measurement, aggregate_id: UUID) -> dict[str, Any]:
+    with app.database.snapshot() as connection:
+        head = _head(connection, None)
+        items = app.event_log.select_logged(originator_id=aggregate_id, limit=100_000, connection=connection)
+    return {"events": [logged_event(app, item) for item in items], "position": head}
 
 
 def logged_event(app: Measurement, item: Any) -> dict[str, Any]:
@@ -181,10 +184,10 @@ def encode_cursor(recorded_position: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, number = text.partition(":")
-        if kind != "o" or not number.isdigit():
+        match = re.fullmatch(r"o:([0-9]{1,18})", text)
+        if match is None:
             raise ValueError(text)
-        return int(number)
+        return int(match.group(1))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidCommandError.at(
             ("cursor",), "This cursor was not issued by this API: pass back `next_cursor` unchanged.", "query"

@@ -257,5 +257,5 @@ class Benchmark(Aggregate):
         if dimension not in self.disaggregations:
             accepted = ", ".join(self.disaggregations) or "none"
             raise InvalidCommandError.at(
-                path, f"Benchmark {self.code} accepts no {dimension!r} disaggregation (it accepts: {accepted})."
+                path, f"Benchmark {self.code} accepts no {str(dimension)!r} disaggregation (it accepts: {accepted})."
             )

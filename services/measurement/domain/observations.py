@@ -54,7 +54,7 @@ class Observation(Aggregate):
         scope: ProgrammeScope,
         country: str,
         sector: str | None,
-        period: Period,
+        period: str,
         value: Any,
         disaggregations: Sequence[Disaggregation],
         evidence: Sequence[Evidence],
@@ -65,6 +65,9 @@ class Observation(Aggregate):
         scope, reporting every broken rule at once."""
         benchmark.check_not_retired()
         errors = ErrorCollector()
+        parsed_period = None
+        with errors.collecting():
+            parsed_period = Period.parse(period)
         with errors.collecting():
             scope.check_country(country)
         if sector is not None:
@@ -74,15 +77,16 @@ class Observation(Aggregate):
             value = check_value(benchmark.measure, benchmark.levels, value)
         checked_disaggregations = check_disaggregations(benchmark, disaggregations, errors)
         errors.raise_if_any("The observation breaks several rules; see errors.")
+        assert parsed_period is not None
         return cls(
             observation_id=observation_id,
             benchmark=benchmark.code,
             assumption=benchmark.assumption,
             country=country,
             sector=sector,
-            period=period.label,
-            period_start=period.start,
-            period_end=period.end,
+            period=parsed_period.label,
+            period_start=parsed_period.start,
+            period_end=parsed_period.end,
             value=value,
             disaggregations=checked_disaggregations,
             evidence=[dict(item) for item in evidence],

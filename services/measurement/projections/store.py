@@ -6,9 +6,10 @@ Tables are named by their role, an attribute of `ReadModelTables`."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Iterator, Protocol
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import JSON, Connection, Table, and_, insert, select, update
 
 from services.measurement.adapters.tables import ReadModelTables, projection_tracking
 
@@ -87,7 +88,7 @@ class MemoryStore:
         key = tuple(row[column] for column in PRIMARY_KEYS[role])
         if key in self.rows[role]:
             raise ValueError(f"{role} already has a row {key}")
-        self.rows[role][key] = dict(row)
+        self.rows[role][key] = row
         if role in VERSION_OF and row.get("known_until") is None:
             self.open_versions[role][row[VERSION_OF[role]]] = key
 
@@ -109,19 +110,34 @@ class MemoryStore:
         return sum(len(rows) for rows in self.rows.values())
 
     def flush(self, connection: Connection, tables: ReadModelTables, chunk: int = 5000) -> Iterator[int]:
-        """Writes every row into `tables`; yields the number written so far."""
+        """Writes every row into `tables`; yields the number written so far.
+        On PostgreSQL rows go through COPY, several times faster than INSERTs."""
         written = 0
         for role, rows in self.rows.items():
             table = getattr(tables, role)
+            columns = [column.name for column in table.columns]
             batch: list[Row] = []
             for row in rows.values():
                 batch.append(row)
                 if len(batch) >= chunk:
-                    connection.execute(insert(table), batch)
+                    _write(connection, table, columns, batch)
                     written += len(batch)
                     batch = []
                     yield written
             if batch:
-                connection.execute(insert(table), batch)
+                _write(connection, table, columns, batch)
                 written += len(batch)
                 yield written
+
+
+def _write(connection: Connection, table: Table, columns: list[str], rows: list[Row]) -> None:
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    json_columns = {column.name for column in table.columns if isinstance(column.type, JSON)}
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(
+                [json.dumps(row.get(c)) if c in json_columns else row.get(c) for c in columns]
+            )

@@ -148,7 +148,7 @@ def observation_kwargs(scope: ProgrammeScope) -> Callable[..., dict[str, Any]]:
             "scope": scope,
             "country": "VNM",
             "sector": "garment",
-            "period": Period.parse("2019-Q2"),
+            "period": "2019-Q2",
             "value": VALID_DEFINITION_BY_MEASURE[benchmark.measure]["target_value"],
             "disaggregations": [],
             "evidence": [{"title": "Labour force survey 2019", "url": "https://ilostat.ilo.org/"}],

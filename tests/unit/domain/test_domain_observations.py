@@ -68,7 +68,7 @@ def test_record_records_one_recorded_event_on_the_observation_id(record_observat
 
 
 def test_record_keeps_the_period_label_and_its_dates(record_observation, benchmark):
-    observation = record_observation(benchmark, period=Period.parse("2019-Q2"))
+    observation = record_observation(benchmark, period="2019-Q2")
 
     assert (observation.period, observation.period_start, observation.period_end) == (
         "2019-Q2",

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from services.measurement.domain.errors import (
     ConflictError,
@@ -194,9 +195,14 @@ def install(app: FastAPI) -> None:
     def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         problem = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED}.get(exc.status_code, HTTP_ERROR)
         detail = str(exc.detail) if exc.detail else problem.title
+        headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"There is no resource at {request.url.path}; see /docs for the API."
-        return problem_response(problem, detail, request, status=exc.status_code, headers=getattr(exc, "headers", None))
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}."
+        return problem_response(problem, detail, request, status=exc.status_code, headers=headers or None)
 
     @app.exception_handler(DBAPIError)
     def storage(request: Request, exc: DBAPIError) -> JSONResponse:
@@ -211,6 +217,22 @@ def install(app: FastAPI) -> None:
     def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem_response(INTERNAL, "The service failed unexpectedly; nothing was recorded.", request)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts at this path (Starlette names only the first route's)."""
+    allowed: set[str] = set()
+    routes = list(request.app.router.routes)
+    while routes:
+        route = routes.pop()
+        included = getattr(route, "original_router", None)  # FastAPI's wrapper of an included router
+        if included is not None:
+            routes.extend(included.routes)
+            continue
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match is not Match.NONE:
+            allowed |= set(getattr(route, "methods", None) or ())
+    return sorted(allowed)
 
 
 def _json_problem(exc: RequestValidationError) -> str:

@@ -62,10 +62,11 @@ def get_benchmark(code: str, measurement: MeasurementDep, response: Response) ->
 
 
 @router.get("/{code}/history", response_model=StreamHistory, operation_id="getBenchmarkHistory")
-def benchmark_history(code: str, measurement: MeasurementDep) -> dict[str, Any]:
+def benchmark_history(code: str, measurement: MeasurementDep, response: Response) -> dict[str, Any]:
     """Every event of the benchmark, as recorded in the log."""
-    events = measurement.history(Benchmark.create_id(code), f"There is no benchmark with code {code!r}.")
-    return {"events": events}
+    history = measurement.history(Benchmark.create_id(code), Benchmark, f"There is no benchmark with code {code!r}.")
+    answer_at(response, history["position"])
+    return history
 
 
 @router.post("/{code}/baseline-revisions", response_model=BenchmarkRead, operation_id="reviseBaseline")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from services.measurement.entrypoints.http.deps import MeasurementDep, answer_at
+from services.measurement.entrypoints.http.schemas.common import MAX_POSITION
 from services.measurement.entrypoints.http.schemas.log import LogPage
 
 router = APIRouter(tags=["log"])
@@ -16,7 +17,7 @@ router = APIRouter(tags=["log"])
 def read_log(
     measurement: MeasurementDep,
     response: Response,
-    after: Annotated[int, Query(ge=0, description="Events after this position")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_POSITION, description="Events after this position")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Events in log order with their gap-free positions; page with `next_after`."""

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
+from services.measurement.domain.observations import Observation
 from services.measurement.entrypoints.http.deps import MeasurementDep, PrincipalDep, answer_at
 from services.measurement.entrypoints.http.schemas.log import StreamHistory
 from services.measurement.entrypoints.http.schemas.observations import (
@@ -76,9 +77,11 @@ def get_observation(observation_id: UUID, measurement: MeasurementDep, response:
 
 
 @router.get("/{observation_id}/history", response_model=StreamHistory, operation_id="getObservationHistory")
-def observation_history(observation_id: UUID, measurement: MeasurementDep) -> dict[str, Any]:
+def observation_history(observation_id: UUID, measurement: MeasurementDep, response: Response) -> dict[str, Any]:
     """Every event of the observation (recorded, corrected, retracted), as logged."""
-    return {"events": measurement.history(observation_id, f"There is no observation {observation_id}.")}
+    history = measurement.history(observation_id, Observation, f"There is no observation {observation_id}.")
+    answer_at(response, history["position"])
+    return history
 
 
 @router.post("/{observation_id}/corrections", response_model=ObservationRead, operation_id="correctObservation")

@@ -54,4 +54,6 @@ Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", descri
 Reason = Annotated[str, Field(min_length=1, max_length=MAX_REASON_LENGTH, description="Why; kept in the history")]
 Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_LENGTH)]
 Text = Annotated[str, Field(max_length=MAX_DESCRIPTION_LENGTH)]
-LogPosition = Annotated[int, Field(ge=0, description="Log position this answer reflects")]
+# The largest position the store can hold (a signed 64-bit integer).
+MAX_POSITION = 2**63 - 1
+LogPosition = Annotated[int, Field(ge=0, le=MAX_POSITION, description="Log position")]

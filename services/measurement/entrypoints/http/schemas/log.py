@@ -18,6 +18,7 @@ class LoggedEventPublic(BaseModel):
 
 class StreamHistory(BaseModel):
     events: list[LoggedEventPublic]
+    position: int
 
 
 class LogPage(BaseModel):

@@ -1,0 +1,304 @@
+"""Speed of the as-of queries and of the read-model rebuild, on PostgreSQL,
+with 1,000,000 observations.
+
+What it does, in one run:
+1. Makes a fresh database, migrates it, records the framework, 30 benchmarks
+   (3 per critical assumption: percentage/mean, unit/sum, ordinal/count of
+   countries meeting a threshold), 50 countries and 4 sectors through the
+   application, as the API would.
+2. Bulk-loads the observations (default 1,000,000 `Observation.Recorded`
+   events, plus 5% corrections and 1% retractions, 5% of the observations
+   backdated) by building the same domain events the API builds and appending
+   them to the log in batches of 20,000 per transaction. This loader lives here,
+   outside the service: it skips the per-request projection, so the read
+   models are then built by a rebuild.
+3. Rebuild: replays the whole log into fresh read models and swaps them in,
+   timed in events/s, beside the library's own read-and-deserialise rate of
+   the same log (recorder.select_notifications + mapper.to_domain_event).
+4. Queries at random (valid date D, log position P): p50/p95 of a benchmark
+   state and of the CA1..CA10 roll-up, beside a naive full replay of the log
+   up to P computing the same benchmark state (a few samples: it is slow).
+
+Usage: python bench/projections.py [--observations N] [--queries N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pycountry
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from services.measurement.adapters.database import normalise_url  # noqa: E402
+from services.measurement.adapters.framework_file import read_framework_file  # noqa: E402
+from services.measurement.application import Measurement  # noqa: E402
+from services.measurement.bootstrap import build_application  # noqa: E402
+from services.measurement.config import Settings  # noqa: E402
+from services.measurement.domain.benchmarks import Benchmark  # noqa: E402
+from services.measurement.domain.observations import Observation  # noqa: E402
+from services.measurement.domain.progress import BenchmarkSpec, CountryValue, assess  # noqa: E402
+from services.measurement.domain.scope import IloRegion, ProgrammeScope  # noqa: E402
+from services.measurement.domain.values import Combination, Measure  # noqa: E402
+from services.measurement.entrypoints.cli import run_migrations  # noqa: E402
+from services.measurement.rebuild import rebuild  # noqa: E402
+from services.measurement import states  # noqa: E402
+
+console = Console()
+PRINCIPAL = "bench-loader"
+MONTHS = [f"{year}-{month:02d}" for year in range(2017, 2022) for month in range(1, 13)]
+SECTORS = ["garments", "agri-food", "electronics", "automotive"]
+CRITERIA = {c: {"met": True, "evidence": "bench"} for c in ("decent_work_deficits", "political_commitment", "ilo_presence")}
+BATCH = 20_000
+
+
+def fresh_database(admin_url: str, name: str) -> str:
+    engine = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(normalise_url(admin_url)).set(database=name).render_as_string(hide_password=False)
+
+
+def set_up(app: Measurement) -> tuple[list[str], list[str]]:
+    document, digest = read_framework_file()
+    app.load_framework(document, digest, PRINCIPAL)
+    for sector in SECTORS:
+        app.select_sector(sector, sector, "bench", PRINCIPAL)
+    countries = [c.alpha_3 for c in list(pycountry.countries)[:50]]
+    for iso3 in countries:
+        app.select_country(iso3, IloRegion.ASIA_PACIFIC, CRITERIA, PRINCIPAL)
+    codes = []
+    for ca in range(1, 11):
+        for kind in ("pct", "count", "stage"):
+            code = f"BENCH-CA{ca}-{kind}"
+            codes.append(code)
+            common: dict[str, Any] = dict(
+                code=code, assumption=f"CA{ca}", title=code, description="bench", unit_label=None,
+                disaggregations=[], deliverables=[], pb_indicators=[], principal=PRINCIPAL, ascending=True,
+            )
+            if kind == "pct":
+                app.define_benchmark(
+                    **common, measure=Measure.PERCENTAGE, levels=[], combination=Combination.MEAN, threshold=None,
+                    baseline={"value": 20, "date": date(2017, 1, 1)},
+                    targets=[{"value": 40, "date": date(2019, 12, 31), "label": "mid"},
+                             {"value": 60, "date": date(2021, 12, 31), "label": "final"}],
+                )
+            elif kind == "count":
+                app.define_benchmark(
+                    **common, measure=Measure.UNIT, levels=[], combination=Combination.SUM, threshold=None,
+                    baseline={"value": 0, "date": date(2017, 1, 1)},
+                    targets=[{"value": 5000, "date": date(2021, 12, 31), "label": "final"}],
+                )
+            else:
+                app.define_benchmark(
+                    **common, measure=Measure.ORDINAL, levels=["none", "emerging", "functioning", "effective"],
+                    combination=Combination.COUNT_MEETING_THRESHOLD, threshold="functioning",
+                    baseline={"value": 0, "date": date(2017, 1, 1)},
+                    targets=[{"value": 30, "date": date(2021, 12, 31), "label": "final"}],
+                )
+    return codes, countries
+
+
+def bulk_load(app: Measurement, codes: list[str], countries: list[str], total: int, seed: int) -> float:
+    """Appends the events straight to the log, `BATCH` per transaction."""
+    rng = random.Random(seed)
+    benchmarks = {code: app.repository.get(Benchmark.create_id(code)) for code in codes}
+    scope = app.repository.get(ProgrammeScope.create_id("GSC-POA-2017-21"))
+    kept: list[Observation] = []
+    pending: list[Any] = []
+    started = time.perf_counter()
+
+    def flush() -> None:
+        stored = [app.mapper.to_stored_event(event) for event in pending]
+        with app.database.transaction():
+            app.event_log.insert_events(stored)
+        pending.clear()
+
+    for index in range(total):
+        month_index = min(len(MONTHS) - 1, index * len(MONTHS) // total)
+        if rng.random() < 0.05:
+            month_index = rng.randrange(0, month_index + 1)  # backdated
+        benchmark = benchmarks[rng.choice(codes)]
+        if benchmark.measure is Measure.PERCENTAGE:
+            value: Any = round(rng.uniform(0, 100), 1)
+        elif benchmark.measure is Measure.UNIT:
+            value = rng.randrange(0, 200)
+        else:
+            value = rng.choice(benchmark.levels)
+        observation = Observation.record(
+            observation_id=uuid4(), benchmark=benchmark, scope=scope, country=rng.choice(countries),
+            sector=rng.choice(SECTORS), period=MONTHS[month_index], value=value,
+            disaggregations=[], evidence=[], comment=None, principal=PRINCIPAL,
+        )
+        pending.extend(observation.collect_events())
+        if rng.random() < 0.06:
+            kept.append(observation)
+        if len(kept) > 2000 or (index == total - 1 and kept):
+            for earlier in kept:
+                if rng.random() < 5 / 6:
+                    correction = round(rng.uniform(0, 100), 1) if isinstance(earlier.value, float) else earlier.value
+                    earlier.correct(benchmark=benchmarks[earlier.benchmark], value=correction,
+                                    disaggregations=None, reason="bench", principal=PRINCIPAL)
+                else:
+                    earlier.retract(reason="bench", principal=PRINCIPAL)
+                pending.extend(earlier.collect_events())
+            kept.clear()
+        if len(pending) >= BATCH:
+            flush()
+            if index % 100_000 < BATCH:
+                console.print(f"  loaded {index + 1:,} observations ({time.perf_counter() - started:.0f} s)")
+    if pending:
+        flush()
+    return time.perf_counter() - started
+
+
+def read_and_deserialise_rate(app: Measurement) -> tuple[int, float]:
+    started = time.perf_counter()
+    count = 0
+    start = 1
+    while True:
+        notifications = app.recorder.select_notifications(start, 5000)
+        if not notifications:
+            break
+        for notification in notifications:
+            app.mapper.to_domain_event(notification)
+        count += len(notifications)
+        start = notifications[-1].id + 1
+    return count, time.perf_counter() - started
+
+
+def naive_state(app: Measurement, code: str, as_of: date, position: int) -> dict[str, Any]:
+    """Replays the whole log up to `position`, keeping nothing but Python dicts."""
+    definition: dict[str, Any] | None = None
+    benchmark_id = Benchmark.create_id(code)
+    in_force: dict[UUID, dict[str, Any]] = {}
+    start = 1
+    while start <= position:
+        notifications = app.recorder.select_notifications(start, 5000, stop=position)
+        if not notifications:
+            break
+        for notification in notifications:
+            event = app.mapper.to_domain_event(notification)
+            kind = type(event).__name__
+            if event.originator_id == benchmark_id:
+                definition = {**(definition or {}), **{k: v for k, v in event.__dict__.items()}}
+            elif kind == "Recorded" and getattr(event, "benchmark", None) == code:
+                in_force[event.originator_id] = {"country": event.country, "valid_date": event.period_end,
+                                                 "value": event.value, "learned": notification.id}
+            elif kind == "Corrected" and event.originator_id in in_force:
+                in_force[event.originator_id].update(value=event.value, learned=notification.id)
+            elif kind == "Retracted":
+                in_force.pop(event.originator_id, None)
+        start = notifications[-1].id + 1
+    assert definition is not None
+    best: dict[str, dict[str, Any]] = {}
+    for item in in_force.values():
+        if item["valid_date"] <= as_of:
+            current = best.get(item["country"])
+            if current is None or (item["valid_date"], item["learned"]) > (current["valid_date"], current["learned"]):
+                best[item["country"]] = item
+    values = [CountryValue(c, o["valid_date"], o["value"], o["learned"]) for c, o in best.items()]
+    assessment = assess(BenchmarkSpec.from_state(definition), values, as_of)
+    return {"combined": assessment.combined, "status": assessment.status.value}
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--observations", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--replays", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=2019)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    url = fresh_database(args.postgres_url, "stocktake_bench_projections")
+    settings = Settings(database_url=url)
+    run_migrations(settings)
+    app = build_application(settings)
+    codes, countries = set_up(app)
+    console.print(f"Loading {args.observations:,} observations ...")
+    load_seconds = bulk_load(app, codes, countries, args.observations, args.seed)
+    head = app.event_log.max_notification_id() or 0
+    console.print(f"Loaded {head:,} events in {load_seconds:.0f} s ({head / load_seconds:,.0f} events/s)")
+    with app.database.engine.connect() as connection:
+        connection.execute(text("ANALYZE"))
+        connection.commit()
+
+    read_count, read_seconds = read_and_deserialise_rate(app)
+    started = time.perf_counter()
+    report = rebuild(app)
+    rebuild_seconds = time.perf_counter() - started
+    with app.database.engine.connect() as connection:
+        connection.execute(text("ANALYZE"))
+        connection.commit()
+
+    state_ms, rollup_ms = [], []
+    assumptions = app.framework()["document"]["critical_assumptions"]
+    first_position = min(
+        int(app.benchmark(code)["history"][0]["position"]) for code in codes
+    )
+    samples = []
+    for _ in range(args.queries):
+        as_of = date(2017, 1, 1).fromordinal(rng.randint(date(2017, 1, 1).toordinal(), date(2021, 12, 31).toordinal()))
+        position = rng.randint(first_position, head)
+        code = rng.choice(codes)
+        samples.append((code, as_of, position))
+        started = time.perf_counter()
+        states.benchmark_state(app.database, code, as_of, position)
+        state_ms.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        states.assumption_rollup(app.database, assumptions, as_of, position)
+        rollup_ms.append((time.perf_counter() - started) * 1000)
+
+    replay_ms = []
+    for code, as_of, position in samples[: args.replays]:
+        started = time.perf_counter()
+        expected = naive_state(app, code, as_of, position)
+        replay_ms.append((time.perf_counter() - started) * 1000)
+        answer = states.benchmark_state(app.database, code, as_of, position)
+        assert (answer["combined"], answer["status"]) == (expected["combined"], expected["status"]), (answer, expected)
+
+    table = Table(title=f"As-of queries and rebuild, PostgreSQL, {args.observations:,} observations ({head:,} events)")
+    table.add_column("measure")
+    table.add_column("figure", justify="right")
+    table.add_column("beside", justify="right")
+    table.add_column("ratio", justify="right")
+    table.add_column("target")
+    replay = statistics.median(replay_ms)
+    table.add_row("benchmark state p50 / p95 (ms)", f"{percentile(state_ms, .5):.2f} / {percentile(state_ms, .95):.2f}",
+                  f"naive replay {replay:,.0f} ms", f"{replay / percentile(state_ms, .5):,.0f}x", "p95 < 20 ms, >= 1000x")
+    table.add_row("CA roll-up p50 / p95 (ms)", f"{percentile(rollup_ms, .5):.2f} / {percentile(rollup_ms, .95):.2f}",
+                  f"naive replay {replay:,.0f} ms (one benchmark)", f"{replay / percentile(rollup_ms, .5):,.0f}x",
+                  "p95 < 20 ms, >= 1000x")
+    rebuild_rate = report.events / rebuild_seconds
+    read_rate = read_count / read_seconds
+    table.add_row("rebuild (events/s)", f"{rebuild_rate:,.0f}", f"read+deserialise {read_rate:,.0f}/s",
+                  f"{rebuild_rate / read_rate:.2f}x", ">= 0.5x")
+    console.print(table)
+    console.print(f"Rebuild wrote {report.rows:,} rows in {rebuild_seconds:.1f} s; {args.queries} query samples; "
+                  f"{len(replay_ms)} replays, answers equal to the queries'.")
+    app.database.dispose()
+
+
+if __name__ == "__main__":
+    main()
