@@ -120,7 +120,9 @@ with warnings.catch_warnings():  # tests.support imports Starlette's TestClient,
 BENCH_DATABASE = "stocktake_bench"
 RAW_TABLE = "bench_raw_events"
 HOST = "127.0.0.1"
-COUNTRIES = {"BGD": "asia_pacific", "VNM": "asia_pacific", "ETH": "africa", "IND": "asia_pacific", "KHM": "asia_pacific"}
+COUNTRIES = {
+    "BGD": "asia_pacific", "VNM": "asia_pacific", "ETH": "africa", "IND": "asia_pacific", "KHM": "asia_pacific",
+}
 TOPIC = "services.measurement.domain.observations:Observation.Recorded"
 EXIT_FAILED, EXIT_REFUSED, EXIT_TIMEOUT = 1, 2, 3
 
@@ -356,11 +358,13 @@ def _refuse(message: str) -> int:
 
 
 def durability(info: str) -> dict[str, str]:
+    names = ("server_version", "synchronous_commit", "fsync", "wal_sync_method", "full_page_writes")
     with psycopg.connect(info, autocommit=True, connect_timeout=5) as connection:
-        return {
-            name: str(connection.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))).fetchone()[0])  # type: ignore[index]
-            for name in ("server_version", "synchronous_commit", "fsync", "wal_sync_method", "full_page_writes")
-        }
+        shown = {}
+        for name in names:
+            row = connection.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))).fetchone()
+            shown[name] = str(row[0]) if row else "?"
+        return shown
 
 
 def recreate_database(admin_info: str) -> None:
@@ -475,7 +479,8 @@ def raw_sqlite(path: Path, rows: int, deadline: Deadline) -> Rate:
                 deadline.check("timing raw SQLite inserts")
             begun = time.perf_counter()
             connection.execute("BEGIN IMMEDIATE")
-            connection.execute(statement, (index + 1, uuid.uuid4().bytes, 1, TOPIC, state, datetime.now(UTC).isoformat()))
+            values = (index + 1, uuid.uuid4().bytes, 1, TOPIC, state, datetime.now(UTC).isoformat())
+            connection.execute(statement, values)
             connection.execute("COMMIT")
             latencies.append(time.perf_counter() - begun)
         seconds = time.perf_counter() - started
@@ -673,9 +678,8 @@ def api_rate(
         server.wait_ready(deadline)
         code = set_up_programme(server.base_url)
         if args.warmup:
-            post_observations(
-                server.base_url, observation_bodies(args.warmup, code, args.seed, 0), args.clients, deadline, "warming up"
-            )
+            warmup = observation_bodies(args.warmup, code, args.seed, 0)
+            post_observations(server.base_url, warmup, args.clients, deadline, "warming up")
         bodies = observation_bodies(args.observations, code, args.seed, args.warmup)
         if before_timing is not None:
             before_timing()
@@ -783,11 +787,13 @@ class SessionSampler:
 def verify_postgres(info: str) -> Callable[[int], str]:
     def verify(expected: int) -> str:
         with psycopg.connect(info, autocommit=True, connect_timeout=5) as connection:
-            observations = connection.execute("SELECT count(*) FROM observations_view").fetchone()[0]  # type: ignore[index]
-            count, head = connection.execute("SELECT count(*), coalesce(max(position), 0) FROM stored_events").fetchone()  # type: ignore[misc]
-            size = connection.execute(
-                "SELECT avg(length(state))::int FROM stored_events WHERE topic LIKE %s", ("%Observation.Recorded",)
-            ).fetchone()[0]  # type: ignore[index]
+            row = connection.execute(
+                "SELECT (SELECT count(*) FROM observations_view), count(*), coalesce(max(position), 0), "
+                "avg(length(state)) FILTER (WHERE topic LIKE %s)::int FROM stored_events",
+                ("%Observation.Recorded",),
+            ).fetchone()
+        assert row is not None
+        observations, count, head, size = row
         if observations != expected:
             raise BenchFailure(f"{expected} observations answered 201 but the read model holds {observations}")
         if count != head:
@@ -802,7 +808,9 @@ def verify_sqlite(path: Path) -> Callable[[int], str]:
         connection = sqlite3.connect(path)
         try:
             observations = connection.execute("SELECT count(*) FROM observations_view").fetchone()[0]
-            count, head = connection.execute("SELECT count(*), coalesce(max(position), 0) FROM stored_events").fetchone()
+            count, head = connection.execute(
+                "SELECT count(*), coalesce(max(position), 0) FROM stored_events"
+            ).fetchone()
         finally:
             connection.close()
         if observations != expected:
@@ -872,11 +880,13 @@ def report(api: Rate, raws: list[Rate], extra: list[Rate], settings: dict[str, s
     sqlite_api = next((rate for rate in extra if rate.label == "API on SQLite"), None)
     sqlite_raw = next((rate for rate in extra if rate.label.startswith("raw SQLite")), None)
     if sqlite_api and sqlite_raw:
-        console.print(f"API on SQLite / raw SQLite (1 connection) = [bold]{sqlite_api.per_second / sqlite_raw.per_second:.2f}x[/bold]")
+        ratio = sqlite_api.per_second / sqlite_raw.per_second
+        console.print(f"API on SQLite / raw SQLite (1 connection) = [bold]{ratio:.2f}x[/bold]")
     console.print(
         f"PostgreSQL {settings['server_version']}: synchronous_commit={settings['synchronous_commit']}, "
         f"fsync={settings['fsync']}, wal_sync_method={settings['wal_sync_method']}, "
-        f"full_page_writes={settings['full_page_writes']}; machine busy before the run: {settings.get('background', '?')}; "
+        f"full_page_writes={settings['full_page_writes']}; "
+        f"machine busy before the run: {settings.get('background', '?')}; "
         f"uvicorn workers={args.workers}, "
         f"clients={args.clients}, warm-up={args.warmup}"
     )
@@ -886,16 +896,21 @@ def report(api: Rate, raws: list[Rate], extra: list[Rate], settings: dict[str, s
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
                         help="an administrative connection; the bench database is created beside it")
-    parser.add_argument("--observations", type=int, default=4000, help="timed observations, and raw rows (default 4000)")
-    parser.add_argument("--clients", type=int, default=16, help="concurrent HTTP clients and raw connections (default 16)")
+    parser.add_argument("--observations", type=int, default=4000,
+                        help="timed observations, and raw rows (default 4000)")
+    parser.add_argument("--clients", type=int, default=16,
+                        help="concurrent HTTP clients and raw connections (default 16)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2)")
     parser.add_argument("--warmup", type=int, default=200, help="untimed observations first (default 200)")
     parser.add_argument("--sqlite", action="store_true", help="also run the API half on an SQLite file")
     parser.add_argument("--seed", type=int, default=2017, help="seed of the varied observations")
-    parser.add_argument("--timeout", type=float, default=300.0, help="hard limit on the whole run, seconds (default 300)")
+    parser.add_argument("--timeout", type=float, default=300.0,
+                        help="hard limit on the whole run, seconds (default 300)")
     args = parser.parse_args(argv)
     for name in ("observations", "clients", "workers"):
         if not 1 <= getattr(args, name) <= (100_000 if name == "observations" else 64):
@@ -975,7 +990,8 @@ def main(argv: list[str] | None = None) -> int:
         extra: list[Rate] = []
         if args.sqlite:
             sqlite_file = workdir / "stocktake-bench.db"
-            extra.append(api_rate("API on SQLite", f"sqlite:///{sqlite_file}", args, deadline, log, verify_sqlite(sqlite_file)))
+            sqlite_url = f"sqlite:///{sqlite_file}"
+            extra.append(api_rate("API on SQLite", sqlite_url, args, deadline, log, verify_sqlite(sqlite_file)))
             extra.append(raw_sqlite(workdir / "raw.db", args.observations, deadline))
         report(api, raws, extra, settings, args)
         shutil.rmtree(workdir, ignore_errors=True)  # kept only when something failed

@@ -44,4 +44,6 @@ def series_dates(start: str, end: str, step: Step) -> list[date]:
             )
         month += _MONTHS[step]
         year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+        if year > last.year:
+            break
     return dates

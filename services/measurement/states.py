@@ -10,7 +10,7 @@ for the same valid date, the one learned last wins."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Connection, and_, func, or_, select, true
@@ -46,9 +46,11 @@ def resolve_position(connection: Connection, at: int | None, known_at: datetime 
             )
         return at
     if known_at is not None:
+        # Stored times are UTC; SQLite compares them as text, so the bound must be UTC too.
+        bound = known_at.astimezone(UTC)
         return int(
             connection.execute(
-                select(func.coalesce(func.max(stored_events.c.position), 0)).where(stored_events.c.recorded_at <= known_at)
+                select(func.coalesce(func.max(stored_events.c.position), 0)).where(stored_events.c.recorded_at <= bound)
             ).scalar_one()
         )
     return head
@@ -95,10 +97,14 @@ def _in_force_by_lookup(
     """One index lookup per (benchmark, selected country): a LATERAL join that
     walks the lookup index backwards from D to the first version known at P.
     Its cost grows with the number of pairs, not with the history."""
-    pairs = select(benchmark_revisions.c.benchmark, country_selections.c.iso3.label("country")).where(
+    pairs = (
+        select(benchmark_revisions.c.benchmark, country_selections.c.iso3.label("country"))
+        .select_from(benchmark_revisions.join(country_selections, true()))
+        .where(
         benchmark_revisions.c.benchmark.in_(codes),
         _known_at(benchmark_revisions, position),
-        country_selections.c.selected_position <= position,
+            country_selections.c.selected_position <= position,
+        )
     )
     if country is not None:
         pairs = pairs.where(country_selections.c.iso3 == country)

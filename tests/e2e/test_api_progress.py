@@ -16,6 +16,9 @@ from tests.support import assert_problem, benchmark_body, country_body, log_head
 
 CODE = "CA2-INSPECTION"
 POSITION_HEADER = "Stocktake-Log-Position"
+ENDPOINTS = (
+    f"/benchmarks/{CODE}/state", f"/benchmarks/{CODE}/series", "/progress/assumptions", "/progress/countries/BGD"
+)
 # benchmark_body(): mean of percentages, baseline 10 at 2017-01-01, targets 20 at 2019-12-31 and 30 at 2021-12-31.
 # At 2019-09-30 the trajectory expects 10 + 10 x 1002/1094 days; the bands are 10% and 25% of |20 - 10|.
 EXPECTED_2019_09_30 = 10 + 10 * 1002 / 1094
@@ -54,11 +57,6 @@ def _recorded_at(client: TestClient, position: int) -> str:
     assert event["position"] == position
     return str(event["recorded_at"])
 
-
-AWARE_BUG = (
-    "BUG: routes/progress.py:34 `_aware` returns None for every timezone-aware datetime "
-    "(`None if moment is None or moment.tzinfo else ...`), so `known_at=...Z` is ignored and the answer is the head's"
-)
 
 
 # -- "Done means": a pinned answer never changes --------------------------------
@@ -111,7 +109,6 @@ def test_late_and_corrected_values_change_the_state_but_not_the_answer_pinned_at
     assert _get(client, "/progress/countries/VNM", as_of="2019-09-30", at=p1) == profile_p1
 
 
-@pytest.mark.xfail(strict=True, reason=AWARE_BUG)
 def test_known_at_the_recorded_time_of_p1_gives_the_answer_at_p1(client: TestClient) -> None:
     p1, bgd_q2, before = _story_until_p1(client)
     _late_news(client, bgd_q2)
@@ -121,18 +118,9 @@ def test_known_at_the_recorded_time_of_p1_gives_the_answer_at_p1(client: TestCli
         assert_problem(client.get(url, params={"at": p1, "known_at": known_at}), 422, "at")
 
 
-SQLITE_OFFSET_BUG = (
-    "BUG: states.py:51 (resolve_position) compares `recorded_at <= known_at` on SQLite as naive wall-clock text "
-    "(SQLAlchemy's SQLite DateTime drops tzinfo when binding), so a time with a non-UTC offset resolves to the "
-    "wrong position (+05:00: later, -05:00: earlier); convert known_at to UTC first"
-)
 
 
-def test_known_at_with_another_utc_offset_gives_the_same_answer(
-    client: TestClient, database_url: str, request: pytest.FixtureRequest
-) -> None:
-    reason = AWARE_BUG + (" -- and " + SQLITE_OFFSET_BUG if database_url.startswith("sqlite") else "")
-    request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+def test_known_at_with_another_utc_offset_gives_the_same_answer(client: TestClient) -> None:
     p1, bgd_q2, before = _story_until_p1(client)
     _late_news(client, bgd_q2)
     recorded_at = datetime.fromisoformat(_recorded_at(client, p1).replace("Z", "+00:00"))
@@ -230,7 +218,7 @@ def test_every_progress_answer_carries_its_log_position_in_a_header(client: Test
     _record(client, CODE, "BGD", "2019-Q2", 12)
     pinned = log_head(client)
     _record(client, CODE, "VNM", "2019-Q2", 14)
-    for url in (f"/benchmarks/{CODE}/state", f"/benchmarks/{CODE}/series", "/progress/assumptions", "/progress/countries/BGD"):
+    for url in ENDPOINTS:
         for params, position in (({}, log_head(client)), ({"at": pinned}, pinned)):
             response = client.get(url, params={**params, **({} if "series" in url else {"as_of": "2019-12-31"})})
             assert response.status_code == 200, response.text
@@ -266,7 +254,10 @@ def test_the_default_series_is_quarterly_over_the_programme(client: TestClient) 
     ("params", "dates"),
     [
         ({"step": "year", "start": "2017", "end": "2021"}, [f"{year}-12-31" for year in range(2017, 2022)]),
-        ({"step": "month", "start": "2020-01", "end": "2020-04"}, ["2020-01-31", "2020-02-29", "2020-03-31", "2020-04-30"]),
+        (
+            {"step": "month", "start": "2020-01", "end": "2020-04"},
+            ["2020-01-31", "2020-02-29", "2020-03-31", "2020-04-30"],
+        ),
         ({"step": "month", "start": "2019-Q1", "end": "2019-Q1"}, ["2019-03-31"]),
         ({"start": "2019-Q2", "end": "2019-Q2"}, ["2019-06-30"]),
     ],
@@ -303,11 +294,6 @@ def test_a_series_names_the_parameter_to_fix(client: TestClient, params: dict[st
     assert_problem(client.get(f"/benchmarks/{CODE}/series", params=params), 422, parameter)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: series.py:39-46 steps past the end date before comparing: after 9999-12-31 it builds "
-    "date(10000, ...), a ValueError that becomes a 500",
-)
 def test_a_series_in_the_last_representable_year_is_answered(client: TestClient) -> None:
     set_up_programme(client)
     for step, period in (("quarter", "9999-Q4"), ("year", "9999"), ("month", "9999-12")):
@@ -341,7 +327,9 @@ def test_the_rollup_lists_the_ten_assumptions_with_their_live_benchmarks(client:
         ("CA5-AGREEMENTS", "at_risk", 3)
     ]
     statuses = ["achieved", "on_track", "at_risk", "off_track", "no_data", "not_assessed"]
-    assert by_code["CA2"]["summary"] == {"benchmarks": 2, "by_status": {s: int(s in ("achieved", "off_track")) for s in statuses}}
+    assert by_code["CA2"]["summary"] == {
+        "benchmarks": 2, "by_status": {s: int(s in ("achieved", "off_track")) for s in statuses}
+    }
     assert by_code["CA5"]["summary"] == {"benchmarks": 1, "by_status": {s: int(s == "at_risk") for s in statuses}}
     for code in ("CA1", "CA3", "CA4", "CA6", "CA7", "CA8", "CA9", "CA10"):
         assert by_code[code]["benchmarks"] == []
@@ -371,10 +359,10 @@ def test_a_country_profile_lists_each_benchmarks_value_in_force(client: TestClie
     assert list(rows) == [CODE, "CA5-AGREEMENTS"]
     assert (rows[CODE]["value"], rows[CODE]["valid_date"], rows[CODE]["assumption"]) == (12, "2019-06-30", "CA2")
     assert rows[CODE]["programme_combined"] == 12 and rows[CODE]["programme_status"] == "off_track"
-    assert (rows["CA5-AGREEMENTS"]["value"], rows["CA5-AGREEMENTS"]["valid_date"], rows["CA5-AGREEMENTS"]["known_at"]) == (
-        None, None, None
-    )
-    year_end = {item["benchmark"]: item for item in _get(client, "/progress/countries/VNM", as_of="2019-12-31")["benchmarks"]}
+    no_value = rows["CA5-AGREEMENTS"]
+    assert (no_value["value"], no_value["valid_date"], no_value["known_at"]) == (None, None, None)
+    vnm = _get(client, "/progress/countries/VNM", as_of="2019-12-31")
+    year_end = {item["benchmark"]: item for item in vnm["benchmarks"]}
     assert (year_end[CODE]["value"], year_end["CA5-AGREEMENTS"]["value"]) == (19, 3)
     assert year_end[CODE]["programme_combined"] == 20 and year_end[CODE]["programme_status"] == "achieved"
 
@@ -389,8 +377,6 @@ def test_a_country_outside_the_programme_has_no_profile(client: TestClient) -> N
 
 
 # -- errors ----------------------------------------------------------------------------
-
-ENDPOINTS = (f"/benchmarks/{CODE}/state", f"/benchmarks/{CODE}/series", "/progress/assumptions", "/progress/countries/BGD")
 
 
 def test_a_position_beyond_the_head_is_refused(client: TestClient) -> None:

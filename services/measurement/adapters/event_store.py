@@ -63,7 +63,7 @@ class LoggedEvent:
 
 def as_utc(moment: datetime) -> datetime:
     # SQLite gives back naive datetimes; every stored time is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class EventLogRecorder(ApplicationRecorder):

@@ -32,7 +32,10 @@ def _today() -> date:
 
 
 def _aware(moment: datetime | None) -> datetime | None:
-    return None if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
+    """A time without an offset is taken as UTC."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @router.get("/benchmarks/{code}/state", response_model=BenchmarkState, operation_id="getBenchmarkState")
