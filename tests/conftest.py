@@ -132,6 +132,7 @@ def bare_measurement(database_url: str) -> Iterator[Measurement]:
     """The application on an empty store (no framework loaded)."""
     measurement = build_application(Settings(database_url=database_url))
     yield measurement
+    measurement.close()
     measurement.database.dispose()
 
 

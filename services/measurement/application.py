@@ -11,9 +11,11 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoding
 from eventsourcing.utils import Environment
+from sqlalchemy import Connection
 
 from services.measurement import states, views
 from services.measurement.adapters.database import Database
+from services.measurement.adapters.group_commit import GroupCommit
 from services.measurement.adapters.event_store import RECORDED_AT, EventLogRecorder, Factory
 from services.measurement.domain.benchmarks import Baseline, Benchmark, Target
 from services.measurement.domain.errors import ConflictError, InvalidCommandError, NotFoundError
@@ -49,6 +51,7 @@ class Measurement(Application[UUID]):
         self.database = database
         self.country_name = country_name
         self.projector = Projector()
+        self.group_commit: GroupCommit[ProcessingEvent[UUID], list[Recording[UUID]]] = GroupCommit(database, self._write)
         super().__init__(env={"AGGREGATE_CACHE_MAXSIZE": "1000", "AGGREGATE_CACHE_FASTFORWARD": "y"})
 
     # -- infrastructure -------------------------------------------------
@@ -66,20 +69,26 @@ class Measurement(Application[UUID]):
         return self.recorder
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        with self.database.transaction() as connection:
-            try:
-                recordings = super()._record(processing_event)
-            except IntegrityError as error:
-                raise ConflictError(
-                    "Another change to the same record was saved at the same moment; "
-                    "read it again and retry."
-                ) from error
-            recorded_at = connection.info[RECORDED_AT]
-            self.projector.project(
-                SqlStore(connection, LIVE),
-                (Projected(r.domain_event, r.notification.id, recorded_at) for r in recordings),
-            )
+        return self.group_commit.submit(processing_event)
+
+    def _write(self, connection: Connection, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Appends the events to the log and projects them, in `connection`'s transaction."""
+        try:
+            recordings = super()._record(processing_event)
+        except IntegrityError as error:
+            raise ConflictError(
+                "Another change to the same record was saved at the same moment; read it again and retry."
+            ) from error
+        recorded_at = connection.info[RECORDED_AT]
+        self.projector.project(
+            SqlStore(connection, LIVE),
+            (Projected(r.domain_event, r.notification.id, recorded_at) for r in recordings),
+        )
         return recordings
+
+    def close(self) -> None:
+        self.group_commit.close()
+        super().close()
 
     def _get(self, aggregate_id: UUID, kind: type[Aggregate], missing: str) -> Any:
         try:

@@ -82,7 +82,9 @@ def rebuild(app: Measurement, *, verify: bool = False, progress: Progress = _no_
     events = _replay(app, memory, 0, head, progress, None)
     rows = memory.row_count()
 
-    with database.engine.begin() as connection:
+    # Write transactions (BEGIN IMMEDIATE on SQLite), so that DDL waits for
+    # other writers instead of failing on a lock upgrade.
+    with database.transaction() as connection:
         metadata, rebuilt = _fresh_tables(connection)
         for written in memory.flush(connection, rebuilt):
             progress("write", written, rows)
@@ -99,7 +101,7 @@ def rebuild(app: Measurement, *, verify: bool = False, progress: Progress = _no_
             SqlStore(connection, LIVE).track(READ_MODELS, head_now)
             return RebuildReport(events, rows, head_now, swapped=True)
     finally:
-        with database.engine.begin() as connection:
+        with database.transaction() as connection:
             metadata.drop_all(connection)
 
 

@@ -46,7 +46,9 @@ class Database:
         return self.engine.dialect.name == "postgresql"
 
     def _engine_options(self, given: dict[str, Any]) -> dict[str, Any]:
-        options: dict[str, Any] = {"pool_pre_ping": True}
+        # No pre-ping (a round trip per checkout): a connection the server
+        # dropped fails its request with a 503 and is replaced.
+        options: dict[str, Any] = {"pool_recycle": 3600}
         if make_url(self.url).get_backend_name() == "sqlite":
             options["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
@@ -83,6 +85,10 @@ class Database:
                 connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
             with connection.begin():
                 yield connection
+
+    def in_transaction(self) -> bool:
+        """True inside `transaction()` in this context."""
+        return _ambient.get() is not None
 
     def dispose(self) -> None:
         self.engine.dispose()

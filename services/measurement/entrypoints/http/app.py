@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, application: Measurement | None
             yield
         finally:
             if application is None:
+                measurement.close()
                 measurement.database.dispose()
 
     app = FastAPI(

@@ -1,0 +1,101 @@
+"""Group commit: the saves of concurrent requests share one transaction.
+
+Every save must reach the disk before its request is answered, and the log
+is written under one lock, so committing each save on its own makes every
+writer queue for the lock and a flush of the disk. Here one writer thread per
+process takes whatever saves are waiting (up to `max_batch`), writes each
+inside a savepoint (a save that fails is undone alone, and only its caller
+sees the error), commits once, and then wakes the callers. A caller is never
+answered before the commit that holds its save."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from concurrent.futures import Future
+from typing import Callable, Generic, TypeVar
+
+from sqlalchemy import Connection
+
+from services.measurement.adapters.database import Database
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+class GroupCommit(Generic[Item, Result]):
+    def __init__(
+        self,
+        database: Database,
+        write: Callable[[Connection, Item], Result],
+        max_batch: int = 256,
+    ) -> None:
+        self.database = database
+        self.write = write
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[tuple[Item, Future[Result]] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, item: Item) -> Result:
+        """Writes `item` in the next group; returns once it is committed."""
+        if self.database.in_transaction():
+            # Already inside a caller's transaction (a rebuild, a migration):
+            # write there, so it commits or rolls back with the rest.
+            with self.database.transaction() as connection:
+                return self.write(connection, item)
+        future: Future[Result] = Future()
+        self._ensure_running()
+        self._queue.put((item, future))
+        return future.result()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                self._queue.put(None)
+                self._thread.join()
+                self._thread = None
+
+    def _ensure_running(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
+                self._thread.start()
+
+    def _next_group(self) -> list[tuple[Item, Future[Result]]] | None:
+        first = self._queue.get()
+        if first is None:
+            return None
+        group = [first]
+        while len(group) < self.max_batch:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                self._queue.put(None)  # stop after this group
+                break
+            group.append(item)
+        return group
+
+    def _run(self) -> None:
+        while (group := self._next_group()) is not None:
+            results: dict[int, Result] = {}
+            failures: dict[int, BaseException] = {}
+            try:
+                with self.database.transaction() as connection:
+                    for index, (item, _) in enumerate(group):
+                        try:
+                            with connection.begin_nested():
+                                results[index] = self.write(connection, item)
+                        except Exception as error:  # this save alone is undone; its caller gets the error
+                            failures[index] = error
+            except BaseException as error:  # the commit itself failed: nothing of the group is saved
+                for _, future in group:
+                    future.set_exception(error)
+                continue
+            for index, (_, future) in enumerate(group):
+                if index in failures:
+                    future.set_exception(failures[index])
+                else:
+                    future.set_result(results[index])
