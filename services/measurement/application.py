@@ -3,6 +3,7 @@ queries that answer from the read models and the log."""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any, Callable, Sequence
 from uuid import UUID, uuid4
@@ -16,6 +17,7 @@ from sqlalchemy import Connection
 from services.measurement import states, views
 from services.measurement.adapters.database import Database
 from services.measurement.adapters.group_commit import GroupCommit
+from services.measurement.adapters.references import ReferenceCache
 from services.measurement.adapters.event_store import RECORDED_AT, EventLogRecorder, Factory
 from services.measurement.domain.benchmarks import Baseline, Benchmark, Target
 from services.measurement.domain.errors import ConflictError, InvalidCommandError, NotFoundError
@@ -24,7 +26,8 @@ from services.measurement.domain.observations import Disaggregation, Evidence, O
 from services.measurement.domain.scope import Criteria, IloRegion, ProgrammeScope
 from services.measurement.domain.values import Combination, Dimension, Measure, Value
 from services.measurement.adapters.tables import LIVE
-from services.measurement.projections import Projected, Projector
+from services.measurement.projections import READ_MODELS, Projected, Projector
+from services.measurement.projections.handlers import recorded_observation_row
 from services.measurement.projections.store import SqlStore
 from services.measurement.series import Step, series_dates
 
@@ -44,6 +47,11 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+# The log's recorded time of this context's last save, for answers built
+# from the saved events without reading them back.
+_last_recorded_at: ContextVar[datetime] = ContextVar("last_recorded_at")
+
+
 class Measurement(Application[UUID]):
     name = "Measurement"
 
@@ -51,8 +59,11 @@ class Measurement(Application[UUID]):
         self.database = database
         self.country_name = country_name
         self.projector = Projector()
-        self.group_commit: GroupCommit[ProcessingEvent[UUID], list[Recording[UUID]]] = GroupCommit(database, self._write)
+        self.references = ReferenceCache(database, self._load_reference)
         super().__init__(env={"AGGREGATE_CACHE_MAXSIZE": "1000", "AGGREGATE_CACHE_FASTFORWARD": "y"})
+        self.group_commit: GroupCommit[ProcessingEvent[UUID], tuple[list[Recording[UUID]], datetime]] = GroupCommit(
+            database, self._write, begin=self.event_log.locked, finish=self._track
+        )
 
     # -- infrastructure -------------------------------------------------
 
@@ -69,9 +80,13 @@ class Measurement(Application[UUID]):
         return self.recorder
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        return self.group_commit.submit(processing_event)
+        recordings, recorded_at = self.group_commit.submit(processing_event)
+        _last_recorded_at.set(recorded_at)
+        return recordings
 
-    def _write(self, connection: Connection, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+    def _write(
+        self, connection: Connection, processing_event: ProcessingEvent[UUID]
+    ) -> tuple[list[Recording[UUID]], datetime]:
         """Appends the events to the log and projects them, in `connection`'s transaction."""
         try:
             recordings = super()._record(processing_event)
@@ -83,12 +98,26 @@ class Measurement(Application[UUID]):
         self.projector.project(
             SqlStore(connection, LIVE),
             (Projected(r.domain_event, r.notification.id, recorded_at) for r in recordings),
+            track=False,
         )
-        return recordings
+        return recordings, recorded_at
+
+    def _track(self, connection: Connection, saved: list[tuple[list[Recording[UUID]], datetime]]) -> None:
+        """Records, once per group of saves, the position the read models reached."""
+        positions = [recordings[-1].notification.id for recordings, _ in saved if recordings]
+        if positions:
+            SqlStore(connection, LIVE).track(READ_MODELS, max(positions))
 
     def close(self) -> None:
         self.group_commit.close()
         super().close()
+
+    def _load_reference(self, aggregate_id: UUID) -> Aggregate | None:
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate
 
     def _get(self, aggregate_id: UUID, kind: type[Aggregate], missing: str) -> Any:
         try:
@@ -265,10 +294,11 @@ class Measurement(Application[UUID]):
         principal: str,
         observation_id: UUID | None = None,
     ) -> dict[str, Any]:
+        checked_benchmark, scope = self._references_for_observation(benchmark)
         observation = Observation.record(
             observation_id=observation_id or uuid4(),
-            benchmark=self._benchmark_for_observation(benchmark),
-            scope=self._scope(principal),
+            benchmark=checked_benchmark,
+            scope=scope,
             country=country,
             sector=sector,
             period=period,
@@ -278,14 +308,21 @@ class Measurement(Application[UUID]):
             comment=comment,
             principal=principal,
         )
-        self.save(observation)
-        return self.observation(observation.id)
+        (recording,) = self.save(observation)
+        projected = Projected(recording.domain_event, recording.notification.id, _last_recorded_at.get())
+        row = recorded_observation_row(recording.domain_event, projected)  # type: ignore[arg-type]
+        return {**views.observation_out(row), "position": projected.position}
 
-    def _benchmark_for_observation(self, code: str) -> Benchmark:
-        try:
-            return self._benchmark(code)
-        except NotFoundError as error:
-            raise InvalidCommandError.at(("benchmark",), error.detail) from None
+    def _references_for_observation(self, code: str) -> tuple[Benchmark, ProgrammeScope]:
+        """The benchmark and scope an observation is checked against."""
+        benchmark_id, scope_id = Benchmark.create_id(code), ProgrammeScope.create_id(PROGRAMME)
+        found = self.references.get(benchmark_id, scope_id)
+        benchmark, scope = found.get(benchmark_id), found.get(scope_id)
+        if not isinstance(benchmark, Benchmark):
+            raise InvalidCommandError.at(("benchmark",), f"There is no benchmark with code {code!r}.")
+        if not isinstance(scope, ProgrammeScope):
+            raise InvalidCommandError.at(("country",), "No programme country is selected yet.")
+        return benchmark, scope
 
     def _observation(self, observation_id: UUID) -> Observation:
         observation: Observation = self._get(
@@ -304,7 +341,7 @@ class Measurement(Application[UUID]):
     ) -> dict[str, Any]:
         observation = self._observation(observation_id)
         observation.correct(
-            benchmark=self._benchmark(observation.benchmark),
+            benchmark=self._references_for_observation(observation.benchmark)[0],
             value=value,
             disaggregations=disaggregations,
             reason=reason,

@@ -7,7 +7,7 @@ import base64
 import re
 import binascii
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -142,23 +142,24 @@ def benchmarks(database: Database, assumption: str | None, include_retired: bool
     return {"items": [_benchmark_out(row) for row in rows], "position": position}
 
 
-def _observation_out(row: Any) -> dict[str, Any]:
+def observation_out(row: Mapping[str, Any]) -> dict[str, Any]:
+    """An `observations_view` row as the API shows it."""
     return {
-        "id": row.id,
-        "benchmark": row.benchmark,
-        "assumption": row.assumption,
-        "country": row.country,
-        "sector": row.sector,
-        "period": row.period,
-        "period_start": row.period_start,
-        "period_end": row.period_end,
-        "status": row.status,
-        "version": row.version,
-        "recorded_position": row.recorded_position,
-        "last_position": row.last_position,
-        "recorded_at": as_utc(row.recorded_at),
-        "updated_at": as_utc(row.updated_at),
-        **row.state,
+        "id": row["id"],
+        "benchmark": row["benchmark"],
+        "assumption": row["assumption"],
+        "country": row["country"],
+        "sector": row["sector"],
+        "period": row["period"],
+        "period_start": row["period_start"],
+        "period_end": row["period_end"],
+        "status": row["status"],
+        "version": row["version"],
+        "recorded_position": row["recorded_position"],
+        "last_position": row["last_position"],
+        "recorded_at": as_utc(row["recorded_at"]),
+        "updated_at": as_utc(row["updated_at"]),
+        **row["state"],
     }
 
 
@@ -166,7 +167,7 @@ def observation(database: Database, observation_id: UUID) -> dict[str, Any] | No
     with database.snapshot() as connection:
         row = connection.execute(select(observations_view).where(observations_view.c.id == observation_id)).first()
         position = tracked_position(connection)
-    return None if row is None else {**_observation_out(row), "position": position}
+    return None if row is None else {**observation_out(row._mapping), "position": position}
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,7 @@ def observations(database: Database, where: ObservationFilter, cursor: str | Non
     more = len(rows) > limit
     rows = rows[:limit]
     return {
-        "items": [_observation_out(row) for row in rows],
+        "items": [observation_out(row._mapping) for row in rows],
         "next_cursor": encode_cursor(rows[-1].recorded_position) if more else None,
         "position": position,
     }

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Iterator
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event
 from sqlalchemy.engine import make_url
 
 _WRITE_OPTION = "stocktake_write"
@@ -85,6 +85,17 @@ class Database:
                 connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
             with connection.begin():
                 yield connection
+
+    def read_once(self, statement: Executable) -> list[Row[Any]]:
+        """The rows of one read-only statement, without a transaction around it
+        (on PostgreSQL, one round trip instead of three)."""
+        with self.engine.connect() as connection:
+            if self.is_postgresql:
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+            rows = list(connection.execute(statement).all())
+            if connection.in_transaction():
+                connection.rollback()
+        return rows
 
     def in_transaction(self) -> bool:
         """True inside `transaction()` in this context."""

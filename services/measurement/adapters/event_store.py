@@ -13,9 +13,10 @@ events commit atomically with the projections derived from them."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 from uuid import UUID
 
 from eventsourcing.persistence import (
@@ -39,6 +40,7 @@ from services.measurement.adapters.tables import stored_events
 # Where insert_events leaves the time it recorded, for whatever else writes in
 # the same transaction (the projections) to use without reading it back.
 RECORDED_AT = "stocktake.recorded_at"
+LOCK_HELD = "stocktake.log_lock_held"
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,10 @@ class EventLogRecorder(ApplicationRecorder):
             return []
         try:
             with self.database.transaction() as connection:
-                head = self.lock_and_read_head(connection)
+                if connection.info.get(LOCK_HELD):
+                    head = self._read_head(connection)
+                else:
+                    head = self.lock_and_read_head(connection)
                 recorded_at = datetime.now(UTC)
                 connection.info[RECORDED_AT] = recorded_at
                 positions = list(range(head + 1, head + 1 + len(stored_events_)))
@@ -103,6 +108,21 @@ class EventLogRecorder(ApplicationRecorder):
             # Blocks other writers of the log (not readers) until commit.
             connection.execute(text("LOCK TABLE stored_events IN EXCLUSIVE MODE"))
         # SQLite: BEGIN IMMEDIATE already holds the database's write lock.
+        return self._read_head(connection)
+
+    @contextmanager
+    def locked(self, connection: Connection) -> Iterator[None]:
+        """Holds the log's write lock for the rest of the transaction, taken
+        outside any savepoint (rolling one back would release it), so that
+        the inserts inside need not take it again."""
+        self.lock_and_read_head(connection)
+        connection.info[LOCK_HELD] = True
+        try:
+            yield
+        finally:
+            connection.info.pop(LOCK_HELD, None)
+
+    def _read_head(self, connection: Connection) -> int:
         return int(connection.execute(select(func.coalesce(func.max(stored_events.c.position), 0))).scalar_one())
 
     def select_events(

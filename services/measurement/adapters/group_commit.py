@@ -13,7 +13,8 @@ from __future__ import annotations
 import queue
 import threading
 from concurrent.futures import Future
-from typing import Callable, Generic, TypeVar
+from contextlib import nullcontext
+from typing import Callable, ContextManager, Generic, TypeVar
 
 from sqlalchemy import Connection
 
@@ -28,10 +29,17 @@ class GroupCommit(Generic[Item, Result]):
         self,
         database: Database,
         write: Callable[[Connection, Item], Result],
+        *,
+        begin: Callable[[Connection], ContextManager[None]] = lambda connection: nullcontext(),
+        finish: Callable[[Connection, list[Result]], None] = lambda connection, results: None,
         max_batch: int = 256,
     ) -> None:
+        """`write` saves one item; each group's transaction enters the
+        `begin` context first, and calls `finish` last with the saves' results."""
         self.database = database
         self.write = write
+        self.begin = begin
+        self.finish = finish
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[tuple[Item, Future[Result]] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -43,7 +51,9 @@ class GroupCommit(Generic[Item, Result]):
             # Already inside a caller's transaction (a rebuild, a migration):
             # write there, so it commits or rolls back with the rest.
             with self.database.transaction() as connection:
-                return self.write(connection, item)
+                result = self.write(connection, item)
+                self.finish(connection, [result])
+                return result
         future: Future[Result] = Future()
         self._ensure_running()
         self._queue.put((item, future))
@@ -80,22 +90,34 @@ class GroupCommit(Generic[Item, Result]):
 
     def _run(self) -> None:
         while (group := self._next_group()) is not None:
-            results: dict[int, Result] = {}
-            failures: dict[int, BaseException] = {}
             try:
-                with self.database.transaction() as connection:
-                    for index, (item, _) in enumerate(group):
-                        try:
-                            with connection.begin_nested():
-                                results[index] = self.write(connection, item)
-                        except Exception as error:  # this save alone is undone; its caller gets the error
-                            failures[index] = error
-            except BaseException as error:  # the commit itself failed: nothing of the group is saved
-                for _, future in group:
-                    future.set_exception(error)
-                continue
-            for index, (_, future) in enumerate(group):
-                if index in failures:
-                    future.set_exception(failures[index])
+                outcomes = self._commit(group, isolate=False)
+            except Exception:
+                # Something in the group failed: write it again, each save in
+                # a savepoint, so that only the failing ones are left out.
+                try:
+                    outcomes = self._commit(group, isolate=True)
+                except BaseException as error:  # the commit itself failed: nothing of the group is saved
+                    outcomes = [error] * len(group)
+            except BaseException as error:
+                outcomes = [error] * len(group)
+            for (_, future), outcome in zip(group, outcomes, strict=True):
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
                 else:
-                    future.set_result(results[index])
+                    future.set_result(outcome)
+
+    def _commit(self, group: list[tuple[Item, Future[Result]]], isolate: bool) -> list[Result | BaseException]:
+        outcomes: list[Result | BaseException] = []
+        with self.database.transaction() as connection, self.begin(connection):
+            for item, _ in group:
+                if not isolate:
+                    outcomes.append(self.write(connection, item))
+                    continue
+                try:
+                    with connection.begin_nested():
+                        outcomes.append(self.write(connection, item))
+                except Exception as error:  # this save alone is undone; its caller gets the error
+                    outcomes.append(error)
+            self.finish(connection, [o for o in outcomes if not isinstance(o, BaseException)])
+        return outcomes

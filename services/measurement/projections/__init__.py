@@ -25,12 +25,13 @@ class Projector:
     def __init__(self) -> None:
         self.handlers = ReadModelHandlers()
 
-    def project(self, store: ReadModelStore, items: Iterable[Projected]) -> int | None:
-        """Applies the events in log order; returns the last position applied."""
+    def project(self, store: ReadModelStore, items: Iterable[Projected], track: bool = True) -> int | None:
+        """Applies the events in log order and, unless the caller records it
+        itself, the position reached; returns the last position applied."""
         last = None
         for item in items:
             self.handlers.apply(item.event, item, store)
             last = item.position
-        if last is not None:
+        if last is not None and track:
             store.track(READ_MODELS, last)
         return last

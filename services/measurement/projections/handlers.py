@@ -60,6 +60,37 @@ def _definition(state: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in state.items() if k not in ("history", "principal")}
 
 
+def recorded_observation_row(event: Observation.Recorded, item: Projected) -> Row:
+    """The `observations_view` row of a newly recorded observation."""
+    return {
+        "id": event.originator_id,
+        "benchmark": event.benchmark,
+        "assumption": event.assumption,
+        "country": event.country,
+        "sector": event.sector,
+        "period": event.period,
+        "period_start": event.period_start,
+        "period_end": event.period_end,
+        "status": "recorded",
+        "state": jsonable(
+            {
+                "value": event.value,
+                "disaggregations": event.disaggregations,
+                "evidence": event.evidence,
+                "comment": event.comment,
+                "recorded_by": event.principal,
+                "corrections": 0,
+                "retraction": None,
+            }
+        ),
+        "version": event.originator_version,
+        "recorded_position": item.position,
+        "last_position": item.position,
+        "recorded_at": item.recorded_at,
+        "updated_at": item.recorded_at,
+    }
+
+
 class ReadModelHandlers:
     @singledispatchmethod
     def apply(self, event: Any, item: Projected, store: ReadModelStore) -> None:
@@ -138,37 +169,7 @@ class ReadModelHandlers:
 
     @apply.register
     def _(self, event: Observation.Recorded, item: Projected, store: ReadModelStore) -> None:
-        state = jsonable(
-            {
-                "value": event.value,
-                "disaggregations": event.disaggregations,
-                "evidence": event.evidence,
-                "comment": event.comment,
-                "recorded_by": event.principal,
-                "corrections": 0,
-                "retraction": None,
-            }
-        )
-        store.insert(
-            "observations_view",
-            {
-                "id": event.originator_id,
-                "benchmark": event.benchmark,
-                "assumption": event.assumption,
-                "country": event.country,
-                "sector": event.sector,
-                "period": event.period,
-                "period_start": event.period_start,
-                "period_end": event.period_end,
-                "status": "recorded",
-                "state": state,
-                "version": event.originator_version,
-                "recorded_position": item.position,
-                "last_position": item.position,
-                "recorded_at": item.recorded_at,
-                "updated_at": item.recorded_at,
-            },
-        )
+        store.insert("observations_view", recorded_observation_row(event, item))
         store.insert(
             "observation_values",
             {

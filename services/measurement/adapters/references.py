@@ -1,0 +1,48 @@
+"""Read-only copies of the few aggregates every observation is checked
+against (its benchmark, the programme scope), kept while they are current.
+
+Recording an observation reads them but never changes them, so a copy can be
+shared instead of replaying and deep-copying the streams per request; one
+indexed query checks that no event was added to those streams since."""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from sqlalchemy import func, select
+
+from services.measurement.adapters.database import Database
+from services.measurement.adapters.tables import stored_events
+
+
+class ReferenceCache:
+    def __init__(self, database: Database, load: Callable[[UUID], Aggregate | None]) -> None:
+        self.database = database
+        self.load = load
+        self._copies: dict[UUID, Aggregate] = {}
+        self._lock = threading.Lock()
+
+    def get(self, *aggregate_ids: UUID) -> dict[UUID, Aggregate]:
+        """Those of the aggregates that exist, as they stand now. Do not change
+        what it returns: it is shared."""
+        query = (
+            select(stored_events.c.originator_id, func.max(stored_events.c.originator_version))
+            .where(stored_events.c.originator_id.in_(aggregate_ids))
+            .group_by(stored_events.c.originator_id)
+        )
+        versions = {row[0]: row[1] for row in self.database.read_once(query)}
+        found: dict[UUID, Aggregate] = {}
+        for aggregate_id, version in versions.items():
+            with self._lock:
+                copy = self._copies.get(aggregate_id)
+            if copy is None or copy.version != version:
+                copy = self.load(aggregate_id)
+                if copy is None:
+                    continue
+                with self._lock:
+                    self._copies[aggregate_id] = copy
+            found[aggregate_id] = copy
+        return found
