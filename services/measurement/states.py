@@ -21,6 +21,7 @@ from services.measurement.adapters.tables import (
     country_selections,
     observation_values,
     stored_events,
+    valid_date_high_water,
 )
 from services.measurement.domain.errors import InvalidCommandError, NotFoundError
 from services.measurement.domain.progress import Assessment, BenchmarkSpec, CountryValue, Status, assess
@@ -81,6 +82,16 @@ def _values_in_force(
     """Per benchmark: (country, valid date, number, text, known_from) in force."""
     if not codes:
         return {}
+    # Nothing known at P has a valid date after the high-water mark at P.
+    high_water = connection.execute(
+        select(valid_date_high_water.c.valid_date)
+        .where(valid_date_high_water.c.position <= position)
+        .order_by(valid_date_high_water.c.position.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if high_water is None:
+        return {}
+    as_of = min(as_of, high_water)
     if connection.dialect.name == "postgresql":
         rows = _in_force_by_lookup(connection, codes, as_of, position, country)
     else:

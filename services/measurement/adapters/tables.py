@@ -60,6 +60,7 @@ class ReadModelTables:
     benchmark_revisions: Table
     observation_values: Table
     country_selections: Table
+    valid_date_high_water: Table
 
     def all(self) -> list[Table]:
         return [getattr(self, f.name) for f in fields(self)]
@@ -151,6 +152,15 @@ def read_model_tables(target: MetaData, suffix: str = "") -> ReadModelTables:
             Column("region", String(32), nullable=False),
             Column("selected_position", Position, nullable=False),
         ),
+        # The latest valid date of any observation known at each position
+        # where it rose: no value known at P has a later valid date, so as-of
+        # lookups start from there instead of walking over what came after P.
+        valid_date_high_water=Table(
+            name("valid_date_high_water"),
+            target,
+            Column("position", Position, primary_key=True),
+            Column("valid_date", Date(), nullable=False),
+        ),
     )
 
 
@@ -160,3 +170,4 @@ observations_view = LIVE.observations_view
 benchmark_revisions = LIVE.benchmark_revisions
 observation_values = LIVE.observation_values
 country_selections = LIVE.country_selections
+valid_date_high_water = LIVE.valid_date_high_water

@@ -170,6 +170,7 @@ class ReadModelHandlers:
     @apply.register
     def _(self, event: Observation.Recorded, item: Projected, store: ReadModelStore) -> None:
         store.insert("observations_view", recorded_observation_row(event, item))
+        store.raise_high_water(event.period_end, item.position)
         store.insert(
             "observation_values",
             {

@@ -7,11 +7,12 @@ Tables are named by their role, an attribute of `ReadModelTables`."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any, Iterator, Protocol
 
-from sqlalchemy import JSON, Connection, Table, and_, insert, select, update
+from sqlalchemy import JSON, Connection, Date, Table, and_, func, insert, literal, or_, select, update
 
-from services.measurement.adapters.tables import ReadModelTables, projection_tracking
+from services.measurement.adapters.tables import Position, ReadModelTables, projection_tracking
 
 Row = dict[str, Any]
 
@@ -21,6 +22,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "benchmark_revisions": ("benchmark", "known_from"),
     "observation_values": ("observation_id", "known_from"),
     "country_selections": ("iso3",),
+    "valid_date_high_water": ("position",),
 }
 # Versioned tables: the column naming the thing versioned; at most one row per
 # value of it has no `known_until` (the version known now).
@@ -36,6 +38,9 @@ class ReadModelStore(Protocol):
 
     def close_version(self, role: str, versioned: Any, position: int) -> None:
         """Ends, at `position`, the version known now of `versioned`."""
+
+    def raise_high_water(self, valid_date: date, position: int) -> None:
+        """Records `valid_date` at `position` if it is later than any before."""
 
     def track(self, projection: str, position: int) -> None: ...
 
@@ -68,6 +73,18 @@ class SqlStore:
             .values(known_until=position)
         )
 
+    def raise_high_water(self, valid_date: date, position: int) -> None:
+        table = self.tables.valid_date_high_water
+        highest = select(func.max(table.c.valid_date)).scalar_subquery()
+        self.connection.execute(
+            insert(table).from_select(
+                ["position", "valid_date"],
+                select(literal(position, Position), literal(valid_date, Date())).where(
+                    or_(highest.is_(None), highest < valid_date)
+                ),
+            )
+        )
+
     def track(self, projection: str, position: int) -> None:
         updated = self.connection.execute(
             update(projection_tracking).where(projection_tracking.c.projection == projection).values(position=position)
@@ -83,6 +100,7 @@ class MemoryStore:
         self.rows: dict[str, dict[tuple[Any, ...], Row]] = {role: {} for role in PRIMARY_KEYS}
         self.open_versions: dict[str, dict[Any, tuple[Any, ...]]] = {role: {} for role in VERSION_OF}
         self.tracked: dict[str, int] = {}
+        self.high_water: date | None = None
 
     def insert(self, role: str, row: Row) -> None:
         key = tuple(row[column] for column in PRIMARY_KEYS[role])
@@ -102,6 +120,11 @@ class MemoryStore:
         key = self.open_versions[role].pop(versioned, None)
         if key is not None:
             self.rows[role][key]["known_until"] = position
+
+    def raise_high_water(self, valid_date: date, position: int) -> None:
+        if self.high_water is None or valid_date > self.high_water:
+            self.high_water = valid_date
+            self.insert("valid_date_high_water", {"position": position, "valid_date": valid_date})
 
     def track(self, projection: str, position: int) -> None:
         self.tracked[projection] = position
