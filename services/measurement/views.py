@@ -25,12 +25,11 @@ from services.measurement.domain.errors import InvalidCommandError, NotFoundErro
 from services.measurement.domain.framework import Framework
 from services.measurement.domain.scope import ProgrammeScope
 from services.measurement.projections import READ_MODELS
-from services.measurement.serialisation import jsonable
+from services.measurement.projections.handlers import event_data
 
 if TYPE_CHECKING:
     from services.measurement.application import Measurement
 
-_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 
 
 def tracked_position(connection: Connection) -> int:
@@ -99,7 +98,7 @@ def logged_event(app: Measurement, item: Any) -> dict[str, Any]:
         "stream_id": item.originator_id,
         "stream_version": item.originator_version,
         "type": item.topic.rsplit(":", 1)[-1],
-        "data": jsonable({k: v for k, v in domain_event.__dict__.items() if k not in _ENVELOPE}),
+        "data": event_data(domain_event),
     }
 
 
