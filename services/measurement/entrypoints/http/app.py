@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, application: Measurement | None
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        responses={422: {"model": problems.Problem, "description": "Validation error (problem+json)"}},
+        responses=problems.documented_problems(),
     )
     problems.install(app)
     for module in (framework, benchmarks, progress, scope, observations, log, problem_docs):

@@ -108,6 +108,19 @@ class ProblemTypeDoc(BaseModel):
     description: str
 
 
+def documented_problems() -> dict[int | str, dict[str, Any]]:
+    """The problem answers any operation may give, for the OpenAPI document."""
+    problem_schema = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    return {
+        problem.status: {
+            "model": Problem,
+            "description": f"{problem.title} (problem+json; type {problem.uri})",
+            "content": {PROBLEM_JSON: problem_schema},
+        }
+        for problem in (MALFORMED, NOT_FOUND, CONFLICT, VALIDATION, UNAVAILABLE)
+    }
+
+
 def problem_response(
     problem: ProblemType,
     detail: str,
