@@ -136,3 +136,12 @@ def test_a_problem_lists_every_field_with_its_own_detail(client: TestClient) -> 
     assert len(problem["errors"]) == 3
     assert all(error["detail"] for error in problem["errors"])
     assert problem["instance"] == "/observations"
+
+
+def test_a_nul_character_in_a_query_or_path_parameter_is_a_422_naming_it(client: TestClient) -> None:
+    for url, parameter in (
+        ("/observations?benchmark=a%00b", "benchmark"),
+        ("/benchmarks/a%00b", "code"),
+        ("/progress/countries/B%00D", "iso3"),
+    ):
+        assert_problem(client.get(url), 422, parameter)

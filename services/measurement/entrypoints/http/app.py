@@ -5,12 +5,13 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from services.measurement.application import Measurement
 from services.measurement.bootstrap import build_application
 from services.measurement.config import Settings
 from services.measurement.entrypoints.http import problems
+from services.measurement.entrypoints.http.deps import refuse_nul_characters
 from services.measurement.entrypoints.http.routes import (
     benchmarks,
     framework,
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, application: Measurement | None
         description=DESCRIPTION,
         lifespan=lifespan,
         responses=problems.documented_problems(),
+        dependencies=[Depends(refuse_nul_characters)],
     )
     problems.install(app)
     for module in (framework, benchmarks, progress, scope, observations, log, problem_docs):

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from services.measurement.application import Measurement
+from services.measurement.domain.errors import InvalidCommandError
 
 POSITION_HEADER = "Stocktake-Log-Position"
 
@@ -24,6 +25,15 @@ def get_principal() -> str:
 
 MeasurementDep = Annotated[Measurement, Depends(get_measurement)]
 PrincipalDep = Annotated[str, Depends(get_principal)]
+
+
+def refuse_nul_characters(request: Request) -> None:
+    """No text the API reads may hold a NUL character: PostgreSQL cannot store
+    or compare one, and no code, country or name needs it."""
+    for location, values in (("query", request.query_params), ("path", request.path_params)):
+        for name, value in values.items():
+            if "\x00" in str(value):
+                raise InvalidCommandError.at((name,), f"The {location} parameter {name!r} holds a NUL character.", location)
 
 
 def answer_at(response: Response, position: int) -> None:
