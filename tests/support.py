@@ -77,5 +77,10 @@ def assert_problem(response: Any, status: int, *pointers: str) -> dict[str, Any]
     return problem
 
 
+def if_match(client: TestClient, observation_id: str) -> dict[str, str]:
+    """The If-Match header of a change based on the observation as it is now."""
+    return {"If-Match": client.get(f"/observations/{observation_id}").headers["ETag"]}
+
+
 def log_head(client: TestClient) -> int:
     return int(client.get("/log", params={"limit": 1}).json()["head"])

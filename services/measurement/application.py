@@ -20,7 +20,13 @@ from services.measurement.adapters.group_commit import GroupCommit
 from services.measurement.adapters.references import ReferenceCache
 from services.measurement.adapters.event_store import RECORDED_AT, EventLogRecorder, Factory
 from services.measurement.domain.benchmarks import Baseline, Benchmark, Target
-from services.measurement.domain.errors import ConflictError, InvalidCommandError, NotFoundError
+from services.measurement.domain.errors import (
+    ConflictError,
+    InvalidCommandError,
+    NotFoundError,
+    PreconditionRequiredError,
+    StaleVersionError,
+)
 from services.measurement.domain.framework import Framework, FrameworkDocument
 from services.measurement.domain.observations import Disaggregation, Evidence, Observation
 from services.measurement.domain.scope import Criteria, IloRegion, ProgrammeScope
@@ -330,6 +336,30 @@ class Measurement(Application[UUID]):
         )
         return observation
 
+    def _observation_at(self, observation_id: UUID, based_on: Sequence[int] | None) -> Observation:
+        """The observation, if the caller's change is based on its current
+        version (`based_on`: the versions of its If-Match; empty for `*`)."""
+        observation = self._observation(observation_id)
+        if based_on is None:
+            raise PreconditionRequiredError(
+                f"Send If-Match with the observation's ETag (now \"{observation.version}\") so that a change "
+                "based on an older version is refused rather than applied over one you have not seen."
+            )
+        if based_on and observation.version not in based_on:
+            raise StaleVersionError(
+                f"Observation {observation_id} is at version {observation.version}, not "
+                f"{', '.join(map(str, based_on))}: read it again, then retry with If-Match: \"{observation.version}\"."
+            )
+        return observation
+
+    def _save_based_on(self, observation: Observation) -> None:
+        try:
+            self.save(observation)
+        except ConflictError:
+            raise StaleVersionError(
+                f"Observation {observation.id} changed while this change was being saved: read it again and retry."
+            ) from None
+
     def correct_observation(
         self,
         observation_id: UUID,
@@ -338,8 +368,9 @@ class Measurement(Application[UUID]):
         disaggregations: Sequence[Disaggregation] | None,
         reason: str,
         principal: str,
+        based_on: Sequence[int] | None,
     ) -> dict[str, Any]:
-        observation = self._observation(observation_id)
+        observation = self._observation_at(observation_id, based_on)
         observation.correct(
             benchmark=self._references_for_observation(observation.benchmark)[0],
             value=value,
@@ -347,13 +378,15 @@ class Measurement(Application[UUID]):
             reason=reason,
             principal=principal,
         )
-        self.save(observation)
+        self._save_based_on(observation)
         return self.observation(observation_id)
 
-    def retract_observation(self, observation_id: UUID, *, reason: str, principal: str) -> dict[str, Any]:
-        observation = self._observation(observation_id)
+    def retract_observation(
+        self, observation_id: UUID, *, reason: str, principal: str, based_on: Sequence[int] | None
+    ) -> dict[str, Any]:
+        observation = self._observation_at(observation_id, based_on)
         observation.retract(reason, principal)
-        self.save(observation)
+        self._save_based_on(observation)
         return self.observation(observation_id)
 
     def observations(self, where: views.ObservationFilter, cursor: str | None, limit: int) -> dict[str, Any]:

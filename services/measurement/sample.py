@@ -86,7 +86,10 @@ def load_sample(measurement: Measurement) -> bool:
             disaggregations=None,
             reason=correction["reason"],
             principal=SAMPLE_PRINCIPAL,
+            based_on=[],
         )
     for retraction in sample["retractions"]:
-        measurement.retract_observation(ids[retraction["ref"]], reason=retraction["reason"], principal=SAMPLE_PRINCIPAL)
+        measurement.retract_observation(
+            ids[retraction["ref"]], reason=retraction["reason"], principal=SAMPLE_PRINCIPAL, based_on=[]
+        )
     return True

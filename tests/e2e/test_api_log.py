@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support import assert_problem, log_head, observation_body, set_up_programme
+from tests.support import assert_problem, if_match, log_head, observation_body, set_up_programme
 
 POSITION = "Stocktake-Log-Position"
 
@@ -31,8 +31,8 @@ def run_scenario(client: TestClient) -> str:
     """Every kind of decision once; the id of the observation."""
     set_up_programme(client)
     observation_id: str = client.post("/observations", json=observation_body()).json()["id"]
-    client.post(f"/observations/{observation_id}/corrections", json={"value": 13, "reason": "typo"})
-    client.post(f"/observations/{observation_id}/retraction", json={"reason": "duplicate"})
+    client.post(f"/observations/{observation_id}/corrections", headers=if_match(client, observation_id), json={"value": 13, "reason": "typo"})
+    client.post(f"/observations/{observation_id}/retraction", headers=if_match(client, observation_id), json={"reason": "duplicate"})
     return observation_id
 
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from services.measurement.application import Measurement
 from services.measurement.entrypoints.http.app import create_app
-from tests.support import assert_problem, benchmark_body, country_body, log_head, set_up_programme
+from tests.support import assert_problem, benchmark_body, country_body, if_match, log_head, set_up_programme
 
 CODE = "CA2-INSPECTION"
 POSITION_HEADER = "Stocktake-Log-Position"
@@ -76,7 +76,7 @@ def _story_until_p1(client: TestClient) -> tuple[int, str, dict[str, dict[str, A
 
 def _late_news(client: TestClient, bgd_q2: str) -> None:
     """A backdated correction of BGD's 2019-Q2 value, then VNM's value for 2019-08, recorded late."""
-    corrected = client.post(f"/observations/{bgd_q2}/corrections", json={"value": 11, "reason": "recount"})
+    corrected = client.post(f"/observations/{bgd_q2}/corrections", headers=if_match(client, bgd_q2), json={"value": 11, "reason": "recount"})
     assert corrected.status_code == 200, corrected.text
     _record(client, CODE, "VNM", "2019-08", 20)
 
@@ -203,10 +203,10 @@ def test_a_retracted_value_no_longer_counts(client: TestClient) -> None:
     earlier = _record(client, CODE, "BGD", "2019-Q2", 19)
     later = _record(client, CODE, "BGD", "2019-Q4", 25)
     assert _state(client, as_of="2019-12-31")["status"] == "achieved"
-    assert client.post(f"/observations/{later}/retraction", json={"reason": "wrong country"}).status_code == 200
+    assert client.post(f"/observations/{later}/retraction", headers=if_match(client, later), json={"reason": "wrong country"}).status_code == 200
     fallen_back = _state(client, as_of="2019-12-31")
     assert (_countries(fallen_back), fallen_back["status"]) == ([("BGD", "2019-06-30", 19)], "on_track")
-    assert client.post(f"/observations/{earlier}/retraction", json={"reason": "wrong country"}).status_code == 200
+    assert client.post(f"/observations/{earlier}/retraction", headers=if_match(client, earlier), json={"reason": "wrong country"}).status_code == 200
     assert _state(client, as_of="2019-12-31")["status"] == "no_data"
 
 

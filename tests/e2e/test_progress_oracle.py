@@ -85,9 +85,11 @@ def _apply(measurement: Measurement, codes: list[str], ops: list[tuple[Any, ...]
                 )
             elif op[0] == "correct" and observations:
                 target = observations[op[1] % len(observations)]
-                measurement.correct_observation(target, value=op[2], disaggregations=None, reason="r", principal="o")
+                measurement.correct_observation(target, value=op[2], disaggregations=None, reason="r", principal="o", based_on=[])
             elif op[0] == "retract" and observations:
-                measurement.retract_observation(observations[op[1] % len(observations)], reason="r", principal="o")
+                measurement.retract_observation(
+                    observations[op[1] % len(observations)], reason="r", principal="o", based_on=[]
+                )
             elif op[0] == "revise_targets":
                 _, which, value = op
                 measurement.revise_targets(

@@ -54,7 +54,7 @@ def test_a_refused_concurrent_change_leaves_no_gap(measurement: Measurement) -> 
     _record(measurement, 1)
     observation_id = measurement.observations(ObservationFilter(), None, 10)["items"][0]["id"]
     stale = measurement.repository.get(observation_id)
-    measurement.correct_observation(observation_id, value=2, disaggregations=None, reason="first", principal="a")
+    measurement.correct_observation(observation_id, value=2, disaggregations=None, reason="first", principal="a", based_on=[1])
     stale.retract("second, from a stale copy", "b")
     with pytest.raises(ConflictError):
         measurement.save(stale)

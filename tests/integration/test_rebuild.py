@@ -19,7 +19,7 @@ from services.measurement.entrypoints.cli import app
 from services.measurement.projections.store import PRIMARY_KEYS
 from services.measurement.rebuild import rebuild
 from services.measurement.views import tracked_position
-from tests.support import benchmark_body, country_body, log_head, observation_body, set_up_programme
+from tests.support import benchmark_body, country_body, if_match, log_head, observation_body, set_up_programme
 
 CODE = "CA2-INSPECTION"
 AS_OF_DATES = ("2019-06-30", "2019-09-30", "2021-12-31")
@@ -55,8 +55,8 @@ def _history(client: TestClient) -> None:
 
     for corrected, value in ((ids[0], 11), (ids[1], 15)):
         correction = {"value": value, "reason": "recount"}
-        assert client.post(f"/observations/{corrected}/corrections", json=correction).status_code == 200
-    assert client.post(f"/observations/{ids[3]}/retraction", json={"reason": "duplicate"}).status_code == 200
+        assert client.post(f"/observations/{corrected}/corrections", headers=if_match(client, corrected), json=correction).status_code == 200
+    assert client.post(f"/observations/{ids[3]}/retraction", headers=if_match(client, ids[3]), json={"reason": "duplicate"}).status_code == 200
     revision = {
         "targets": [{"value": 22, "date": "2019-12-31"}, {"value": 35, "date": "2021-12-31"}],
         "reason": "mid-term review",

@@ -46,6 +46,14 @@ class ConflictError(DomainError):
     retracted observation...)."""
 
 
+class PreconditionRequiredError(DomainError):
+    """A change to an existing stream came without the version it was based on."""
+
+
+class StaleVersionError(DomainError):
+    """A change was based on a version of the stream that is no longer current."""
+
+
 @dataclass
 class ErrorCollector:
     """Collects every field problem of a command so that one answer lists them

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Header, Request, Response
 
 from services.measurement.application import Measurement
 from services.measurement.domain.errors import InvalidCommandError
@@ -34,6 +35,38 @@ def refuse_nul_characters(request: Request) -> None:
         for name, value in values.items():
             if "\x00" in str(value):
                 raise InvalidCommandError.at((name,), f"The {location} parameter {name!r} holds a NUL character.", location)
+
+
+_ETAG = re.compile(r'(?:W/)?"([0-9]{1,9})"')
+
+
+def based_on(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            max_length=200,
+            description='The ETag of the version this change is based on, e.g. "3" (required)',
+        ),
+    ] = None,
+) -> list[int] | None:
+    """The versions named by If-Match (empty for `*`), None when it is absent."""
+    if if_match is None:
+        return None
+    if if_match.strip() == "*":
+        return []
+    versions = []
+    for tag in if_match.split(","):
+        match = _ETAG.fullmatch(tag.strip())
+        if match is None:
+            raise InvalidCommandError.at(
+                ("If-Match",), f'If-Match must hold ETags as this API sends them, e.g. "3"; got {tag.strip()!r}.', "header"
+            )
+        versions.append(int(match.group(1)))
+    return versions
+
+
+BasedOnDep = Annotated[list[int] | None, Depends(based_on)]
 
 
 def answer_at(response: Response, position: int) -> None:

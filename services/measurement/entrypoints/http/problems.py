@@ -24,6 +24,8 @@ from services.measurement.domain.errors import (
     FieldProblem,
     InvalidCommandError,
     NotFoundError,
+    PreconditionRequiredError,
+    StaleVersionError,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -64,6 +66,20 @@ CONFLICT = ProblemType(
     "The request is well-formed but cannot be applied to the current state (a code already taken, a fifth "
     "sector, a correction of a retracted observation...). `detail` says which rule; nothing was recorded.",
 )
+PRECONDITION_REQUIRED = ProblemType(
+    "precondition-required",
+    "If-Match is required",
+    428,
+    "A correction or retraction changes an existing observation: send If-Match with the ETag you read "
+    "(GET the observation) so that a change based on an older version cannot overwrite a newer one.",
+)
+PRECONDITION_FAILED = ProblemType(
+    "precondition-failed",
+    "The observation changed since you read it",
+    412,
+    "The If-Match ETag is not the observation's current version. Read it again, check the change still "
+    "makes sense, and retry with the new ETag. Nothing was recorded.",
+)
 METHOD_NOT_ALLOWED = ProblemType(
     "method-not-allowed", "Method not allowed", 405, "This URL does not accept that HTTP method; see the API docs."
 )
@@ -81,7 +97,21 @@ INTERNAL = ProblemType(
     "The service failed in a way it does not expect. Nothing was recorded. Report the `instance` to the "
     "service team.",
 )
-PROBLEM_TYPES = {p.slug: p for p in (VALIDATION, MALFORMED, NOT_FOUND, CONFLICT, METHOD_NOT_ALLOWED, HTTP_ERROR, UNAVAILABLE, INTERNAL)}
+PROBLEM_TYPES = {
+    p.slug: p
+    for p in (
+        VALIDATION,
+        MALFORMED,
+        NOT_FOUND,
+        CONFLICT,
+        PRECONDITION_REQUIRED,
+        PRECONDITION_FAILED,
+        METHOD_NOT_ALLOWED,
+        HTTP_ERROR,
+        UNAVAILABLE,
+        INTERNAL,
+    )
+}
 
 
 class FieldError(BaseModel):
@@ -191,6 +221,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ConflictError)
     def conflict(request: Request, exc: ConflictError) -> JSONResponse:
         return problem_response(CONFLICT, exc.detail, request, field_errors(exc.problems))
+
+    @app.exception_handler(PreconditionRequiredError)
+    def precondition_required(request: Request, exc: PreconditionRequiredError) -> JSONResponse:
+        return problem_response(PRECONDITION_REQUIRED, exc.detail, request)
+
+    @app.exception_handler(StaleVersionError)
+    def stale(request: Request, exc: StaleVersionError) -> JSONResponse:
+        return problem_response(PRECONDITION_FAILED, exc.detail, request)
 
     @app.exception_handler(DomainError)
     def domain(request: Request, exc: DomainError) -> JSONResponse:

@@ -8,7 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response, status
 
 from services.measurement.domain.observations import Observation
-from services.measurement.entrypoints.http.deps import MeasurementDep, PrincipalDep, answer_at
+from services.measurement.entrypoints.http.deps import BasedOnDep, MeasurementDep, PrincipalDep, answer_at
+from services.measurement.entrypoints.http.problems import PROBLEM_JSON, Problem
 from services.measurement.entrypoints.http.schemas.log import StreamHistory
 from services.measurement.entrypoints.http.schemas.observations import (
     Correction,
@@ -84,24 +85,54 @@ def observation_history(observation_id: UUID, measurement: MeasurementDep, respo
     return history
 
 
-@router.post("/{observation_id}/corrections", response_model=ObservationRead, operation_id="correctObservation")
+CHANGE_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": f"{title} (problem+json)", "content": {PROBLEM_JSON: {}}}
+    for status, title in ((412, "The ETag in If-Match is not current"), (428, "If-Match is missing"))
+}
+
+
+@router.post(
+    "/{observation_id}/corrections",
+    response_model=ObservationRead,
+    operation_id="correctObservation",
+    responses=CHANGE_PROBLEMS,
+)
 def correct_observation(
-    observation_id: UUID, body: Correction, measurement: MeasurementDep, principal: PrincipalDep, response: Response
+    observation_id: UUID,
+    body: Correction,
+    measurement: MeasurementDep,
+    principal: PrincipalDep,
+    based_on: BasedOnDep,
+    response: Response,
 ) -> dict[str, Any]:
-    """Correct the value (a new event; the earlier value stays in the history)."""
+    """Correct the value (a new event; the earlier value stays in the history). Needs If-Match."""
     observation = measurement.correct_observation(
         observation_id,
         value=body.value,
         disaggregations=_disaggregations(body.disaggregations),
         reason=body.reason,
         principal=principal,
+        based_on=based_on,
     )
     return _answer(response, observation)
 
 
-@router.post("/{observation_id}/retraction", response_model=ObservationRead, operation_id="retractObservation")
+@router.post(
+    "/{observation_id}/retraction",
+    response_model=ObservationRead,
+    operation_id="retractObservation",
+    responses=CHANGE_PROBLEMS,
+)
 def retract_observation(
-    observation_id: UUID, body: Retraction, measurement: MeasurementDep, principal: PrincipalDep, response: Response
+    observation_id: UUID,
+    body: Retraction,
+    measurement: MeasurementDep,
+    principal: PrincipalDep,
+    based_on: BasedOnDep,
+    response: Response,
 ) -> dict[str, Any]:
-    """Retract the observation (a new event; nothing is deleted)."""
-    return _answer(response, measurement.retract_observation(observation_id, reason=body.reason, principal=principal))
+    """Retract the observation (a new event; nothing is deleted). Needs If-Match."""
+    observation = measurement.retract_observation(
+        observation_id, reason=body.reason, principal=principal, based_on=based_on
+    )
+    return _answer(response, observation)
