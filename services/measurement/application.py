@@ -392,6 +392,9 @@ class Measurement(Application[UUID]):
     def observations(self, where: views.ObservationFilter, cursor: str | None, limit: int) -> dict[str, Any]:
         return views.observations(self.database, where, cursor, limit)
 
+    def has_observation(self, observation_id: UUID) -> bool:
+        return views.observation(self.database, observation_id) is not None
+
     def observation(self, observation_id: UUID) -> dict[str, Any]:
         found = views.observation(self.database, observation_id)
         if found is None:

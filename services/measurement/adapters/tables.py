@@ -53,6 +53,22 @@ projection_tracking = Table(
 )
 
 
+# Answers kept for safe retries (Idempotency-Key): not a read model, not rebuilt.
+idempotency_records = Table(
+    "idempotency_records",
+    metadata,
+    Column("principal", String(200), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("completed", Boolean(), nullable=False),
+    Column("response_status", Integer(), nullable=True),
+    Column("response_body", JSON(), nullable=True),
+    Column("response_headers", JSON(), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("idempotency_records_created_at_idx", "created_at"),
+)
+
+
 @dataclass(frozen=True)
 class ReadModelTables:
     benchmarks_view: Table

@@ -7,6 +7,7 @@ from typing import AsyncIterator
 
 from fastapi import Depends, FastAPI
 
+from services.measurement.adapters.idempotency import IdempotencyRecords
 from services.measurement.application import Measurement
 from services.measurement.bootstrap import build_application
 from services.measurement.config import Settings
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, application: Measurement | None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         measurement = application or build_application(settings or Settings())
         app.state.measurement = measurement
+        app.state.idempotency = IdempotencyRecords(measurement.database)
         try:
             yield
         finally:

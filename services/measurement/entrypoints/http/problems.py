@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from services.measurement.entrypoints.http.idempotency import IdempotencyInFlightError, IdempotencyKeyReusedError
 from services.measurement.domain.errors import (
     ConflictError,
     DomainError,
@@ -80,6 +81,19 @@ PRECONDITION_FAILED = ProblemType(
     "The If-Match ETag is not the observation's current version. Read it again, check the change still "
     "makes sense, and retry with the new ETag. Nothing was recorded.",
 )
+IDEMPOTENCY_KEY_REUSED = ProblemType(
+    "idempotency-key-reused",
+    "This Idempotency-Key was used for another request",
+    422,
+    "An Idempotency-Key names one request: the same key with another payload is refused. Use a new key for "
+    "a new request. Nothing was recorded.",
+)
+IDEMPOTENCY_IN_FLIGHT = ProblemType(
+    "idempotency-request-in-progress",
+    "A request with this Idempotency-Key is still being processed",
+    409,
+    "The first request with this key has not finished yet. Retry after a moment: you will get its answer.",
+)
 METHOD_NOT_ALLOWED = ProblemType(
     "method-not-allowed", "Method not allowed", 405, "This URL does not accept that HTTP method; see the API docs."
 )
@@ -106,6 +120,8 @@ PROBLEM_TYPES = {
         CONFLICT,
         PRECONDITION_REQUIRED,
         PRECONDITION_FAILED,
+        IDEMPOTENCY_KEY_REUSED,
+        IDEMPOTENCY_IN_FLIGHT,
         METHOD_NOT_ALLOWED,
         HTTP_ERROR,
         UNAVAILABLE,
@@ -229,6 +245,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StaleVersionError)
     def stale(request: Request, exc: StaleVersionError) -> JSONResponse:
         return problem_response(PRECONDITION_FAILED, exc.detail, request)
+
+    @app.exception_handler(IdempotencyKeyReusedError)
+    def key_reused(request: Request, exc: IdempotencyKeyReusedError) -> JSONResponse:
+        return problem_response(IDEMPOTENCY_KEY_REUSED, str(exc), request)
+
+    @app.exception_handler(IdempotencyInFlightError)
+    def in_flight(request: Request, exc: IdempotencyInFlightError) -> JSONResponse:
+        return problem_response(IDEMPOTENCY_IN_FLIGHT, str(exc), request, headers={"Retry-After": "1"})
 
     @app.exception_handler(DomainError)
     def domain(request: Request, exc: DomainError) -> JSONResponse:

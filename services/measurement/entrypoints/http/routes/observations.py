@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 
 from services.measurement.domain.observations import Observation
 from services.measurement.entrypoints.http.deps import BasedOnDep, MeasurementDep, PrincipalDep, answer_at
+from services.measurement.domain.framework import STOCKTAKE_NAMESPACE
+from services.measurement.entrypoints.http.idempotency import IdempotencyKey, IdempotencyRecordsDep, respond_once
 from services.measurement.entrypoints.http.problems import PROBLEM_JSON, Problem
 from services.measurement.entrypoints.http.schemas.log import StreamHistory
 from services.measurement.entrypoints.http.schemas.observations import (
@@ -21,6 +24,7 @@ from services.measurement.entrypoints.http.schemas.observations import (
 from services.measurement.views import ObservationFilter
 
 router = APIRouter(prefix="/observations", tags=["observations"])
+IDEMPOTENT_OBSERVATIONS = uuid5(STOCKTAKE_NAMESPACE, "observations-by-idempotency-key")
 
 
 def _answer(response: Response, observation: dict[str, Any]) -> dict[str, Any]:
@@ -33,24 +37,56 @@ def _disaggregations(items: list[Any] | None) -> list[dict[str, Any]] | None:
     return None if items is None else [item.model_dump() for item in items]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ObservationRead, operation_id="recordObservation")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ObservationRead,
+    operation_id="recordObservation",
+    responses={409: {"model": Problem, "description": "A request with this Idempotency-Key is still running"}},
+)
 def record_observation(
-    body: ObservationCreate, measurement: MeasurementDep, principal: PrincipalDep, response: Response
-) -> dict[str, Any]:
-    """Record one value of a benchmark for one country and period."""
-    observation = measurement.record_observation(
-        benchmark=body.benchmark,
-        country=body.country,
-        sector=body.sector,
-        period=body.period,
-        value=body.value,
-        disaggregations=_disaggregations(body.disaggregations) or [],
-        evidence=[{"title": e.title, "url": str(e.url)} for e in body.evidence],
-        comment=body.comment,
-        principal=principal,
-    )
+    body: ObservationCreate,
+    request: Request,
+    measurement: MeasurementDep,
+    principal: PrincipalDep,
+    records: IdempotencyRecordsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Record one value of a benchmark for one country and period. Send Idempotency-Key to retry safely."""
+
+    def record() -> JSONResponse:
+        # With a key, the observation's id follows from it, so that even a retry
+        # whose first attempt was cut off after its commit records nothing twice.
+        observation_id = None if idempotency_key is None else observation_id_for(principal, idempotency_key)
+        if observation_id is not None and measurement.has_observation(observation_id):
+            return _created(measurement.observation(observation_id))
+        observation = measurement.record_observation(
+            observation_id=observation_id,
+            benchmark=body.benchmark,
+            country=body.country,
+            sector=body.sector,
+            period=body.period,
+            value=body.value,
+            disaggregations=_disaggregations(body.disaggregations) or [],
+            evidence=[{"title": e.title, "url": str(e.url)} for e in body.evidence],
+            comment=body.comment,
+            principal=principal,
+        )
+        return _created(observation)
+
+    return respond_once(records, principal, idempotency_key, request, body, record)
+
+
+def _created(observation: dict[str, Any]) -> JSONResponse:
+    content = ObservationRead.model_validate(observation).model_dump(mode="json")
+    response = JSONResponse(content, status_code=status.HTTP_201_CREATED)
     response.headers["Location"] = f"/observations/{observation['id']}"
-    return _answer(response, observation)
+    _answer(response, observation)
+    return response
+
+
+def observation_id_for(principal: str, idempotency_key: str) -> UUID:
+    return uuid5(IDEMPOTENT_OBSERVATIONS, f"{principal}\n{idempotency_key}")
 
 
 @router.get("", response_model=ObservationPage, operation_id="listObservations")

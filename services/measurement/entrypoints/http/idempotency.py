@@ -1,0 +1,86 @@
+"""Idempotency-Key on creating POSTs (see adapters/idempotency.py).
+
+A retry with the same key and the same payload returns the original status,
+body and headers (with `Idempotent-Replayed: true`) and records nothing; the
+same key with another payload is a 422; a retry while the first request is
+still running is a 409. Only successful answers are kept: a refused request
+frees its key, and its retry is checked anew."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Callable
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from services.measurement.adapters.idempotency import Claimed, IdempotencyRecords, InFlight, Mismatch, Replay
+
+KEPT_HEADERS = ("Location", "ETag", "Stocktake-Log-Position")
+
+
+class IdempotencyKeyReusedError(Exception):
+    pass
+
+
+class IdempotencyInFlightError(Exception):
+    pass
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$",
+        description="Makes a retry safe: the same key and payload give the first answer again (kept 24 h)",
+    ),
+]
+
+
+def get_idempotency_records(request: Request) -> IdempotencyRecords:
+    records: IdempotencyRecords = request.app.state.idempotency
+    return records
+
+
+IdempotencyRecordsDep = Annotated[IdempotencyRecords, Depends(get_idempotency_records)]
+
+
+def fingerprint(method: str, path: str, body: BaseModel) -> str:
+    """What "the same payload" means: the same operation and the same parsed body."""
+    payload = {"method": method, "path": path, "body": body.model_dump(mode="json")}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def respond_once(
+    records: IdempotencyRecords,
+    principal: str,
+    key: str | None,
+    request: Request,
+    body: BaseModel,
+    run: Callable[[], JSONResponse],
+) -> JSONResponse:
+    """Runs `run` once per (principal, key, payload)."""
+    if key is None:
+        return run()
+    claim = records.claim(principal, key, fingerprint(request.method, request.url.path, body))
+    if isinstance(claim, Replay):
+        return JSONResponse(claim.body, status_code=claim.status, headers={**claim.headers, "Idempotent-Replayed": "true"})
+    if isinstance(claim, InFlight):
+        raise IdempotencyInFlightError(f"A request with Idempotency-Key {key!r} is still being processed; retry shortly.")
+    if isinstance(claim, Mismatch):
+        raise IdempotencyKeyReusedError(
+            f"Idempotency-Key {key!r} was used for another request; use a new key for a new request."
+        )
+    assert isinstance(claim, Claimed)
+    try:
+        response = run()
+    except BaseException:
+        records.release(principal, key)
+        raise
+    headers = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
+    records.complete(principal, key, response.status_code, json.loads(bytes(response.body)), headers)
+    return response

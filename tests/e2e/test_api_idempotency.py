@@ -1,0 +1,93 @@
+"""Safe retries: Idempotency-Key on POST /observations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from services.measurement.adapters.tables import idempotency_records
+from services.measurement.application import Measurement
+from services.measurement.entrypoints.http.idempotency import fingerprint
+from services.measurement.entrypoints.http.routes.observations import observation_id_for
+from services.measurement.entrypoints.http.schemas.observations import ObservationCreate
+from tests.support import assert_problem, log_head, observation_body, set_up_programme
+
+
+def _count(client: TestClient) -> int:
+    return len(client.get("/observations", params={"limit": 500}).json()["items"])
+
+
+def test_the_same_post_sent_twice_with_one_key_records_one_observation(client: TestClient) -> None:
+    set_up_programme(client)
+    headers = {"Idempotency-Key": "office-bgd-2019-q2-001"}
+    first = client.post("/observations", json=observation_body(), headers=headers)
+    head = log_head(client)
+    again = client.post("/observations", json=observation_body(), headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert (log_head(client), _count(client)) == (head, 1)
+
+
+def test_the_same_key_with_another_payload_is_refused_and_records_nothing(client: TestClient) -> None:
+    set_up_programme(client)
+    headers = {"Idempotency-Key": "k-1"}
+    assert client.post("/observations", json=observation_body(), headers=headers).status_code == 201
+    head = log_head(client)
+    problem = assert_problem(client.post("/observations", json=observation_body(value=40), headers=headers), 422)
+    assert problem["type"] == "/problems/idempotency-key-reused"
+    assert (log_head(client), _count(client)) == (head, 1)
+
+
+def test_a_retry_while_the_first_request_runs_is_a_409(client: TestClient) -> None:
+    set_up_programme(client)
+    body = observation_body()
+    request_fingerprint = fingerprint("POST", "/observations", ObservationCreate.model_validate(body))
+    client.app.state.idempotency.claim("anonymous", "k-running", request_fingerprint)
+    problem = assert_problem(client.post("/observations", json=body, headers={"Idempotency-Key": "k-running"}), 409)
+    assert problem["type"] == "/problems/idempotency-request-in-progress"
+    assert _count(client) == 0
+
+
+def test_a_refused_request_frees_its_key(client: TestClient) -> None:
+    set_up_programme(client)
+    headers = {"Idempotency-Key": "k-refused"}
+    assert_problem(client.post("/observations", json=observation_body(country="ETH"), headers=headers), 422, "/country")
+    assert client.post("/scope/countries", json={"iso3": "ETH", "region": "africa", "criteria": {
+        name: {"met": True, "evidence": "e"} for name in ("decent_work_deficits", "political_commitment", "ilo_presence")
+    }}).status_code == 201
+    assert client.post("/observations", json=observation_body(country="ETH"), headers=headers).status_code == 201
+
+
+def test_a_retry_after_an_attempt_cut_off_after_its_commit_records_nothing_twice(
+    client: TestClient, measurement: Measurement
+) -> None:
+    set_up_programme(client)
+    key, body = "k-cut-off", observation_body()
+    # The first attempt claimed the key and committed its observation, then its process stopped.
+    client.app.state.idempotency.claim("anonymous", key, fingerprint("POST", "/observations", ObservationCreate.model_validate(body)))
+    recorded = measurement.record_observation(
+        observation_id=observation_id_for("anonymous", key), benchmark=body["benchmark"], country=body["country"],
+        sector=None, period=body["period"], value=body["value"], disaggregations=body["disaggregations"],
+        evidence=body["evidence"], comment=body["comment"], principal="anonymous",
+    )
+    with measurement.database.transaction() as connection:
+        connection.execute(
+            update(idempotency_records).values(created_at=datetime.now(UTC) - timedelta(minutes=5))
+        )
+    retried = client.post("/observations", json=body, headers={"Idempotency-Key": key})
+    assert retried.status_code == 201
+    assert retried.json()["id"] == str(recorded["id"])
+    assert _count(client) == 1
+
+
+def test_a_malformed_key_is_a_422_naming_the_header(client: TestClient) -> None:
+    set_up_programme(client)
+    for key in ("", "x" * 256, " padded "):
+        assert_problem(client.post("/observations", json=observation_body(), headers={"Idempotency-Key": key}), 422, "Idempotency-Key")
+    assert _count(client) == 0
