@@ -145,3 +145,15 @@ def test_a_nul_character_in_a_query_or_path_parameter_is_a_422_naming_it(client:
         ("/progress/countries/B%00D", "iso3"),
     ):
         assert_problem(client.get(url), 422, parameter)
+
+
+def test_a_body_over_the_limit_is_a_413_problem_and_records_nothing(client: TestClient) -> None:
+    set_up_programme(client)
+    head = log_head(client)
+    huge = observation_body(comment="x" * 1_100_000)
+    response = client.post("/observations", json=huge)
+    assert_problem(response, 413)
+    chunks = (b'{"comment": "' + b"x" * 600_000, b"x" * 600_000 + b'"}')
+    streamed = client.post("/observations", content=iter(chunks), headers={"content-type": "application/json"})
+    assert_problem(streamed, 413)
+    assert log_head(client) == head

@@ -13,6 +13,7 @@ from services.measurement.bootstrap import build_application
 from services.measurement.config import Settings
 from services.measurement.entrypoints.http import problems
 from services.measurement.entrypoints.http.deps import refuse_nul_characters
+from services.measurement.entrypoints.http.limits import BodySizeLimit
 from services.measurement.entrypoints.http.routes import (
     benchmarks,
     framework,
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, application: Measurement | None
         dependencies=[Depends(refuse_nul_characters)],
     )
     problems.install(app)
+    app.add_middleware(BodySizeLimit)
     for module in (framework, benchmarks, progress, scope, observations, log, problem_docs):
         app.include_router(module.router)
     return app

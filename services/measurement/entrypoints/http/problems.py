@@ -94,6 +94,12 @@ IDEMPOTENCY_IN_FLIGHT = ProblemType(
     409,
     "The first request with this key has not finished yet. Retry after a moment: you will get its answer.",
 )
+BODY_TOO_LARGE = ProblemType(
+    "body-too-large",
+    "The request body is too large",
+    413,
+    "A request body may hold at most 1 MiB. Send less; nothing was recorded.",
+)
 METHOD_NOT_ALLOWED = ProblemType(
     "method-not-allowed", "Method not allowed", 405, "This URL does not accept that HTTP method; see the API docs."
 )
@@ -122,6 +128,7 @@ PROBLEM_TYPES = {
         PRECONDITION_FAILED,
         IDEMPOTENCY_KEY_REUSED,
         IDEMPOTENCY_IN_FLIGHT,
+        BODY_TOO_LARGE,
         METHOD_NOT_ALLOWED,
         HTTP_ERROR,
         UNAVAILABLE,
