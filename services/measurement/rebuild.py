@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from sqlalchemy import Connection, MetaData, delete, insert, select, text
 
-from services.measurement.adapters.tables import LIVE, ReadModelTables, read_model_tables
+from services.measurement.adapters.tables import LIVE, ReadModelTables, projection_tracking, read_model_tables
 from services.measurement.application import Measurement
 from services.measurement.projections import READ_MODELS, Projected, Projector
 from services.measurement.projections.store import PRIMARY_KEYS, MemoryStore, SqlStore
@@ -98,6 +98,8 @@ def rebuild(app: Measurement, *, verify: bool = False, progress: Progress = _no_
                 differences = compare(connection, LIVE, rebuilt)
                 return RebuildReport(events, rows, head_now, swapped=False, differences=differences)
             _swap(connection, rebuilt)
+            # Positions tracked by earlier versions of the read models are now meaningless.
+            connection.execute(delete(projection_tracking).where(projection_tracking.c.projection != READ_MODELS))
             SqlStore(connection, LIVE).track(READ_MODELS, head_now)
             return RebuildReport(events, rows, head_now, swapped=True)
     finally:
