@@ -12,7 +12,7 @@ from services.measurement.application import Measurement
 from services.measurement.entrypoints.http.idempotency import fingerprint
 from services.measurement.entrypoints.http.routes.observations import observation_id_for
 from services.measurement.entrypoints.http.schemas.observations import ObservationCreate
-from tests.support import assert_problem, log_head, observation_body, set_up_programme
+from tests.support import assert_problem, benchmark_body, country_body, log_head, observation_body, set_up_programme
 
 
 def _count(client: TestClient) -> int:
@@ -91,3 +91,21 @@ def test_a_malformed_key_is_a_422_naming_the_header(client: TestClient) -> None:
     for key in ("", "x" * 256, " padded "):
         assert_problem(client.post("/observations", json=observation_body(), headers={"Idempotency-Key": key}), 422, "Idempotency-Key")
     assert _count(client) == 0
+
+
+def test_every_creating_post_replays_its_first_answer_to_a_retry(client: TestClient) -> None:
+    posts = (
+        ("/benchmarks", benchmark_body()),
+        ("/scope/countries", country_body("BGD")),
+        ("/scope/sectors", {"code": "garments", "name": "Garments", "rationale": "evidence"}),
+        ("/scope/focal-points", {"region": "africa", "name": "A. Person", "email": "a.person@example.org"}),
+    )
+    for path, body in posts:
+        headers = {"Idempotency-Key": f"retry{path}"}
+        first = client.post(path, json=body, headers=headers)
+        head = log_head(client)
+        again = client.post(path, json=body, headers=headers)
+        assert (first.status_code, again.status_code) == (201, 201), (path, again.text)
+        assert again.json() == first.json()
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert log_head(client) == head, path

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from services.measurement.application import Measurement
 from services.measurement.domain.errors import InvalidCommandError
@@ -72,3 +74,15 @@ BasedOnDep = Annotated[list[int] | None, Depends(based_on)]
 def answer_at(response: Response, position: int) -> None:
     """Every read says which log position it reflects, in a header too."""
     response.headers[POSITION_HEADER] = str(position)
+
+
+def created(schema: type[BaseModel], answer: dict[str, Any], location: str | None = None) -> JSONResponse:
+    """A 201 with the answer in its schema, its position, and its Location and
+    ETag where it has them (a response a retry can be given again whole)."""
+    response = JSONResponse(schema.model_validate(answer).model_dump(mode="json"), status_code=201)
+    answer_at(response, answer["position"])
+    if location is not None:
+        response.headers["Location"] = location
+    if "version" in answer:
+        response.headers["ETag"] = f'"{answer["version"]}"'
+    return response

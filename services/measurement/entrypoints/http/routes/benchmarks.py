@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 
 from services.measurement.domain.benchmarks import Benchmark
-from services.measurement.entrypoints.http.deps import MeasurementDep, PrincipalDep, answer_at
+from services.measurement.entrypoints.http.deps import MeasurementDep, PrincipalDep, answer_at, created
+from services.measurement.entrypoints.http.idempotency import IdempotencyKey, IdempotencyRecordsDep, respond_once
 from services.measurement.entrypoints.http.schemas.benchmarks import (
     BaselineRevision,
     BenchmarkCreate,
@@ -29,17 +31,25 @@ def _answer(response: Response, benchmark: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=BenchmarkRead, operation_id="defineBenchmark")
 def define_benchmark(
-    body: BenchmarkCreate, measurement: MeasurementDep, principal: PrincipalDep, response: Response
-) -> dict[str, Any]:
+    body: BenchmarkCreate,
+    request: Request,
+    measurement: MeasurementDep,
+    principal: PrincipalDep,
+    records: IdempotencyRecordsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Define a benchmark against one critical assumption."""
-    benchmark = measurement.define_benchmark(
-        **body.model_dump(exclude={"baseline", "targets"}),
-        baseline=body.baseline.model_dump(),
-        targets=[target.model_dump() for target in body.targets],
-        principal=principal,
-    )
-    response.headers["Location"] = f"/benchmarks/{benchmark['code']}"
-    return _answer(response, benchmark)
+
+    def define() -> JSONResponse:
+        benchmark = measurement.define_benchmark(
+            **body.model_dump(exclude={"baseline", "targets"}),
+            baseline=body.baseline.model_dump(),
+            targets=[target.model_dump() for target in body.targets],
+            principal=principal,
+        )
+        return created(BenchmarkRead, benchmark, location=f"/benchmarks/{benchmark['code']}")
+
+    return respond_once(records, principal, idempotency_key, request, body, define)
 
 
 @router.get("", response_model=BenchmarkList, operation_id="listBenchmarks")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from services.measurement.domain.observations import Observation
-from services.measurement.entrypoints.http.deps import BasedOnDep, MeasurementDep, PrincipalDep, answer_at
+from services.measurement.entrypoints.http.deps import BasedOnDep, MeasurementDep, PrincipalDep, answer_at, created
 from services.measurement.domain.framework import STOCKTAKE_NAMESPACE
 from services.measurement.entrypoints.http.idempotency import IdempotencyKey, IdempotencyRecordsDep, respond_once
 from services.measurement.entrypoints.http.problems import PROBLEM_JSON, Problem
@@ -78,11 +78,7 @@ def record_observation(
 
 
 def _created(observation: dict[str, Any]) -> JSONResponse:
-    content = ObservationRead.model_validate(observation).model_dump(mode="json")
-    response = JSONResponse(content, status_code=status.HTTP_201_CREATED)
-    response.headers["Location"] = f"/observations/{observation['id']}"
-    _answer(response, observation)
-    return response
+    return created(ObservationRead, observation, location=f"/observations/{observation['id']}")
 
 
 def observation_id_for(principal: str, idempotency_key: str) -> UUID:
