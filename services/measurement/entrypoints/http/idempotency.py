@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Annotated, Callable
 
 from fastapi import Depends, Header, Request
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.measurement.adapters.idempotency import Claimed, IdempotencyRecords, InFlight, Mismatch, Replay
+from services.measurement.entrypoints.http.deps import PrincipalDep
 
 KEPT_HEADERS = ("Location", "ETag", "Stocktake-Log-Position")
 
@@ -41,12 +43,24 @@ IdempotencyKey = Annotated[
 ]
 
 
-def get_idempotency_records(request: Request) -> IdempotencyRecords:
-    records: IdempotencyRecords = request.app.state.idempotency
-    return records
+@dataclass(frozen=True)
+class Creation:
+    """A creating POST: who sends it, with which Idempotency-Key."""
+
+    records: IdempotencyRecords
+    principal: str
+    key: str | None
+    request: Request
+
+    def respond(self, body: BaseModel, run: Callable[[], JSONResponse]) -> JSONResponse:
+        return respond_once(self.records, self.principal, self.key, self.request, body, run)
 
 
-IdempotencyRecordsDep = Annotated[IdempotencyRecords, Depends(get_idempotency_records)]
+def get_creation(request: Request, principal: PrincipalDep, idempotency_key: IdempotencyKey = None) -> Creation:
+    return Creation(request.app.state.idempotency, principal, idempotency_key, request)
+
+
+CreationDep = Annotated[Creation, Depends(get_creation)]
 
 
 def fingerprint(method: str, path: str, body: BaseModel) -> str:

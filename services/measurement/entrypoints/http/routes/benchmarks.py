@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from services.measurement.domain.benchmarks import Benchmark
 from services.measurement.entrypoints.http.deps import MeasurementDep, PrincipalDep, answer_at, created
-from services.measurement.entrypoints.http.idempotency import IdempotencyKey, IdempotencyRecordsDep, respond_once
+from services.measurement.entrypoints.http.idempotency import CreationDep
 from services.measurement.entrypoints.http.schemas.benchmarks import (
     BaselineRevision,
     BenchmarkCreate,
@@ -32,11 +32,8 @@ def _answer(response: Response, benchmark: dict[str, Any]) -> dict[str, Any]:
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=BenchmarkRead, operation_id="defineBenchmark")
 def define_benchmark(
     body: BenchmarkCreate,
-    request: Request,
     measurement: MeasurementDep,
-    principal: PrincipalDep,
-    records: IdempotencyRecordsDep,
-    idempotency_key: IdempotencyKey = None,
+    creation: CreationDep,
 ) -> JSONResponse:
     """Define a benchmark against one critical assumption."""
 
@@ -45,11 +42,11 @@ def define_benchmark(
             **body.model_dump(exclude={"baseline", "targets"}),
             baseline=body.baseline.model_dump(),
             targets=[target.model_dump() for target in body.targets],
-            principal=principal,
+            principal=creation.principal,
         )
         return created(BenchmarkRead, benchmark, location=f"/benchmarks/{benchmark['code']}")
 
-    return respond_once(records, principal, idempotency_key, request, body, define)
+    return creation.respond(body, define)
 
 
 @router.get("", response_model=BenchmarkList, operation_id="listBenchmarks")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID, uuid5
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from services.measurement.domain.observations import Observation
 from services.measurement.entrypoints.http.deps import BasedOnDep, MeasurementDep, PrincipalDep, answer_at, created
 from services.measurement.domain.framework import STOCKTAKE_NAMESPACE
-from services.measurement.entrypoints.http.idempotency import IdempotencyKey, IdempotencyRecordsDep, respond_once
+from services.measurement.entrypoints.http.idempotency import CreationDep
 from services.measurement.entrypoints.http.problems import PROBLEM_JSON, Problem
 from services.measurement.entrypoints.http.schemas.log import StreamHistory
 from services.measurement.entrypoints.http.schemas.observations import (
@@ -46,18 +46,16 @@ def _disaggregations(items: list[Any] | None) -> list[dict[str, Any]] | None:
 )
 def record_observation(
     body: ObservationCreate,
-    request: Request,
     measurement: MeasurementDep,
-    principal: PrincipalDep,
-    records: IdempotencyRecordsDep,
-    idempotency_key: IdempotencyKey = None,
+    creation: CreationDep,
 ) -> JSONResponse:
     """Record one value of a benchmark for one country and period. Send Idempotency-Key to retry safely."""
 
     def record() -> JSONResponse:
         # With a key, the observation's id follows from it, so that even a retry
         # whose first attempt was cut off after its commit records nothing twice.
-        observation_id = None if idempotency_key is None else observation_id_for(principal, idempotency_key)
+        key = creation.key
+        observation_id = None if key is None else observation_id_for(creation.principal, key)
         if observation_id is not None and measurement.has_observation(observation_id):
             return _created(measurement.observation(observation_id))
         observation = measurement.record_observation(
@@ -70,11 +68,11 @@ def record_observation(
             disaggregations=_disaggregations(body.disaggregations) or [],
             evidence=[{"title": e.title, "url": str(e.url)} for e in body.evidence],
             comment=body.comment,
-            principal=principal,
+            principal=creation.principal,
         )
         return _created(observation)
 
-    return respond_once(records, principal, idempotency_key, request, body, record)
+    return creation.respond(body, record)
 
 
 def _created(observation: dict[str, Any]) -> JSONResponse:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from services.measurement.entrypoints.http.deps import MeasurementDep, PrincipalDep, answer_at, created
-from services.measurement.entrypoints.http.idempotency import IdempotencyKey, IdempotencyRecordsDep, respond_once
+from services.measurement.entrypoints.http.idempotency import CreationDep
 from services.measurement.entrypoints.http.schemas.common import LogPosition
 from services.measurement.entrypoints.http.schemas.scope import (
     CountrySelection,
@@ -38,18 +38,15 @@ def get_scope(
 @router.post("/sectors", status_code=status.HTTP_201_CREATED, response_model=ScopePublic, operation_id="selectSector")
 def select_sector(
     body: SectorSelection,
-    request: Request,
     measurement: MeasurementDep,
-    principal: PrincipalDep,
-    records: IdempotencyRecordsDep,
-    idempotency_key: IdempotencyKey = None,
+    creation: CreationDep,
 ) -> JSONResponse:
     """Select a sectoral supply chain (at most four, para. 8)."""
 
     def select() -> JSONResponse:
-        return created(ScopePublic, measurement.select_sector(body.code, body.name, body.rationale, principal))
+        return created(ScopePublic, measurement.select_sector(body.code, body.name, body.rationale, creation.principal))
 
-    return respond_once(records, principal, idempotency_key, request, body, select)
+    return creation.respond(body, select)
 
 
 @router.post(
@@ -57,19 +54,16 @@ def select_sector(
 )
 def select_country(
     body: CountrySelection,
-    request: Request,
     measurement: MeasurementDep,
-    principal: PrincipalDep,
-    records: IdempotencyRecordsDep,
-    idempotency_key: IdempotencyKey = None,
+    creation: CreationDep,
 ) -> JSONResponse:
     """Select a programme country, recording the three criteria of para. 8."""
 
     def select() -> JSONResponse:
-        scope = measurement.select_country(body.iso3, body.region, body.criteria.model_dump(), principal)
+        scope = measurement.select_country(body.iso3, body.region, body.criteria.model_dump(), creation.principal)
         return created(ScopePublic, scope)
 
-    return respond_once(records, principal, idempotency_key, request, body, select)
+    return creation.respond(body, select)
 
 
 @router.post(
@@ -77,15 +71,12 @@ def select_country(
 )
 def nominate_focal_point(
     body: FocalPointNomination,
-    request: Request,
     measurement: MeasurementDep,
-    principal: PrincipalDep,
-    records: IdempotencyRecordsDep,
-    idempotency_key: IdempotencyKey = None,
+    creation: CreationDep,
 ) -> JSONResponse:
     """Record the GSC focal point nominated by an ILO Regional Office (para. 11)."""
 
     def nominate() -> JSONResponse:
-        return created(ScopePublic, measurement.nominate_focal_point(body.region, body.name, body.email, principal))
+        return created(ScopePublic, measurement.nominate_focal_point(body.region, body.name, body.email, creation.principal))
 
-    return respond_once(records, principal, idempotency_key, request, body, nominate)
+    return creation.respond(body, nominate)
