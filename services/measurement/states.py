@@ -10,17 +10,17 @@ for the same valid date, the one learned last wins."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Connection, and_, func, or_, select, true
 
 from services.measurement.adapters.database import Database
+from services.measurement.adapters.event_store import log_head
 from services.measurement.adapters.tables import (
     benchmark_revisions,
     country_selections,
     observation_values,
-    stored_events,
     valid_date_high_water,
 )
 from services.measurement.domain.errors import InvalidCommandError, NotFoundError
@@ -28,14 +28,10 @@ from services.measurement.domain.progress import Assessment, BenchmarkSpec, Coun
 from services.measurement.domain.values import Measure
 
 
-def _head(connection: Connection) -> int:
-    return int(connection.execute(select(func.coalesce(func.max(stored_events.c.position), 0))).scalar_one())
-
-
 def resolve_position(connection: Connection, at: int | None, known_at: datetime | None) -> int:
     """The log position a query is pinned to: `at`, or the head as it stood
     at the recorded time `known_at`, or the head now."""
-    head = _head(connection)
+    head = log_head(connection)
     if at is not None and known_at is not None:
         raise InvalidCommandError.at(("at",), "Give either `at` (a log position) or `known_at` (a time), not both.", "query")
     if at is not None:
@@ -47,13 +43,7 @@ def resolve_position(connection: Connection, at: int | None, known_at: datetime 
             )
         return at
     if known_at is not None:
-        # Stored times are UTC; SQLite compares them as text, so the bound must be UTC too.
-        bound = known_at.astimezone(UTC)
-        return int(
-            connection.execute(
-                select(func.coalesce(func.max(stored_events.c.position), 0)).where(stored_events.c.recorded_at <= bound)
-            ).scalar_one()
-        )
+        return log_head(connection, recorded_by=known_at)
     return head
 
 

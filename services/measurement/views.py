@@ -14,12 +14,11 @@ from eventsourcing.domain import Aggregate
 from sqlalchemy import Connection, and_, func, select
 
 from services.measurement.adapters.database import Database
-from services.measurement.adapters.event_store import as_utc
+from services.measurement.adapters.event_store import as_utc, log_head
 from services.measurement.adapters.tables import (
     benchmarks_view,
     observations_view,
     projection_tracking,
-    stored_events,
 )
 from services.measurement.domain.errors import InvalidCommandError, NotFoundError
 from services.measurement.domain.framework import Framework
@@ -39,13 +38,6 @@ def tracked_position(connection: Connection) -> int:
     return int(position or 0)
 
 
-def _head(connection: Connection, at: int | None) -> int:
-    query = select(func.coalesce(func.max(stored_events.c.position), 0))
-    if at is not None:
-        query = query.where(stored_events.c.position <= at)
-    return int(connection.execute(query).scalar_one())
-
-
 # -- streams replayed from the log (small, few-event streams) ------------
 
 
@@ -53,7 +45,7 @@ def _stream_at(app: Measurement, aggregate_id: UUID, at: int | None) -> tuple[Ag
     """The aggregate as known at log position `at` (default: the head), and
     that position, read in one snapshot so the two agree."""
     with app.database.snapshot() as connection:
-        head = _head(connection, at)
+        head = log_head(connection, at)
         logged = app.event_log.select_logged(
             originator_id=aggregate_id, until=head, limit=1_000_000, connection=connection
         )
@@ -85,7 +77,7 @@ def scope(app: Measurement, programme: str, at: int | None) -> dict[str, Any]:
 
 def stream_history(app: Measurement, aggregate_id: UUID) -> dict[str, Any]:
     with app.database.snapshot() as connection:
-        head = _head(connection, None)
+        head = log_head(connection)
         items = app.event_log.select_logged(originator_id=aggregate_id, limit=100_000, connection=connection)
     return {"events": [logged_event(app, item) for item in items], "position": head}
 
@@ -104,7 +96,7 @@ def logged_event(app: Measurement, item: Any) -> dict[str, Any]:
 
 def log_page(app: Measurement, after: int, limit: int) -> dict[str, Any]:
     with app.database.snapshot() as connection:
-        head = _head(connection, None)
+        head = log_head(connection)
         items = app.event_log.select_logged(after=after, limit=limit, connection=connection)
     events = [logged_event(app, item) for item in items]
     return {"events": events, "head": head, "next_after": events[-1]["position"] if events else after}

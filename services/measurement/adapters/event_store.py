@@ -63,6 +63,18 @@ class LoggedEvent:
         )
 
 
+def log_head(connection: Connection, at: int | None = None, recorded_by: datetime | None = None) -> int:
+    """The last position of the log (0 when empty); at most `at`, or the last
+    one recorded by the time `recorded_by`."""
+    query = select(func.coalesce(func.max(stored_events.c.position), 0))
+    if at is not None:
+        query = query.where(stored_events.c.position <= at)
+    if recorded_by is not None:
+        # Stored times are UTC, and SQLite compares them as text: so is the bound.
+        query = query.where(stored_events.c.recorded_at <= recorded_by.astimezone(UTC))
+    return int(connection.execute(query).scalar_one())
+
+
 def as_utc(moment: datetime) -> datetime:
     # SQLite gives back naive datetimes; every stored time is UTC.
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -123,7 +135,7 @@ class EventLogRecorder(ApplicationRecorder):
             connection.info.pop(LOCK_HELD, None)
 
     def _read_head(self, connection: Connection) -> int:
-        return int(connection.execute(select(func.coalesce(func.max(stored_events.c.position), 0))).scalar_one())
+        return log_head(connection)
 
     def select_events(
         self,
@@ -232,13 +244,7 @@ class EventLogRecorder(ApplicationRecorder):
     def position_at(self, moment: datetime) -> int:
         """The head of the log as it stood at `moment` (0 before any event)."""
         with self.database.snapshot() as connection:
-            return int(
-                connection.execute(
-                    select(func.coalesce(func.max(stored_events.c.position), 0)).where(
-                        stored_events.c.recorded_at <= moment
-                    )
-                ).scalar_one()
-            )
+            return log_head(connection, recorded_by=moment)
 
     def subscribe(self, gt: int | None = None, topics: Sequence[str] = ()) -> Subscription[ApplicationRecorder]:
         raise NotImplementedError(
