@@ -4,6 +4,7 @@ to the documented status codes, media types and schemas."""
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -13,12 +14,23 @@ from services.measurement.application import Measurement
 from services.measurement.sample import load_sample
 
 EXAMPLES_PER_OPERATION = 15
+DEEP_EXAMPLES_PER_OPERATION = 300
 # Schema-valid is not valid here: the domain refuses what breaks its rules
 # (an unknown assumption, a value out of the measure's range) with a 422.
 NOT_APPLICABLE = [positive_data_acceptance]
 
 
 def test_no_server_error_and_every_answer_as_documented(client: TestClient, measurement: Measurement) -> None:
+    _explore(client, measurement, EXAMPLES_PER_OPERATION)
+
+
+@pytest.mark.slow
+def test_a_deeper_run_finds_no_server_error_either(client: TestClient, measurement: Measurement) -> None:
+    """`./dev test -m slow`: the same checks with many more examples."""
+    _explore(client, measurement, DEEP_EXAMPLES_PER_OPERATION)
+
+
+def _explore(client: TestClient, measurement: Measurement, examples: int) -> None:
     load_sample(measurement)
     schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -27,7 +39,7 @@ def test_no_server_error_and_every_answer_as_documented(client: TestClient, meas
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
+            max_examples=examples,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
