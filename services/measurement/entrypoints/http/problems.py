@@ -137,6 +137,17 @@ PROBLEM_TYPES = {
 }
 
 
+# Which problem a broken rule of the domain is; the most specific class wins.
+DOMAIN_PROBLEMS: dict[type[DomainError], ProblemType] = {
+    DomainError: VALIDATION,
+    InvalidCommandError: VALIDATION,
+    NotFoundError: NOT_FOUND,
+    ConflictError: CONFLICT,
+    PreconditionRequiredError: PRECONDITION_REQUIRED,
+    StaleVersionError: PRECONDITION_FAILED,
+}
+
+
 class FieldError(BaseModel):
     detail: str
     pointer: str | None = Field(None, description="JSON pointer into the request body")
@@ -233,25 +244,10 @@ def _message(error: dict[str, Any]) -> str:
 
 
 def install(app: FastAPI) -> None:
-    @app.exception_handler(InvalidCommandError)
-    def invalid(request: Request, exc: InvalidCommandError) -> JSONResponse:
-        return problem_response(VALIDATION, exc.detail, request, field_errors(exc.problems))
-
-    @app.exception_handler(NotFoundError)
-    def not_found(request: Request, exc: NotFoundError) -> JSONResponse:
-        return problem_response(NOT_FOUND, exc.detail, request)
-
-    @app.exception_handler(ConflictError)
-    def conflict(request: Request, exc: ConflictError) -> JSONResponse:
-        return problem_response(CONFLICT, exc.detail, request, field_errors(exc.problems))
-
-    @app.exception_handler(PreconditionRequiredError)
-    def precondition_required(request: Request, exc: PreconditionRequiredError) -> JSONResponse:
-        return problem_response(PRECONDITION_REQUIRED, exc.detail, request)
-
-    @app.exception_handler(StaleVersionError)
-    def stale(request: Request, exc: StaleVersionError) -> JSONResponse:
-        return problem_response(PRECONDITION_FAILED, exc.detail, request)
+    @app.exception_handler(DomainError)
+    def domain(request: Request, exc: DomainError) -> JSONResponse:
+        problem = next(DOMAIN_PROBLEMS[kind] for kind in type(exc).__mro__ if kind in DOMAIN_PROBLEMS)
+        return problem_response(problem, exc.detail, request, field_errors(exc.problems))
 
     @app.exception_handler(IdempotencyKeyReusedError)
     def key_reused(request: Request, exc: IdempotencyKeyReusedError) -> JSONResponse:
@@ -260,10 +256,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(IdempotencyInFlightError)
     def in_flight(request: Request, exc: IdempotencyInFlightError) -> JSONResponse:
         return problem_response(IDEMPOTENCY_IN_FLIGHT, str(exc), request, headers={"Retry-After": "1"})
-
-    @app.exception_handler(DomainError)
-    def domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem_response(VALIDATION, exc.detail, request, field_errors(exc.problems))
 
     @app.exception_handler(RequestValidationError)
     def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

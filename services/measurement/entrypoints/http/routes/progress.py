@@ -3,10 +3,11 @@ position (see services/measurement/states.py for the rules)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from services.measurement.entrypoints.http.deps import MeasurementDep, answer_at
 from services.measurement.entrypoints.http.schemas.common import LogPosition
@@ -27,30 +28,35 @@ KnownAt = Annotated[
 ]
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
+@dataclass(frozen=True)
+class Pinned:
+    """Where an answer stands on both time axes: `as_of` (the valid date;
+    today when not given) as known at `at` or, failing that, `known_at`."""
+
+    as_of: date
+    at: int | None
+    known_at: datetime | None
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """A time without an offset is taken as UTC."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def pinned(as_of: AsOf = None, at: At = None, known_at: KnownAt = None) -> Pinned:
+    # A time without an offset is taken as UTC.
+    if known_at is not None and known_at.tzinfo is None:
+        known_at = known_at.replace(tzinfo=UTC)
+    return Pinned(as_of or datetime.now(UTC).date(), at, known_at)
+
+
+PinnedDep = Annotated[Pinned, Depends(pinned)]
+
+
+def _answer(response: Response, answer: dict[str, Any]) -> dict[str, Any]:
+    answer_at(response, answer["position"])
+    return answer
 
 
 @router.get("/benchmarks/{code}/state", response_model=BenchmarkState, operation_id="getBenchmarkState")
-def benchmark_state(
-    code: str,
-    measurement: MeasurementDep,
-    response: Response,
-    as_of: AsOf = None,
-    at: At = None,
-    known_at: KnownAt = None,
-) -> dict[str, Any]:
+def benchmark_state(code: str, measurement: MeasurementDep, response: Response, when: PinnedDep) -> dict[str, Any]:
     """A benchmark's state at a valid date, as known at a log position."""
-    state = measurement.benchmark_state(code, as_of or _today(), at, _aware(known_at))
-    answer_at(response, state["position"])
-    return state
+    return _answer(response, measurement.benchmark_state(code, when.as_of, when.at, when.known_at))
 
 
 @router.get("/benchmarks/{code}/series", response_model=BenchmarkSeries, operation_id="getBenchmarkSeries")
@@ -65,31 +71,17 @@ def benchmark_series(
     known_at: KnownAt = None,
 ) -> dict[str, Any]:
     """A benchmark's state at the end of each period from start to end, all as known at one position."""
-    series = measurement.benchmark_series(code, start, end, step, at, _aware(known_at))
-    answer_at(response, series["position"])
-    return series
+    when = pinned(None, at, known_at)
+    return _answer(response, measurement.benchmark_series(code, start, end, step, when.at, when.known_at))
 
 
 @router.get("/progress/assumptions", response_model=AssumptionRollup, operation_id="getAssumptionRollup")
-def assumption_rollup(
-    measurement: MeasurementDep, response: Response, as_of: AsOf = None, at: At = None, known_at: KnownAt = None
-) -> dict[str, Any]:
+def assumption_rollup(measurement: MeasurementDep, response: Response, when: PinnedDep) -> dict[str, Any]:
     """For each critical assumption CA1 ... CA10, its benchmarks' statuses and a summary."""
-    rollup = measurement.assumption_rollup(as_of or _today(), at, _aware(known_at))
-    answer_at(response, rollup["position"])
-    return rollup
+    return _answer(response, measurement.assumption_rollup(when.as_of, when.at, when.known_at))
 
 
 @router.get("/progress/countries/{iso3}", response_model=CountryProfile, operation_id="getCountryProfile")
-def country_profile(
-    iso3: str,
-    measurement: MeasurementDep,
-    response: Response,
-    as_of: AsOf = None,
-    at: At = None,
-    known_at: KnownAt = None,
-) -> dict[str, Any]:
+def country_profile(iso3: str, measurement: MeasurementDep, response: Response, when: PinnedDep) -> dict[str, Any]:
     """Every benchmark's value in force for one programme country."""
-    profile = measurement.country_profile(iso3, as_of or _today(), at, _aware(known_at))
-    answer_at(response, profile["position"])
-    return profile
+    return _answer(response, measurement.country_profile(iso3, when.as_of, when.at, when.known_at))
