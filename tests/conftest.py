@@ -15,25 +15,37 @@ import uuid
 from pathlib import Path
 from typing import Any, Iterator
 
+import pycountry
 import pytest
 from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from services.measurement.adapters.api_keys import ApiKeys
+from services.measurement.adapters.countries import country_name
 from services.measurement.adapters.database import normalise_url
 from services.measurement.adapters.framework_file import read_framework_file
 from services.measurement.application import Measurement
 from services.measurement.bootstrap import build_application
 from services.measurement.config import Settings
+from services.measurement.domain.access import Principal, Role
 from services.measurement.entrypoints.cli import alembic_config
 from services.measurement.entrypoints.http.app import create_app
+from tests.support import ActingInTheRoleNeeded
 
 POSTGRES_ADMIN_URL = os.environ.get("STOCKTAKE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("STOCKTAKE_REQUIRE_POSTGRES", "") in ("1", "true", "yes")
 TEST_DATABASE = f"stocktake_test_{os.getpid()}"
 
 _postgres_problem: str | None = None
+
+TEST_PRINCIPALS = (
+    Principal("test-programme-manager", Role.PROGRAMME_MANAGER),
+    Principal.office("test-office", (c.alpha_3 for c in pycountry.countries)),
+    Principal("test-auditor", Role.AUDITOR),
+    Principal("test-reporting", Role.REPORTING),
+)
 
 
 def _postgres_admin_engine() -> Any:
@@ -145,6 +157,24 @@ def measurement(bare_measurement: Measurement, framework_file: tuple[dict[str, A
 
 
 @pytest.fixture
-def client(measurement: Measurement) -> Iterator[TestClient]:
+def api_keys(measurement: Measurement) -> ApiKeys:
+    return ApiKeys(measurement.database, country_name)
+
+
+@pytest.fixture
+def tokens(api_keys: ApiKeys) -> dict[Role, str]:
+    """A key per role; the office's covers every country, so that tests not
+    about authorisation are not limited by it."""
+    return {
+        principal.role: api_keys.issue(principal.name, principal.role, principal.countries, None, "tests").token
+        for principal in TEST_PRINCIPALS
+    }
+
+
+@pytest.fixture
+def client(measurement: Measurement, tokens: dict[Role, str]) -> Iterator[TestClient]:
+    """A client acting in the role each endpoint is meant for (see
+    `ActingInTheRoleNeeded`); a test about access sends its own Authorization."""
     with TestClient(create_app(application=measurement)) as test_client:
+        test_client.auth = ActingInTheRoleNeeded(tokens)
         yield test_client

@@ -2,9 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generator
 
+import httpx
 from fastapi.testclient import TestClient
+
+from services.measurement.domain.access import Role
+
+
+class ActingInTheRoleNeeded(httpx.Auth):
+    """Sends the key of the role an endpoint is for: the programme manager's
+    for benchmark and scope changes, the office's for observation writes, the
+    auditor's (who reads everything) for reads. A request that carries its
+    own Authorization header keeps it."""
+
+    def __init__(self, tokens: dict[Role, str]) -> None:
+        self.tokens = tokens
+
+    def role_for(self, method: str, path: str) -> Role:
+        if method == "GET":
+            return Role.AUDITOR
+        if path.startswith("/observations"):
+            return Role.COUNTRY_OFFICE
+        return Role.PROGRAMME_MANAGER
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if "Authorization" not in request.headers:
+            request.headers["Authorization"] = f"Bearer {self.tokens[self.role_for(request.method, request.url.path)]}"
+        yield request
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def benchmark_body(**overrides: Any) -> dict[str, Any]:

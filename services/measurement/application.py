@@ -4,6 +4,7 @@ queries that answer from the read models and the log."""
 from __future__ import annotations
 
 from contextvars import ContextVar
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Callable, Sequence
 from uuid import UUID, uuid4
@@ -19,6 +20,7 @@ from services.measurement.adapters.database import Database
 from services.measurement.adapters.group_commit import GroupCommit
 from services.measurement.adapters.references import ReferenceCache
 from services.measurement.adapters.event_store import RECORDED_AT, EventLogRecorder, Factory
+from services.measurement.domain.access import Principal
 from services.measurement.domain.benchmarks import Baseline, Benchmark, Target
 from services.measurement.domain.errors import (
     ConflictError,
@@ -297,9 +299,11 @@ class Measurement(Application[UUID]):
         disaggregations: Sequence[Disaggregation],
         evidence: Sequence[Evidence],
         comment: str | None,
-        principal: str,
+        actor: Principal,
         observation_id: UUID | None = None,
     ) -> dict[str, Any]:
+        if self.country_name(country) is not None:  # else the scope check says what is wrong with it
+            actor.check_may_report_for(country)
         checked_benchmark, scope = self._references_for_observation(benchmark)
         observation = Observation.record(
             observation_id=observation_id or uuid4(),
@@ -312,7 +316,7 @@ class Measurement(Application[UUID]):
             disaggregations=disaggregations,
             evidence=evidence,
             comment=comment,
-            principal=principal,
+            principal=actor.name,
         )
         (recording,) = self.save(observation)
         projected = Projected(recording.domain_event, recording.notification.id, _last_recorded_at.get())
@@ -336,10 +340,11 @@ class Measurement(Application[UUID]):
         )
         return observation
 
-    def _observation_at(self, observation_id: UUID, based_on: Sequence[int] | None) -> Observation:
-        """The observation, if the caller's change is based on its current
-        version (`based_on`: the versions of its If-Match; empty for `*`)."""
+    def _observation_at(self, observation_id: UUID, based_on: Sequence[int] | None, actor: Principal) -> Observation:
+        """The observation, if `actor` may change it and the change is based on
+        its current version (`based_on`: the versions of its If-Match; empty for `*`)."""
         observation = self._observation(observation_id)
+        actor.check_may_change(observation.country, observation.recorded_by)
         if based_on is None:
             raise PreconditionRequiredError(
                 f"Send If-Match with the observation's ETag (now \"{observation.version}\") so that a change "
@@ -367,39 +372,52 @@ class Measurement(Application[UUID]):
         value: Any,
         disaggregations: Sequence[Disaggregation] | None,
         reason: str,
-        principal: str,
+        actor: Principal,
         based_on: Sequence[int] | None,
     ) -> dict[str, Any]:
-        observation = self._observation_at(observation_id, based_on)
+        observation = self._observation_at(observation_id, based_on, actor)
         observation.correct(
             benchmark=self._references_for_observation(observation.benchmark)[0],
             value=value,
             disaggregations=disaggregations,
             reason=reason,
-            principal=principal,
+            principal=actor.name,
         )
         self._save_based_on(observation)
         return self.observation(observation_id)
 
     def retract_observation(
-        self, observation_id: UUID, *, reason: str, principal: str, based_on: Sequence[int] | None
+        self, observation_id: UUID, *, reason: str, actor: Principal, based_on: Sequence[int] | None
     ) -> dict[str, Any]:
-        observation = self._observation_at(observation_id, based_on)
-        observation.retract(reason, principal)
+        observation = self._observation_at(observation_id, based_on, actor)
+        observation.retract(reason, actor.name)
         self._save_based_on(observation)
         return self.observation(observation_id)
 
-    def observations(self, where: views.ObservationFilter, cursor: str | None, limit: int) -> dict[str, Any]:
+    def observations(
+        self, where: views.ObservationFilter, cursor: str | None, limit: int, reader: Principal | None = None
+    ) -> dict[str, Any]:
+        """A page of observations; a country office sees those of its countries only."""
+        if reader is not None and not reader.reads_every_country:
+            if where.country is not None:
+                reader.check_may_read(where.country)
+            where = replace(where, countries=reader.countries)
         return views.observations(self.database, where, cursor, limit)
 
     def has_observation(self, observation_id: UUID) -> bool:
         return views.observation(self.database, observation_id) is not None
 
-    def observation(self, observation_id: UUID) -> dict[str, Any]:
+    def observation(self, observation_id: UUID, reader: Principal | None = None) -> dict[str, Any]:
         found = views.observation(self.database, observation_id)
         if found is None:
             raise NotFoundError(f"There is no observation {observation_id}.")
+        if reader is not None:
+            reader.check_may_read(found["country"])
         return found
+
+    def observation_history(self, observation_id: UUID, reader: Principal) -> dict[str, Any]:
+        self.observation(observation_id, reader)
+        return self.history(observation_id, Observation, f"There is no observation {observation_id}.")
 
     # -- progress (as of a valid date, as known at a log position) ---------
 

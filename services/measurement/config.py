@@ -18,6 +18,10 @@ class Settings(BaseSettings):
         DEFAULT_DATABASE_URL,
         description="SQLAlchemy URL of the store: an SQLite file (default) or postgresql://...",
     )
+    sample_keys_file: Path = Field(
+        Path("var/illustrative-keys.txt"),
+        description="Where `stocktake up` keeps the API keys of the illustrative sample's principals.",
+    )
     max_page_size: int = Field(500, ge=1, description="Largest `limit` a list query accepts.")
 
     def ensure_sqlite_folder(self) -> None:

@@ -5,16 +5,32 @@ from __future__ import annotations
 
 from datetime import date
 from importlib import resources
+from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 import yaml
 
+from services.measurement.adapters.api_keys import ApiKeys, AuthenticationError, IssuedKey
 from services.measurement.application import Measurement
+from services.measurement.domain.access import Principal, Role
 from services.measurement.domain.scope import IloRegion
 from services.measurement.domain.values import Combination, Dimension, Measure
 
-SAMPLE_PRINCIPAL = "sample-loader (illustrative data)"
+# The sample's principals, one per role (two offices, so that one can be seen
+# refused for the other's country). `up` prints a key for each.
+MANAGER = Principal("illustrative-programme-manager", Role.PROGRAMME_MANAGER)
+OFFICES = (
+    Principal.office("illustrative-office-asia", ["BGD", "VNM"]),
+    Principal.office("illustrative-office-africa", ["ETH"]),
+)
+SAMPLE_PRINCIPALS = (
+    MANAGER,
+    *OFFICES,
+    Principal("illustrative-auditor", Role.AUDITOR),
+    Principal("illustrative-reporting", Role.REPORTING),
+)
+SAMPLE_PRINCIPAL = MANAGER.name
 _ILLUSTRATIVE_CRITERION = {"met": True, "evidence": "Illustrative sample: invented for demonstration."}
 
 
@@ -64,8 +80,9 @@ def load_sample(measurement: Measurement) -> bool:
             pb_indicators=spec.get("pb_indicators", []),
             principal=SAMPLE_PRINCIPAL,
         )
-    ids = {}
+    ids, countries = {}, {}
     for item in sample["observations"]:
+        countries[item["ref"]] = item["country"]
         ids[item["ref"]] = uuid5(NAMESPACE_URL, f"stocktake:illustrative-sample:{item['ref']}")
         measurement.record_observation(
             observation_id=ids[item["ref"]],
@@ -77,7 +94,7 @@ def load_sample(measurement: Measurement) -> bool:
             disaggregations=item.get("disaggregations", []),
             evidence=item.get("evidence", []),
             comment=item.get("comment"),
-            principal=SAMPLE_PRINCIPAL,
+            actor=_office_for(item["country"]),
         )
     for correction in sample["corrections"]:
         measurement.correct_observation(
@@ -85,11 +102,65 @@ def load_sample(measurement: Measurement) -> bool:
             value=correction["value"],
             disaggregations=None,
             reason=correction["reason"],
-            principal=SAMPLE_PRINCIPAL,
+            actor=_office_for(countries[correction["ref"]]),
             based_on=[],
         )
     for retraction in sample["retractions"]:
         measurement.retract_observation(
-            ids[retraction["ref"]], reason=retraction["reason"], principal=SAMPLE_PRINCIPAL, based_on=[]
+            ids[retraction["ref"]],
+            reason=retraction["reason"],
+            actor=_office_for(countries[retraction["ref"]]),
+            based_on=[],
         )
     return True
+
+
+def _office_for(country: str) -> Principal:
+    return next(office for office in OFFICES if country in office.countries)
+
+
+def sample_keys(keys: ApiKeys, path: Path) -> list[tuple[Principal, str]]:
+    """A key for each of the sample's principals, kept in `path` (readable by
+    its owner only). Keys still valid are given again; if the file is missing
+    or any key in it no longer works, the sample's keys are revoked and new
+    ones written."""
+    kept = _read_keys(keys, path)
+    if kept is not None:
+        return kept
+    for principal in SAMPLE_PRINCIPALS:
+        for info in keys.keys(principal=principal.name):
+            keys.revoke(info.key_id, "stocktake up", "replaced: the sample key file was missing or out of date")
+    issued: list[IssuedKey] = [
+        keys.issue(p.name, p.role, p.countries, "illustrative sample", "stocktake up") for p in SAMPLE_PRINCIPALS
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "# Stocktake API keys for the ILLUSTRATIVE sample history (not real ILO data). Keep this file private.",
+        "# role  principal  countries  key",
+    ]
+    lines += [
+        f"{k.info.principal.role}  {k.info.principal.name}  {','.join(sorted(k.info.principal.countries)) or '-'}  {k.token}"
+        for k in issued
+    ]
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return [(k.info.principal, k.token) for k in issued]
+
+
+def _read_keys(keys: ApiKeys, path: Path) -> list[tuple[Principal, str]] | None:
+    if not path.exists():
+        return None
+    found: dict[str, tuple[Principal, str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        token = line.split()[-1]
+        try:
+            principal = keys.authenticate(token)
+        except AuthenticationError:
+            return None
+        found[principal.name] = (principal, token)
+    if set(found) != {p.name for p in SAMPLE_PRINCIPALS} or any(found[p.name][0] != p for p in SAMPLE_PRINCIPALS):
+        return None
+    return [found[p.name] for p in SAMPLE_PRINCIPALS]

@@ -167,6 +167,7 @@ class ObservationFilter:
     country: str | None = None
     assumption: str | None = None
     include_retracted: bool = True
+    countries: frozenset[str] | None = None  # only these (a country office's)
 
 
 def encode_cursor(recorded_position: int) -> str:
@@ -194,6 +195,8 @@ def observations(database: Database, where: ObservationFilter, cursor: str | Non
         conditions.append(observations_view.c.country == where.country)
     if where.assumption is not None:
         conditions.append(observations_view.c.assumption == where.assumption)
+    if where.countries is not None:
+        conditions.append(observations_view.c.country.in_(sorted(where.countries)))
     if not where.include_retracted:
         conditions.append(observations_view.c.status != "retracted")
     if cursor is not None:

@@ -284,7 +284,7 @@ def test_the_baseline_and_targets_are_revised_with_their_reasons(client: TestCli
     ]
     positions = [h["position"] for h in benchmark["history"]]
     assert positions == sorted(positions) and positions[-1] == benchmark["last_position"] == log_head(client)
-    assert all(h["principal"] == "anonymous" for h in benchmark["history"])
+    assert all(h["principal"] == "test-programme-manager" for h in benchmark["history"])
 
     logged = client.get(f"/benchmarks/{CODE}/history").json()["events"]
     assert [e["type"] for e in logged] == ["Benchmark.Defined", "Benchmark.BaselineRevised", "Benchmark.TargetsRevised"]
@@ -337,7 +337,7 @@ def test_a_retired_benchmark_takes_no_revision_and_no_second_retirement(client: 
     retired = client.post(f"/benchmarks/{CODE}/retirement", json={"reason": "replaced by CA2-COVERAGE"})
     assert retired.status_code == 200, retired.text
     assert retired.json()["retired"]["reason"] == "replaced by CA2-COVERAGE"
-    assert retired.json()["retired"]["by"] == "anonymous"
+    assert retired.json()["retired"]["by"] == "test-programme-manager"
     assert retired.headers["ETag"] == '"2"'
     head = log_head(client)
 

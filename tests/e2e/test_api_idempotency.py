@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from services.measurement.adapters.tables import idempotency_records
 from services.measurement.application import Measurement
+from services.measurement.domain.access import Principal
 from services.measurement.entrypoints.http.idempotency import fingerprint
 from services.measurement.entrypoints.http.routes.observations import observation_id_for
 from services.measurement.entrypoints.http.schemas.observations import ObservationCreate
@@ -48,7 +49,7 @@ def test_a_retry_while_the_first_request_runs_is_a_409(client: TestClient) -> No
     set_up_programme(client)
     body = observation_body()
     request_fingerprint = fingerprint("POST", "/observations", ObservationCreate.model_validate(body))
-    client.app.state.idempotency.claim("anonymous", "k-running", request_fingerprint)
+    client.app.state.idempotency.claim("test-office", "k-running", request_fingerprint)
     problem = assert_problem(client.post("/observations", json=body, headers={"Idempotency-Key": "k-running"}), 409)
     assert problem["type"] == "/problems/idempotency-request-in-progress"
     assert _count(client) == 0
@@ -70,11 +71,11 @@ def test_a_retry_after_an_attempt_cut_off_after_its_commit_records_nothing_twice
     set_up_programme(client)
     key, body = "k-cut-off", observation_body()
     # The first attempt claimed the key and committed its observation, then its process stopped.
-    client.app.state.idempotency.claim("anonymous", key, fingerprint("POST", "/observations", ObservationCreate.model_validate(body)))
+    client.app.state.idempotency.claim("test-office", key, fingerprint("POST", "/observations", ObservationCreate.model_validate(body)))
     recorded = measurement.record_observation(
-        observation_id=observation_id_for("anonymous", key), benchmark=body["benchmark"], country=body["country"],
+        observation_id=observation_id_for("test-office", key), benchmark=body["benchmark"], country=body["country"],
         sector=None, period=body["period"], value=body["value"], disaggregations=body["disaggregations"],
-        evidence=body["evidence"], comment=body["comment"], principal="anonymous",
+        evidence=body["evidence"], comment=body["comment"], actor=Principal.office("test-office", ["BGD"]),
     )
     with measurement.database.transaction() as connection:
         connection.execute(

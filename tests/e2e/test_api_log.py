@@ -72,7 +72,9 @@ def test_each_event_has_its_type_stream_version_and_principal(client: TestClient
     events, _ = whole_log(client, limit=100)
 
     assert [e["type"] for e in events] == SCENARIO_TYPES
-    assert [e["data"]["principal"] for e in events] == ["test-setup"] * 2 + ["anonymous"] * (len(events) - 2)
+    who = {"Framework": "test-setup", "Benchmark": "test-programme-manager", "ProgrammeScope": "test-programme-manager",
+           "Observation": "test-office"}
+    assert [e["data"]["principal"] for e in events] == [who[e["type"].split(".")[0]] for e in events]
     versions: dict[str, list[int]] = {}
     for event in events:
         versions.setdefault(event["stream_id"], []).append(event["stream_version"])

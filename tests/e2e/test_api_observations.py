@@ -125,7 +125,7 @@ def test_a_value_of_each_measure_is_recorded_and_read_back(
     assert created["benchmark"] == code
     assert created["assumption"] == BENCHMARKS.get(measure, benchmark_body())["assumption"]
     assert (created["status"], created["corrections"], created["retraction"]) == ("recorded", 0, None)
-    assert created["recorded_by"] == "anonymous"
+    assert created["recorded_by"] == "test-office"
 
     read = client.get(response.headers["Location"])
     assert read.status_code == 200

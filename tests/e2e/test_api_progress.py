@@ -11,8 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.measurement.application import Measurement
+from services.measurement.domain.access import Role
 from services.measurement.entrypoints.http.app import create_app
-from tests.support import assert_problem, benchmark_body, country_body, if_match, log_head, set_up_programme
+from tests.support import ActingInTheRoleNeeded, assert_problem, benchmark_body, country_body, if_match, log_head, set_up_programme
 
 CODE = "CA2-INSPECTION"
 POSITION_HEADER = "Stocktake-Log-Position"
@@ -407,9 +408,10 @@ def test_a_benchmark_is_not_found_where_it_is_not_yet_defined(client: TestClient
 
 
 @pytest.fixture
-def tolerant_client(measurement: Measurement) -> Iterator[TestClient]:
+def tolerant_client(measurement: Measurement, tokens: dict[Role, str]) -> Iterator[TestClient]:
     """A client that answers a 500 instead of raising the server's exception."""
     with TestClient(create_app(application=measurement), raise_server_exceptions=False) as test_client:
+        test_client.auth = ActingInTheRoleNeeded(tokens)
         yield test_client
 
 

@@ -12,16 +12,20 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+import pycountry
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.measurement.application import Measurement
+from services.measurement.domain.access import Principal
 from services.measurement.domain.errors import ConflictError
 from services.measurement.domain.progress import BenchmarkSpec, CountryValue, assess
 from services.measurement.domain.scope import IloRegion
 from services.measurement.domain.values import Combination, Measure
 from tests.support import criteria
+
+ORACLE_OFFICE = Principal.office("oracle", (c.alpha_3 for c in pycountry.countries))
 
 COUNTRIES = ("BGD", "VNM", "ETH")
 # Few periods, so that several observations of a country often share a valid date.
@@ -80,15 +84,15 @@ def _apply(measurement: Measurement, codes: list[str], ops: list[tuple[Any, ...]
                 observations.append(
                     measurement.record_observation(
                         benchmark=codes[which], country=country, sector=None, period=period, value=value,
-                        disaggregations=[], evidence=[], comment=None, principal="oracle",
+                        disaggregations=[], evidence=[], comment=None, actor=ORACLE_OFFICE,
                     )["id"]
                 )
             elif op[0] == "correct" and observations:
                 target = observations[op[1] % len(observations)]
-                measurement.correct_observation(target, value=op[2], disaggregations=None, reason="r", principal="o", based_on=[])
+                measurement.correct_observation(target, value=op[2], disaggregations=None, reason="r", actor=ORACLE_OFFICE, based_on=[])
             elif op[0] == "retract" and observations:
                 measurement.retract_observation(
-                    observations[op[1] % len(observations)], reason="r", principal="o", based_on=[]
+                    observations[op[1] % len(observations)], reason="r", actor=ORACLE_OFFICE, based_on=[]
                 )
             elif op[0] == "revise_targets":
                 _, which, value = op

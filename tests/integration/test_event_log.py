@@ -12,10 +12,13 @@ from sqlalchemy.exc import DBAPIError
 
 from services.measurement.application import Measurement
 from services.measurement.domain.errors import ConflictError
+from services.measurement.domain.access import Principal
 from services.measurement.domain.scope import IloRegion
 from services.measurement.domain.values import Combination, Measure
 from services.measurement.views import ObservationFilter
 from tests.support import criteria
+
+OFFICE = Principal.office("test-office", ["BGD"])
 
 
 def _programme(measurement: Measurement) -> None:
@@ -31,7 +34,7 @@ def _programme(measurement: Measurement) -> None:
 def _record(measurement: Measurement, value: int) -> None:
     measurement.record_observation(
         benchmark="B1", country="BGD", sector=None, period="2019", value=value,
-        disaggregations=[], evidence=[], comment=None, principal="test",
+        disaggregations=[], evidence=[], comment=None, actor=OFFICE,
     )
 
 
@@ -54,7 +57,7 @@ def test_a_refused_concurrent_change_leaves_no_gap(measurement: Measurement) -> 
     _record(measurement, 1)
     observation_id = measurement.observations(ObservationFilter(), None, 10)["items"][0]["id"]
     stale = measurement.repository.get(observation_id)
-    measurement.correct_observation(observation_id, value=2, disaggregations=None, reason="first", principal="a", based_on=[1])
+    measurement.correct_observation(observation_id, value=2, disaggregations=None, reason="first", actor=OFFICE, based_on=[1])
     stale.retract("second, from a stale copy", "b")
     with pytest.raises(ConflictError):
         measurement.save(stale)

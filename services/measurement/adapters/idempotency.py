@@ -24,6 +24,14 @@ RETENTION = timedelta(hours=24)
 ABANDONED_AFTER = timedelta(minutes=2)
 
 
+class IdempotencyKeyReusedError(Exception):
+    """The key was used for another payload."""
+
+
+class IdempotencyInFlightError(Exception):
+    """The first request with the key has not finished."""
+
+
 @dataclass(frozen=True)
 class Claimed:
     """This request holds the key: do the work, then `complete` or `release`."""

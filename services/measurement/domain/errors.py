@@ -81,3 +81,8 @@ class ErrorCollector:
             if len(self.problems) == 1:
                 summary = self.problems[0].detail
             raise InvalidCommandError(summary, self.problems)
+
+
+class ForbiddenError(DomainError):
+    """The caller is known but may not do this (its role does not allow it,
+    or the record is outside its countries or not its own)."""

@@ -18,15 +18,20 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from services.measurement.adapters.api_keys import ApiKeys, KeyInfo
+from services.measurement.adapters.countries import country_name
 from services.measurement.adapters.framework_file import FrameworkFileError, read_framework_file
 from services.measurement.application import Measurement
 from services.measurement.bootstrap import build_application
 from services.measurement.config import Settings
+from services.measurement.domain.access import Principal, Role
 from services.measurement.domain.errors import DomainError
 from services.measurement.rebuild import RebuildReport, needs_rebuild, rebuild
-from services.measurement.sample import load_sample
+from services.measurement.sample import load_sample, sample_keys
 
 app = typer.Typer(help="Stocktake measurement service.", no_args_is_help=True, add_completion=False)
+keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 console = Console(stderr=True)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -193,6 +198,92 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     )
 
 
+def _api_keys(database_url: str | None) -> ApiKeys:
+    settings = _settings(database_url)
+    settings.ensure_sqlite_folder()
+    return ApiKeys(build_application(settings).database, country_name)
+
+
+def _fail(error: DomainError) -> typer.Exit:
+    console.print(f"[red]{error.detail}[/red]")
+    for problem in error.problems:
+        if problem.detail != error.detail:
+            console.print(f"  {'.'.join(map(str, problem.path))}: {problem.detail}")
+    return typer.Exit(1)
+
+
+@keys_app.command("issue")
+def issue_key(
+    principal: Annotated[str, typer.Argument(help="Who holds the key, e.g. office-bgd (recorded on every event)")],
+    role: Annotated[Role, typer.Option(help="What the key may do")],
+    country: Annotated[
+        Optional[list[str]], typer.Option(help="A country of a country-office key (ISO alpha-3); repeat for more")
+    ] = None,
+    label: Annotated[Optional[str], typer.Option(help="A note for operators, e.g. who asked for it")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Issue an API key. It is printed once, here; only its hash is kept."""
+    try:
+        issued = _api_keys(database_url).issue(principal, role, country or [], label, _cli_principal())
+    except DomainError as error:
+        raise _fail(error) from None
+    console.print(f"Key {issued.info.key_id} for {principal} ({role.value}"
+                  + (f"; {', '.join(sorted(issued.info.principal.countries))}" if issued.info.principal.countries else "")
+                  + "). It is shown only now: store it safely.")
+    typer.echo(issued.token)
+
+
+@keys_app.command("revoke")
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="The key's id (`stocktake keys list`), not the key itself")],
+    reason: Annotated[str, typer.Option(help="Why, for the record")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Revoke an API key at once; requests with it get 401 from then on."""
+    try:
+        info = _api_keys(database_url).revoke(key_id, _cli_principal(), reason)
+    except DomainError as error:
+        raise _fail(error) from None
+    console.print(f"Key {info.key_id} of {info.principal.name} revoked.")
+
+
+@keys_app.command("list")
+def list_keys(
+    all_keys: Annotated[bool, typer.Option("--all", help="Include revoked keys")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """The keys (never their secrets): id, principal, role, countries, state."""
+    found = _api_keys(database_url).keys(include_revoked=all_keys)
+    table = Table("id", "principal", "role", "countries", "issued", "state", "label")
+    for info in found:
+        table.add_row(
+            info.key_id, info.principal.name, info.principal.role.value,
+            ", ".join(sorted(info.principal.countries)) or "-", f"{info.issued_at:%Y-%m-%d %H:%M}",
+            _key_state(info), info.label or "",
+        )
+    Console().print(table)
+
+
+def _key_state(info: KeyInfo) -> str:
+    if info.revoked_at is None:
+        return "active"
+    return f"revoked {info.revoked_at:%Y-%m-%d} by {info.revoked_by}: {info.revocation_reason}"
+
+
+def _print_sample_keys(keys: list[tuple[Principal, str]], path: Path, host: str, port: int) -> None:
+    # Plain lines, never wrapped or cut: a key is copied from here.
+    console.print(f"[yellow]API keys of the illustrative sample[/yellow] (also in {path}):", soft_wrap=True)
+    for principal, token in keys:
+        countries = ", ".join(sorted(principal.countries)) or "all countries"
+        console.print(f"  {principal.role.value:<18} {principal.name} ({countries})", soft_wrap=True)
+        console.print(f"      {token}", soft_wrap=True, highlight=False)
+    office = next(token for principal, token in keys if principal.role == Role.COUNTRY_OFFICE)
+    console.print(
+        f"Try: curl -H 'Authorization: Bearer {office}' 'http://{host}:{port}/observations?country=BGD'",
+        soft_wrap=True, highlight=False,
+    )
+
+
 @app.command()
 def up(
     host: str = "127.0.0.1",
@@ -213,5 +304,7 @@ def up(
             "[yellow]Illustrative sample history[/yellow] (invented, NOT real ILO data): "
             + ("loaded." if loaded else "already present.")
         )
+        keys = sample_keys(ApiKeys(measurement.database, country_name), settings.sample_keys_file)
+        _print_sample_keys(keys, settings.sample_keys_file, host, port)
     measurement.database.dispose()
     _serve(settings, host, port, 1)

@@ -7,11 +7,14 @@ from typing import AsyncIterator
 
 from fastapi import Depends, FastAPI
 
+from services.measurement.adapters.api_keys import ApiKeys
+from services.measurement.adapters.countries import country_name
 from services.measurement.adapters.idempotency import IdempotencyRecords
 from services.measurement.application import Measurement
 from services.measurement.bootstrap import build_application
 from services.measurement.config import Settings
 from services.measurement.entrypoints.http import problems
+from services.measurement.entrypoints.http.authorization import document_permissions
 from services.measurement.entrypoints.http.deps import refuse_nul_characters
 from services.measurement.entrypoints.http.limits import BodySizeLimit
 from services.measurement.entrypoints.http.routes import (
@@ -33,6 +36,15 @@ Every fact is an immutable event with a gap-free **log position**; every read
 answers with the position it reflects (body `position` and header
 `Stocktake-Log-Position`). Corrections and retractions are new events.
 Errors are RFC 9457 `application/problem+json`.
+
+Every operation but `/problems/{slug}` needs an API key, sent as
+`Authorization: Bearer stk_...` (operators issue them with `stocktake keys
+issue`; `./dev up` prints one per role for the illustrative sample). Each
+operation lists the roles that may call it (`x-roles`): `country-office`
+(records, corrects and retracts observations of its own countries, reads
+those), `programme-manager` (benchmarks and scope), `auditor` (reads
+everything, the log included; writes nothing) and `reporting` (the framework,
+benchmarks, scope and progress).
 """
 
 
@@ -44,6 +56,7 @@ def create_app(settings: Settings | None = None, application: Measurement | None
         measurement = application or build_application(settings or Settings())
         app.state.measurement = measurement
         app.state.idempotency = IdempotencyRecords(measurement.database)
+        app.state.api_keys = ApiKeys(measurement.database, country_name)
         try:
             yield
         finally:
@@ -62,5 +75,6 @@ def create_app(settings: Settings | None = None, application: Measurement | None
     problems.install(app)
     app.add_middleware(BodySizeLimit)
     for module in (framework, benchmarks, progress, scope, observations, log, problem_docs):
+        document_permissions(module.router)
         app.include_router(module.router)
     return app

@@ -20,14 +20,7 @@ def get_measurement(request: Request) -> Measurement:
     return application
 
 
-def get_principal() -> str:
-    # Every event records the principal that caused it. Until API keys exist
-    # (the "Country-office API" issue) every HTTP caller is this one principal.
-    return "anonymous"
-
-
 MeasurementDep = Annotated[Measurement, Depends(get_measurement)]
-PrincipalDep = Annotated[str, Depends(get_principal)]
 
 
 def refuse_nul_characters(request: Request) -> None:

@@ -17,18 +17,19 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from services.measurement.adapters.idempotency import Claimed, IdempotencyRecords, InFlight, Mismatch, Replay
-from services.measurement.entrypoints.http.deps import PrincipalDep
+from services.measurement.adapters.idempotency import (
+    Claimed,
+    IdempotencyInFlightError,
+    IdempotencyKeyReusedError,
+    IdempotencyRecords,
+    InFlight,
+    Mismatch,
+    Replay,
+)
+from services.measurement.domain.access import Principal
+from services.measurement.entrypoints.http.authorization import get_principal
 
 KEPT_HEADERS = ("Location", "ETag", "Stocktake-Log-Position")
-
-
-class IdempotencyKeyReusedError(Exception):
-    pass
-
-
-class IdempotencyInFlightError(Exception):
-    pass
 
 
 IdempotencyKey = Annotated[
@@ -48,15 +49,17 @@ class Creation:
     """A creating POST: who sends it, with which Idempotency-Key."""
 
     records: IdempotencyRecords
-    principal: str
+    principal: Principal
     key: str | None
     request: Request
 
     def respond(self, body: BaseModel, run: Callable[[], JSONResponse]) -> JSONResponse:
-        return respond_once(self.records, self.principal, self.key, self.request, body, run)
+        return respond_once(self.records, self.principal.name, self.key, self.request, body, run)
 
 
-def get_creation(request: Request, principal: PrincipalDep, idempotency_key: IdempotencyKey = None) -> Creation:
+def get_creation(
+    request: Request, principal: Annotated[Principal, Depends(get_principal)], idempotency_key: IdempotencyKey = None
+) -> Creation:
     return Creation(request.app.state.idempotency, principal, idempotency_key, request)
 
 

@@ -18,11 +18,13 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from services.measurement.entrypoints.http.idempotency import IdempotencyInFlightError, IdempotencyKeyReusedError
+from services.measurement.adapters.api_keys import AuthenticationError
+from services.measurement.adapters.idempotency import IdempotencyInFlightError, IdempotencyKeyReusedError
 from services.measurement.domain.errors import (
     ConflictError,
     DomainError,
     FieldProblem,
+    ForbiddenError,
     InvalidCommandError,
     NotFoundError,
     PreconditionRequiredError,
@@ -58,6 +60,20 @@ MALFORMED = ProblemType(
     "The request body is not valid JSON",
     400,
     "The body could not be parsed as JSON. Send a JSON object with Content-Type: application/json.",
+)
+UNAUTHENTICATED = ProblemType(
+    "unauthenticated",
+    "An API key is needed",
+    401,
+    "Send `Authorization: Bearer <key>` with the API key you were given (operators issue keys with "
+    "`stocktake keys issue`). The key was missing, not a Stocktake key, unknown, or revoked; `detail` says which.",
+)
+FORBIDDEN = ProblemType(
+    "forbidden",
+    "Your key does not allow this",
+    403,
+    "The key is valid, but its role may not call this operation, or the record belongs to a country outside "
+    "the key's countries or to another office. `detail` says which. Nothing was recorded.",
 )
 NOT_FOUND = ProblemType("not-found", "Not found", 404, "The resource named in the URL does not exist.")
 CONFLICT = ProblemType(
@@ -122,6 +138,8 @@ PROBLEM_TYPES = {
     for p in (
         VALIDATION,
         MALFORMED,
+        UNAUTHENTICATED,
+        FORBIDDEN,
         NOT_FOUND,
         CONFLICT,
         PRECONDITION_REQUIRED,
@@ -142,6 +160,7 @@ DOMAIN_PROBLEMS: dict[type[DomainError], ProblemType] = {
     DomainError: VALIDATION,
     InvalidCommandError: VALIDATION,
     NotFoundError: NOT_FOUND,
+    ForbiddenError: FORBIDDEN,
     ConflictError: CONFLICT,
     PreconditionRequiredError: PRECONDITION_REQUIRED,
     StaleVersionError: PRECONDITION_FAILED,
@@ -172,8 +191,8 @@ class ProblemTypeDoc(BaseModel):
     description: str
 
 
-def documented_problems() -> dict[int | str, dict[str, Any]]:
-    """The problem answers any operation may give, for the OpenAPI document."""
+def documented_problems(*problems: ProblemType) -> dict[int | str, dict[str, Any]]:
+    """Problem answers for the OpenAPI document: by default those any operation may give."""
     problem_schema = {"schema": {"$ref": "#/components/schemas/Problem"}}
     return {
         problem.status: {
@@ -181,7 +200,7 @@ def documented_problems() -> dict[int | str, dict[str, Any]]:
             "description": f"{problem.title} (problem+json; type {problem.uri})",
             "content": {PROBLEM_JSON: problem_schema},
         }
-        for problem in (MALFORMED, NOT_FOUND, CONFLICT, VALIDATION, UNAVAILABLE)
+        for problem in problems or (MALFORMED, NOT_FOUND, CONFLICT, VALIDATION, UNAVAILABLE)
     }
 
 
@@ -248,6 +267,12 @@ def install(app: FastAPI) -> None:
     def domain(request: Request, exc: DomainError) -> JSONResponse:
         problem = next(DOMAIN_PROBLEMS[kind] for kind in type(exc).__mro__ if kind in DOMAIN_PROBLEMS)
         return problem_response(problem, exc.detail, request, field_errors(exc.problems))
+
+    @app.exception_handler(AuthenticationError)
+    def unauthenticated(request: Request, exc: AuthenticationError) -> JSONResponse:
+        return problem_response(
+            UNAUTHENTICATED, str(exc), request, headers={"WWW-Authenticate": 'Bearer realm="stocktake"'}
+        )
 
     @app.exception_handler(IdempotencyKeyReusedError)
     def key_reused(request: Request, exc: IdempotencyKeyReusedError) -> JSONResponse:

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from services.measurement.domain.benchmarks import Benchmark
-from services.measurement.entrypoints.http.deps import MeasurementDep, PrincipalDep, answer_at, created
+from services.measurement.domain.access import Permission
+from services.measurement.entrypoints.http.authorization import BenchmarkManager, allowed
+from services.measurement.entrypoints.http.deps import MeasurementDep, answer_at, created
 from services.measurement.entrypoints.http.idempotency import CreationDep
 from services.measurement.entrypoints.http.schemas.benchmarks import (
     BaselineRevision,
@@ -21,6 +23,7 @@ from services.measurement.entrypoints.http.schemas.benchmarks import (
 from services.measurement.entrypoints.http.schemas.log import StreamHistory
 
 router = APIRouter(prefix="/benchmarks", tags=["benchmarks"])
+READ = [allowed(Permission.READ_FRAMEWORK)]
 
 
 def _answer(response: Response, benchmark: dict[str, Any]) -> dict[str, Any]:
@@ -29,7 +32,13 @@ def _answer(response: Response, benchmark: dict[str, Any]) -> dict[str, Any]:
     return benchmark
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=BenchmarkRead, operation_id="defineBenchmark")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BenchmarkRead,
+    operation_id="defineBenchmark",
+    dependencies=[allowed(Permission.MANAGE_BENCHMARKS)],
+)
 def define_benchmark(
     body: BenchmarkCreate,
     measurement: MeasurementDep,
@@ -42,14 +51,14 @@ def define_benchmark(
             **body.model_dump(exclude={"baseline", "targets"}),
             baseline=body.baseline.model_dump(),
             targets=[target.model_dump() for target in body.targets],
-            principal=creation.principal,
+            principal=creation.principal.name,
         )
         return created(BenchmarkRead, benchmark, location=f"/benchmarks/{benchmark['code']}")
 
     return creation.respond(body, define)
 
 
-@router.get("", response_model=BenchmarkList, operation_id="listBenchmarks")
+@router.get("", response_model=BenchmarkList, operation_id="listBenchmarks", dependencies=READ)
 def list_benchmarks(
     measurement: MeasurementDep,
     response: Response,
@@ -62,13 +71,13 @@ def list_benchmarks(
     return found
 
 
-@router.get("/{code}", response_model=BenchmarkRead, operation_id="getBenchmark")
+@router.get("/{code}", response_model=BenchmarkRead, operation_id="getBenchmark", dependencies=READ)
 def get_benchmark(code: str, measurement: MeasurementDep, response: Response) -> dict[str, Any]:
     """One benchmark, with the history of its revisions."""
     return _answer(response, measurement.benchmark(code))
 
 
-@router.get("/{code}/history", response_model=StreamHistory, operation_id="getBenchmarkHistory")
+@router.get("/{code}/history", response_model=StreamHistory, operation_id="getBenchmarkHistory", dependencies=READ)
 def benchmark_history(code: str, measurement: MeasurementDep, response: Response) -> dict[str, Any]:
     """Every event of the benchmark, as recorded in the log."""
     history = measurement.history(Benchmark.create_id(code), Benchmark, f"There is no benchmark with code {code!r}.")
@@ -78,25 +87,25 @@ def benchmark_history(code: str, measurement: MeasurementDep, response: Response
 
 @router.post("/{code}/baseline-revisions", response_model=BenchmarkRead, operation_id="reviseBaseline")
 def revise_baseline(
-    code: str, body: BaselineRevision, measurement: MeasurementDep, principal: PrincipalDep, response: Response
+    code: str, body: BaselineRevision, measurement: MeasurementDep, manager: BenchmarkManager, response: Response
 ) -> dict[str, Any]:
     """Revise the baseline (a new event with its reason)."""
-    benchmark = measurement.revise_baseline(code, body.baseline.model_dump(), body.reason, principal)
+    benchmark = measurement.revise_baseline(code, body.baseline.model_dump(), body.reason, manager.name)
     return _answer(response, benchmark)
 
 
 @router.post("/{code}/target-revisions", response_model=BenchmarkRead, operation_id="reviseTargets")
 def revise_targets(
-    code: str, body: TargetRevision, measurement: MeasurementDep, principal: PrincipalDep, response: Response
+    code: str, body: TargetRevision, measurement: MeasurementDep, manager: BenchmarkManager, response: Response
 ) -> dict[str, Any]:
     """Replace the dated targets (a new event with its reason)."""
     targets = [target.model_dump() for target in body.targets]
-    return _answer(response, measurement.revise_targets(code, targets, body.reason, principal))
+    return _answer(response, measurement.revise_targets(code, targets, body.reason, manager.name))
 
 
 @router.post("/{code}/retirement", response_model=BenchmarkRead, operation_id="retireBenchmark")
 def retire_benchmark(
-    code: str, body: Retirement, measurement: MeasurementDep, principal: PrincipalDep, response: Response
+    code: str, body: Retirement, measurement: MeasurementDep, manager: BenchmarkManager, response: Response
 ) -> dict[str, Any]:
     """Retire the benchmark: it takes no further observations."""
-    return _answer(response, measurement.retire_benchmark(code, body.reason, principal))
+    return _answer(response, measurement.retire_benchmark(code, body.reason, manager.name))

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from services.measurement.domain.errors import NotFoundError
+from services.measurement.domain.access import Permission
+from services.measurement.entrypoints.http.authorization import allowed
 from services.measurement.entrypoints.http.deps import MeasurementDep, answer_at
 from services.measurement.entrypoints.http.schemas.common import LogPosition
 from services.measurement.entrypoints.http.schemas.framework import (
@@ -17,7 +19,7 @@ from services.measurement.entrypoints.http.schemas.framework import (
     FrameworkPublic,
 )
 
-router = APIRouter(prefix="/framework", tags=["framework"])
+router = APIRouter(prefix="/framework", tags=["framework"], dependencies=[allowed(Permission.READ_FRAMEWORK)])
 
 AtPosition = Annotated[LogPosition | None, Query(description="Answer as known at this log position (default: now)")]
 

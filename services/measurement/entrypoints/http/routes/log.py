@@ -6,11 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from services.measurement.domain.access import Permission
+from services.measurement.entrypoints.http.authorization import allowed
 from services.measurement.entrypoints.http.deps import MeasurementDep, answer_at
 from services.measurement.entrypoints.http.schemas.common import MAX_POSITION
 from services.measurement.entrypoints.http.schemas.log import LogPage
 
-router = APIRouter(tags=["log"])
+router = APIRouter(tags=["log"], dependencies=[allowed(Permission.READ_LOG)])
 
 
 @router.get("/log", response_model=LogPage, operation_id="readLog")

@@ -8,9 +8,10 @@ from uuid import UUID, uuid5
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from services.measurement.domain.observations import Observation
-from services.measurement.entrypoints.http.deps import BasedOnDep, MeasurementDep, PrincipalDep, answer_at, created
+from services.measurement.domain.access import Permission
 from services.measurement.domain.framework import STOCKTAKE_NAMESPACE
+from services.measurement.entrypoints.http.authorization import ObservationReader, Reporter, allowed
+from services.measurement.entrypoints.http.deps import BasedOnDep, MeasurementDep, answer_at, created
 from services.measurement.entrypoints.http.idempotency import CreationDep
 from services.measurement.entrypoints.http.problems import PROBLEM_JSON, Problem
 from services.measurement.entrypoints.http.schemas.log import StreamHistory
@@ -43,6 +44,7 @@ def _disaggregations(items: list[Any] | None) -> list[dict[str, Any]] | None:
     response_model=ObservationRead,
     operation_id="recordObservation",
     responses={409: {"model": Problem, "description": "A request with this Idempotency-Key is still running"}},
+    dependencies=[allowed(Permission.RECORD_OBSERVATIONS)],
 )
 def record_observation(
     body: ObservationCreate,
@@ -55,9 +57,9 @@ def record_observation(
         # With a key, the observation's id follows from it, so that even a retry
         # whose first attempt was cut off after its commit records nothing twice.
         key = creation.key
-        observation_id = None if key is None else observation_id_for(creation.principal, key)
+        observation_id = None if key is None else observation_id_for(creation.principal.name, key)
         if observation_id is not None and measurement.has_observation(observation_id):
-            return _created(measurement.observation(observation_id))
+            return _created(measurement.observation(observation_id, creation.principal))
         observation = measurement.record_observation(
             observation_id=observation_id,
             benchmark=body.benchmark,
@@ -68,7 +70,7 @@ def record_observation(
             disaggregations=_disaggregations(body.disaggregations) or [],
             evidence=[{"title": e.title, "url": str(e.url)} for e in body.evidence],
             comment=body.comment,
-            principal=creation.principal,
+            actor=creation.principal,
         )
         return _created(observation)
 
@@ -86,6 +88,7 @@ def observation_id_for(principal: str, idempotency_key: str) -> UUID:
 @router.get("", response_model=ObservationPage, operation_id="listObservations")
 def list_observations(
     measurement: MeasurementDep,
+    reader: ObservationReader,
     response: Response,
     benchmark: Annotated[str | None, Query(max_length=64)] = None,
     country: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
@@ -94,23 +97,27 @@ def list_observations(
     cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    """Observations in the order they were recorded, a page at a time."""
+    """Observations in the order they were recorded, a page at a time (a country office: its countries')."""
     where = ObservationFilter(benchmark, country, assumption, include_retracted)
-    page = measurement.observations(where, cursor, limit)
+    page = measurement.observations(where, cursor, limit, reader)
     answer_at(response, page["position"])
     return page
 
 
 @router.get("/{observation_id}", response_model=ObservationRead, operation_id="getObservation")
-def get_observation(observation_id: UUID, measurement: MeasurementDep, response: Response) -> dict[str, Any]:
+def get_observation(
+    observation_id: UUID, measurement: MeasurementDep, reader: ObservationReader, response: Response
+) -> dict[str, Any]:
     """One observation as it now stands."""
-    return _answer(response, measurement.observation(observation_id))
+    return _answer(response, measurement.observation(observation_id, reader))
 
 
 @router.get("/{observation_id}/history", response_model=StreamHistory, operation_id="getObservationHistory")
-def observation_history(observation_id: UUID, measurement: MeasurementDep, response: Response) -> dict[str, Any]:
+def observation_history(
+    observation_id: UUID, measurement: MeasurementDep, reader: ObservationReader, response: Response
+) -> dict[str, Any]:
     """Every event of the observation (recorded, corrected, retracted), as logged."""
-    history = measurement.history(observation_id, Observation, f"There is no observation {observation_id}.")
+    history = measurement.observation_history(observation_id, reader)
     answer_at(response, history["position"])
     return history
 
@@ -131,7 +138,7 @@ def correct_observation(
     observation_id: UUID,
     body: Correction,
     measurement: MeasurementDep,
-    principal: PrincipalDep,
+    office: Reporter,
     based_on: BasedOnDep,
     response: Response,
 ) -> dict[str, Any]:
@@ -141,7 +148,7 @@ def correct_observation(
         value=body.value,
         disaggregations=_disaggregations(body.disaggregations),
         reason=body.reason,
-        principal=principal,
+        actor=office,
         based_on=based_on,
     )
     return _answer(response, observation)
@@ -157,12 +164,12 @@ def retract_observation(
     observation_id: UUID,
     body: Retraction,
     measurement: MeasurementDep,
-    principal: PrincipalDep,
+    office: Reporter,
     based_on: BasedOnDep,
     response: Response,
 ) -> dict[str, Any]:
     """Retract the observation (a new event; nothing is deleted). Needs If-Match."""
     observation = measurement.retract_observation(
-        observation_id, reason=body.reason, principal=principal, based_on=based_on
+        observation_id, reason=body.reason, actor=office, based_on=based_on
     )
     return _answer(response, observation)

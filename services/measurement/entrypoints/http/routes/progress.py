@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from services.measurement.domain.access import Permission
+from services.measurement.entrypoints.http.authorization import allowed
 from services.measurement.entrypoints.http.deps import MeasurementDep, answer_at
 from services.measurement.entrypoints.http.schemas.common import LogPosition
 from services.measurement.entrypoints.http.schemas.progress import (
@@ -19,7 +21,7 @@ from services.measurement.entrypoints.http.schemas.progress import (
 )
 from services.measurement.series import Step
 
-router = APIRouter(tags=["progress"])
+router = APIRouter(tags=["progress"], dependencies=[allowed(Permission.READ_PROGRESS)])
 
 AsOf = Annotated[date | None, Query(description="Valid date of the state (default: today, UTC)")]
 At = Annotated[LogPosition | None, Query(description="As known at this log position (default: the head)")]

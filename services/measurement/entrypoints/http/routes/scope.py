@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from services.measurement.entrypoints.http.deps import MeasurementDep, PrincipalDep, answer_at, created
+from services.measurement.domain.access import Permission
+from services.measurement.entrypoints.http.authorization import allowed
+from services.measurement.entrypoints.http.deps import MeasurementDep, answer_at, created
 from services.measurement.entrypoints.http.idempotency import CreationDep
 from services.measurement.entrypoints.http.schemas.common import LogPosition
 from services.measurement.entrypoints.http.schemas.scope import (
@@ -18,6 +20,7 @@ from services.measurement.entrypoints.http.schemas.scope import (
 )
 
 router = APIRouter(prefix="/scope", tags=["scope"])
+MANAGE = [allowed(Permission.MANAGE_SCOPE)]
 
 
 def _answer(response: Response, scope: dict[str, Any]) -> dict[str, Any]:
@@ -25,7 +28,7 @@ def _answer(response: Response, scope: dict[str, Any]) -> dict[str, Any]:
     return scope
 
 
-@router.get("", response_model=ScopePublic, operation_id="getScope")
+@router.get("", response_model=ScopePublic, operation_id="getScope", dependencies=[allowed(Permission.READ_FRAMEWORK)])
 def get_scope(
     measurement: MeasurementDep,
     response: Response,
@@ -35,7 +38,7 @@ def get_scope(
     return _answer(response, measurement.scope(at))
 
 
-@router.post("/sectors", status_code=status.HTTP_201_CREATED, response_model=ScopePublic, operation_id="selectSector")
+@router.post("/sectors", status_code=status.HTTP_201_CREATED, response_model=ScopePublic, operation_id="selectSector", dependencies=MANAGE)
 def select_sector(
     body: SectorSelection,
     measurement: MeasurementDep,
@@ -44,13 +47,13 @@ def select_sector(
     """Select a sectoral supply chain (at most four, para. 8)."""
 
     def select() -> JSONResponse:
-        return created(ScopePublic, measurement.select_sector(body.code, body.name, body.rationale, creation.principal))
+        return created(ScopePublic, measurement.select_sector(body.code, body.name, body.rationale, creation.principal.name))
 
     return creation.respond(body, select)
 
 
 @router.post(
-    "/countries", status_code=status.HTTP_201_CREATED, response_model=ScopePublic, operation_id="selectCountry"
+    "/countries", status_code=status.HTTP_201_CREATED, response_model=ScopePublic, operation_id="selectCountry", dependencies=MANAGE
 )
 def select_country(
     body: CountrySelection,
@@ -60,14 +63,14 @@ def select_country(
     """Select a programme country, recording the three criteria of para. 8."""
 
     def select() -> JSONResponse:
-        scope = measurement.select_country(body.iso3, body.region, body.criteria.model_dump(), creation.principal)
+        scope = measurement.select_country(body.iso3, body.region, body.criteria.model_dump(), creation.principal.name)
         return created(ScopePublic, scope)
 
     return creation.respond(body, select)
 
 
 @router.post(
-    "/focal-points", status_code=status.HTTP_201_CREATED, response_model=ScopePublic, operation_id="nominateFocalPoint"
+    "/focal-points", status_code=status.HTTP_201_CREATED, response_model=ScopePublic, operation_id="nominateFocalPoint", dependencies=MANAGE
 )
 def nominate_focal_point(
     body: FocalPointNomination,
@@ -77,6 +80,6 @@ def nominate_focal_point(
     """Record the GSC focal point nominated by an ILO Regional Office (para. 11)."""
 
     def nominate() -> JSONResponse:
-        return created(ScopePublic, measurement.nominate_focal_point(body.region, body.name, body.email, creation.principal))
+        return created(ScopePublic, measurement.nominate_focal_point(body.region, body.name, body.email, creation.principal.name))
 
     return creation.respond(body, nominate)

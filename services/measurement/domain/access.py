@@ -1,0 +1,102 @@
+"""Who may do what: the four roles, what each may do (function level), and
+which records a country office may touch (object level).
+
+A principal is the named holder of one or more API keys (a key can be
+revoked and replaced; the principal, and what it recorded, stays). Every
+event records the principal that caused it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Iterable
+
+from services.measurement.domain.errors import ForbiddenError
+
+
+class Role(StrEnum):
+    COUNTRY_OFFICE = "country-office"
+    PROGRAMME_MANAGER = "programme-manager"
+    AUDITOR = "auditor"
+    REPORTING = "reporting"
+
+
+class Permission(StrEnum):
+    READ_FRAMEWORK = "read:framework"  # the framework, benchmarks, scope
+    READ_PROGRESS = "read:progress"  # benchmark states, series, roll-ups, country profiles
+    READ_OBSERVATIONS = "read:observations"  # observations and their histories
+    READ_LOG = "read:log"  # the whole event log
+    MANAGE_BENCHMARKS = "manage:benchmarks"
+    MANAGE_SCOPE = "manage:scope"
+    RECORD_OBSERVATIONS = "record:observations"  # record, correct, retract, import
+
+
+_READS = {Permission.READ_FRAMEWORK, Permission.READ_PROGRESS}
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.COUNTRY_OFFICE: frozenset(_READS | {Permission.READ_OBSERVATIONS, Permission.RECORD_OBSERVATIONS}),
+    Role.PROGRAMME_MANAGER: frozenset(
+        _READS
+        | {Permission.READ_OBSERVATIONS, Permission.READ_LOG, Permission.MANAGE_BENCHMARKS, Permission.MANAGE_SCOPE}
+    ),
+    Role.AUDITOR: frozenset(_READS | {Permission.READ_OBSERVATIONS, Permission.READ_LOG}),
+    Role.REPORTING: frozenset(_READS),
+}
+
+
+def roles_with(permission: Permission) -> list[Role]:
+    return [role for role in Role if permission in ROLE_PERMISSIONS[role]]
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: Role
+    countries: frozenset[str] = field(default_factory=frozenset)  # a country office's; empty for other roles
+
+    @classmethod
+    def office(cls, name: str, countries: Iterable[str]) -> "Principal":
+        return cls(name, Role.COUNTRY_OFFICE, frozenset(countries))
+
+    def may(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+    def check_may(self, permission: Permission) -> None:
+        if not self.may(permission):
+            allowed = ", ".join(roles_with(permission))
+            raise ForbiddenError(
+                f"{self.name} ({self.role}) may not do this: it needs {permission}, which only {allowed} "
+                f"keys have. Ask the programme management team for a key with that role."
+            )
+
+    @property
+    def reads_every_country(self) -> bool:
+        return self.role != Role.COUNTRY_OFFICE
+
+    def check_may_read(self, country: str) -> None:
+        """An observation of `country` (its values, evidence and history)."""
+        self.check_may(Permission.READ_OBSERVATIONS)
+        if not self.reads_every_country and country not in self.countries:
+            raise ForbiddenError(f"{self.name} may read observations of {self._scope()} only, not of {country}.")
+
+    def check_may_report_for(self, country: str) -> None:
+        self.check_may(Permission.RECORD_OBSERVATIONS)
+        if country not in self.countries:
+            raise ForbiddenError(
+                f"{self.name} may record observations for {self._scope()} only, not for {country}. "
+                "Nothing was recorded."
+            )
+
+    def check_may_change(self, country: str, recorded_by: str) -> None:
+        """A correction or retraction: only by the office that recorded the
+        observation, and only while the country is still in its scope."""
+        self.check_may_report_for(country)
+        if recorded_by != self.name:
+            raise ForbiddenError(
+                f"This observation was recorded by {recorded_by}: only that office may correct or retract "
+                "it. Nothing was recorded."
+            )
+
+    def _scope(self) -> str:
+        if len(self.countries) > 12:
+            return f"its {len(self.countries)} countries"
+        return ", ".join(sorted(self.countries)) or "no country"

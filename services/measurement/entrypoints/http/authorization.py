@@ -1,0 +1,84 @@
+"""Who is calling, and may they call this operation (function level).
+
+Every operation but the problem documentation names the permission it needs
+with `allowed(...)`; the object-level rules (which countries, whose
+observation) are the application's, as they depend on the record."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Annotated, Any, Callable
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from services.measurement.adapters.api_keys import ApiKeys, AuthenticationError
+from services.measurement.domain.access import Permission, Principal, roles_with
+from services.measurement.entrypoints.http.problems import FORBIDDEN, UNAUTHENTICATED, documented_problems
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key (`stk_...`), issued with `stocktake keys issue`; `./dev up` prints one per role.",
+)
+
+
+def get_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
+    if credentials is None:
+        raise AuthenticationError(
+            "This API needs an API key: send `Authorization: Bearer <key>` (operators issue keys with "
+            "`stocktake keys issue`)."
+        )
+    keys: ApiKeys = request.app.state.api_keys
+    return keys.authenticate(credentials.credentials)
+
+
+def allowed(permission: Permission) -> Any:
+    """A dependency giving the caller, if its role has `permission` (else 403)."""
+
+    def principal_allowed(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        principal.check_may(permission)
+        return principal
+
+    principal_allowed.permission = permission  # type: ignore[attr-defined]
+    return Depends(principal_allowed)
+
+
+FrameworkReader = Annotated[Principal, allowed(Permission.READ_FRAMEWORK)]
+ProgressReader = Annotated[Principal, allowed(Permission.READ_PROGRESS)]
+ObservationReader = Annotated[Principal, allowed(Permission.READ_OBSERVATIONS)]
+LogReader = Annotated[Principal, allowed(Permission.READ_LOG)]
+BenchmarkManager = Annotated[Principal, allowed(Permission.MANAGE_BENCHMARKS)]
+ScopeManager = Annotated[Principal, allowed(Permission.MANAGE_SCOPE)]
+Reporter = Annotated[Principal, allowed(Permission.RECORD_OBSERVATIONS)]
+
+
+def permission_of(route: APIRoute) -> Permission | None:
+    """The permission an operation needs, found among its dependencies."""
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        found: Callable[..., Any] | None = dependant.call
+        if found is not None and hasattr(found, "permission"):
+            return found.permission  # type: ignore[no-any-return]
+        pending.extend(dependant.dependencies)
+    return None
+
+
+def document_permissions(router: APIRouter) -> None:
+    """Says in the OpenAPI document which roles may call each operation of
+    `router`, and that it may answer 401 and 403 (before it is included)."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        permission = permission_of(route)
+        if permission is None:
+            continue
+        roles = [role.value for role in roles_with(permission)]
+        route.openapi_extra = {**(route.openapi_extra or {}), "x-permission": permission.value, "x-roles": roles}
+        summary = inspect.cleandoc(route.endpoint.__doc__ or "")
+        route.description = f"{summary}\n\nRoles: {', '.join(roles)} ({permission.value})."
+        route.responses = {**documented_problems(UNAUTHENTICATED, FORBIDDEN), **route.responses}
