@@ -21,6 +21,7 @@ from services.measurement.adapters.group_commit import GroupCommit
 from services.measurement.adapters.references import ReferenceCache
 from services.measurement.adapters.event_store import RECORDED_AT, EventLogRecorder, Factory
 from services.measurement.domain.access import Principal
+from services.measurement.imports import ImportRow, ObservationImport
 from services.measurement.domain.benchmarks import Baseline, Benchmark, Target
 from services.measurement.domain.errors import (
     ConflictError,
@@ -304,7 +305,7 @@ class Measurement(Application[UUID]):
     ) -> dict[str, Any]:
         if self.country_name(country) is not None:  # else the scope check says what is wrong with it
             actor.check_may_report_for(country)
-        checked_benchmark, scope = self._references_for_observation(benchmark)
+        checked_benchmark, scope = self.references_for_observation(benchmark)
         observation = Observation.record(
             observation_id=observation_id or uuid4(),
             benchmark=checked_benchmark,
@@ -323,7 +324,7 @@ class Measurement(Application[UUID]):
         row = recorded_observation_row(recording.domain_event, projected)  # type: ignore[arg-type]
         return {**views.observation_out(row), "position": projected.position}
 
-    def _references_for_observation(self, code: str) -> tuple[Benchmark, ProgrammeScope]:
+    def references_for_observation(self, code: str) -> tuple[Benchmark, ProgrammeScope]:
         """The benchmark and scope an observation is checked against."""
         benchmark_id, scope_id = Benchmark.create_id(code), ProgrammeScope.create_id(PROGRAMME)
         found = self.references.get(benchmark_id, scope_id)
@@ -377,7 +378,7 @@ class Measurement(Application[UUID]):
     ) -> dict[str, Any]:
         observation = self._observation_at(observation_id, based_on, actor)
         observation.correct(
-            benchmark=self._references_for_observation(observation.benchmark)[0],
+            benchmark=self.references_for_observation(observation.benchmark)[0],
             value=value,
             disaggregations=disaggregations,
             reason=reason,
@@ -418,6 +419,17 @@ class Measurement(Application[UUID]):
     def observation_history(self, observation_id: UUID, reader: Principal) -> dict[str, Any]:
         self.observation(observation_id, reader)
         return self.history(observation_id, Observation, f"There is no observation {observation_id}.")
+
+    def import_observations(
+        self, rows: Sequence[ImportRow], actor: Principal, dry_run: bool, all_or_nothing: bool
+    ) -> dict[str, Any]:
+        """Records a batch of observations row by row (see imports.py)."""
+        return ObservationImport(self, actor).run(rows, dry_run, all_or_nothing)
+
+    def head_position(self) -> int:
+        """The log position the read models reflect."""
+        with self.database.snapshot() as connection:
+            return views.tracked_position(connection)
 
     # -- progress (as of a valid date, as known at a log position) ---------
 

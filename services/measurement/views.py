@@ -217,3 +217,15 @@ def observations(database: Database, where: ObservationFilter, cursor: str | Non
         "next_cursor": encode_cursor(rows[-1].recorded_position) if more else None,
         "position": position,
     }
+
+
+def observation_states(database: Database, ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+    """Status, value and disaggregations of those of `ids` that exist."""
+    found: dict[UUID, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        query = select(observations_view.c.id, observations_view.c.status, observations_view.c.state).where(
+            observations_view.c.id.in_(ids[start : start + 500])
+        )
+        for row in database.read_once(query):
+            found[row.id] = {"status": row.status, **row.state}
+    return found

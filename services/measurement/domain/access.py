@@ -82,8 +82,7 @@ class Principal:
         self.check_may(Permission.RECORD_OBSERVATIONS)
         if country not in self.countries:
             raise ForbiddenError(
-                f"{self.name} may record observations for {self._scope()} only, not for {country}. "
-                "Nothing was recorded."
+                f"{self.name} may record observations for {self._scope()} only, not for {country}."
             )
 
     def check_may_change(self, country: str, recorded_by: str) -> None:
@@ -92,8 +91,7 @@ class Principal:
         self.check_may_report_for(country)
         if recorded_by != self.name:
             raise ForbiddenError(
-                f"This observation was recorded by {recorded_by}: only that office may correct or retract "
-                "it. Nothing was recorded."
+                f"This observation was recorded by {recorded_by}: only that office may correct or retract it."
             )
 
     def _scope(self) -> str:

@@ -97,6 +97,21 @@ def check_value(
     return value
 
 
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def read_text_value(measure: Measure, text: str, path: FieldPath = ("value",)) -> Value:
+    """A value written as text (a spreadsheet cell) read as its measure's
+    type: a number for a count or a percentage, the text itself otherwise."""
+    if not measure.is_numeric:
+        return text
+    cleaned = text.strip()
+    if not _NUMBER.fullmatch(cleaned):
+        raise InvalidCommandError.at(path, f"A '{measure}' value is a number (e.g. 12 or 12.5), not {text!r}.")
+    number = float(cleaned)
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
 def rank(measure: Measure, levels: Sequence[str], value: Value) -> float | None:
     """A number that orders values of an ordered measure, or None when the
     measure has no order (nominal, qualitative)."""

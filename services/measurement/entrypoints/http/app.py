@@ -20,6 +20,7 @@ from services.measurement.entrypoints.http.limits import BodySizeLimit
 from services.measurement.entrypoints.http.routes import (
     benchmarks,
     framework,
+    imports,
     log,
     observations,
     progress,
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None, application: Measurement | None
     )
     problems.install(app)
     app.add_middleware(BodySizeLimit)
-    for module in (framework, benchmarks, progress, scope, observations, log, problem_docs):
+    for module in (framework, benchmarks, progress, scope, imports, observations, log, problem_docs):
         document_permissions(module.router)
         app.include_router(module.router)
     return app

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Annotated, Callable
+from typing import Annotated, Any, Callable
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
@@ -53,7 +53,7 @@ class Creation:
     key: str | None
     request: Request
 
-    def respond(self, body: BaseModel, run: Callable[[], JSONResponse]) -> JSONResponse:
+    def respond(self, body: BaseModel | dict[str, Any], run: Callable[[], JSONResponse]) -> JSONResponse:
         return respond_once(self.records, self.principal.name, self.key, self.request, body, run)
 
 
@@ -66,9 +66,11 @@ def get_creation(
 CreationDep = Annotated[Creation, Depends(get_creation)]
 
 
-def fingerprint(method: str, path: str, body: BaseModel) -> str:
-    """What "the same payload" means: the same operation and the same parsed body."""
-    payload = {"method": method, "path": path, "body": body.model_dump(mode="json")}
+def fingerprint(method: str, path: str, body: BaseModel | dict[str, Any]) -> str:
+    """What "the same payload" means: the same operation and the same parsed
+    body (or, for a body that is not one model, what stands for it)."""
+    content = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+    payload = {"method": method, "path": path, "body": content}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -77,7 +79,7 @@ def respond_once(
     principal: str,
     key: str | None,
     request: Request,
-    body: BaseModel,
+    body: BaseModel | dict[str, Any],
     run: Callable[[], JSONResponse],
 ) -> JSONResponse:
     """Runs `run` once per (principal, key, payload)."""

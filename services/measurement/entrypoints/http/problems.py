@@ -114,7 +114,14 @@ BODY_TOO_LARGE = ProblemType(
     "body-too-large",
     "The request body is too large",
     413,
-    "A request body may hold at most 1 MiB. Send less; nothing was recorded.",
+    "A request body may hold at most 1 MiB (8 MiB for a batch import). Send less; nothing was recorded.",
+)
+UNSUPPORTED_MEDIA_TYPE = ProblemType(
+    "unsupported-media-type",
+    "The body is not of a type this operation reads",
+    415,
+    "Send the body with the Content-Type the operation documents (application/json, or text/csv for a CSV "
+    "import). Nothing was recorded.",
 )
 METHOD_NOT_ALLOWED = ProblemType(
     "method-not-allowed", "Method not allowed", 405, "This URL does not accept that HTTP method; see the API docs."
@@ -147,12 +154,17 @@ PROBLEM_TYPES = {
         IDEMPOTENCY_KEY_REUSED,
         IDEMPOTENCY_IN_FLIGHT,
         BODY_TOO_LARGE,
+        UNSUPPORTED_MEDIA_TYPE,
         METHOD_NOT_ALLOWED,
         HTTP_ERROR,
         UNAVAILABLE,
         INTERNAL,
     )
 }
+
+
+class UnsupportedMediaTypeError(Exception):
+    pass
 
 
 # Which problem a broken rule of the domain is; the most specific class wins.
@@ -228,13 +240,13 @@ def problem_response(
     )
 
 
-def _pointer(path: Sequence[str | int]) -> str:
+def pointer(path: Sequence[str | int]) -> str:
     return "/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in path) if path else ""
 
 
 def field_errors(problems: Sequence[FieldProblem]) -> list[FieldError]:
     return [
-        FieldError(detail=p.detail, pointer=_pointer(p.path))
+        FieldError(detail=p.detail, pointer=pointer(p.path))
         if p.location == "body"
         else FieldError(detail=p.detail, parameter=str(p.path[0]))
         for p in problems
@@ -245,15 +257,15 @@ def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
     errors: list[FieldError] = []
     for error in exc.errors():
         where, *path = error["loc"]
-        message = _message(error)
+        message = pydantic_message(error)
         if where == "body":
-            errors.append(FieldError(detail=message, pointer=_pointer(path)))
+            errors.append(FieldError(detail=message, pointer=pointer(path)))
         else:
             errors.append(FieldError(detail=f"{where} parameter: {message}", parameter=str(path[0]) if path else where))
     return errors
 
 
-def _message(error: dict[str, Any]) -> str:
+def pydantic_message(error: Any) -> str:
     kind = error.get("type")
     if kind == "extra_forbidden":
         return "This field is not part of the request; remove it (check its spelling)."
@@ -273,6 +285,10 @@ def install(app: FastAPI) -> None:
         return problem_response(
             UNAUTHENTICATED, str(exc), request, headers={"WWW-Authenticate": 'Bearer realm="stocktake"'}
         )
+
+    @app.exception_handler(UnsupportedMediaTypeError)
+    def unsupported_media_type(request: Request, exc: UnsupportedMediaTypeError) -> JSONResponse:
+        return problem_response(UNSUPPORTED_MEDIA_TYPE, str(exc), request)
 
     @app.exception_handler(IdempotencyKeyReusedError)
     def key_reused(request: Request, exc: IdempotencyKeyReusedError) -> JSONResponse:

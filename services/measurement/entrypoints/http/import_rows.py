@@ -1,0 +1,150 @@
+"""Reading a batch of observations from a request: a JSON array, or a CSV
+file as a spreadsheet saves it. Each row is read on its own, so that one bad
+row is reported with its index and field rather than failing the batch.
+
+CSV: UTF-8 (a byte-order mark is allowed), comma- or semicolon-separated (as
+the header line shows), a header line naming the columns. Required:
+benchmark, country, period, value. Optional: sector, comment, evidence_title,
+evidence_url, and one column per disaggregated value named
+`<dimension>:<category>` (e.g. `sex:female`). Empty cells are absent values.
+Values are read by the benchmark's measure (a number for a count or a
+percentage)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from pydantic import ValidationError
+
+from services.measurement.domain.errors import FieldPath, FieldProblem, InvalidCommandError
+from services.measurement.domain.values import Dimension
+from services.measurement.entrypoints.http.problems import pydantic_message
+from services.measurement.entrypoints.http.schemas.observations import ObservationCreate
+from services.measurement.imports import MAX_ROWS, ImportRow
+
+REQUIRED_COLUMNS = ("benchmark", "country", "period", "value")
+OPTIONAL_COLUMNS = ("sector", "comment", "evidence_title", "evidence_url")
+
+
+@dataclass(frozen=True)
+class ReadRow:
+    row: ImportRow
+    line: int | None = None  # CSV only
+    disaggregation_columns: Sequence[str] = field(default_factory=tuple)
+
+    def column(self, path: FieldPath) -> str | None:
+        """The CSV column a field of the row came from."""
+        if not path:
+            return None
+        if path[0] == "evidence" and len(path) >= 3:
+            return f"evidence_{path[2]}"
+        if path[0] == "disaggregations" and len(path) >= 2 and isinstance(path[1], int):
+            return self.disaggregation_columns[path[1]] if path[1] < len(self.disaggregation_columns) else None
+        return str(path[0])
+
+
+def fields_of(observation: ObservationCreate) -> dict[str, Any]:
+    """The fields the application records, from a parsed observation."""
+    return {
+        "benchmark": observation.benchmark,
+        "country": observation.country,
+        "sector": observation.sector,
+        "period": observation.period,
+        "value": observation.value,
+        "disaggregations": [item.model_dump() for item in observation.disaggregations],
+        "evidence": [{"title": e.title, "url": str(e.url)} for e in observation.evidence],
+        "comment": observation.comment,
+    }
+
+
+def _validated(item: Any, text_values: bool) -> ImportRow:
+    if not isinstance(item, dict):
+        return ImportRow(None, [FieldProblem((), "Each observation is a JSON object, as for POST /observations.")])
+    try:
+        parsed = ObservationCreate.model_validate(item)
+    except ValidationError as error:
+        return ImportRow(None, [FieldProblem(tuple(e["loc"]), pydantic_message(e)) for e in error.errors()])
+    return ImportRow(fields_of(parsed), text_values=text_values)
+
+
+def json_rows(items: Sequence[Any]) -> list[ReadRow]:
+    return [ReadRow(_validated(item, text_values=False)) for item in items]
+
+
+def csv_rows(data: bytes) -> list[ReadRow]:
+    """The rows of a CSV file; a file that cannot be read as one is refused whole."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidCommandError(
+            f"The CSV is not UTF-8 text (byte {error.start} is not): save it as 'CSV UTF-8' and send it again."
+        ) from None
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if ";" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise InvalidCommandError("The CSV is empty: send a header line and at least one row.")
+        header = [name.strip() for name in header]
+        dimensions = _check_header(header)
+        rows = []
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue  # a blank line, as spreadsheets leave at the end
+            if len(rows) == MAX_ROWS:
+                raise InvalidCommandError(f"A batch holds at most {MAX_ROWS} rows: split the file and send each part.")
+            rows.append(_csv_row(header, dimensions, record, reader.line_num))
+    except csv.Error as error:
+        raise InvalidCommandError(f"The CSV cannot be read at line {reader.line_num}: {error}.") from None
+    if not rows:
+        raise InvalidCommandError("The CSV has a header but no rows: send at least one observation.")
+    return rows
+
+
+def _check_header(header: list[str]) -> dict[str, tuple[str, str]]:
+    """The disaggregation columns (name: (dimension, category)); refuses a
+    header that lacks a required column or has one it does not know."""
+    problems = []
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if missing:
+        problems.append(f"the header lacks {', '.join(missing)}")
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if duplicated:
+        problems.append(f"{', '.join(duplicated)} appear more than once")
+    dimensions: dict[str, tuple[str, str]] = {}
+    unknown = []
+    for name in header:
+        if name in REQUIRED_COLUMNS or name in OPTIONAL_COLUMNS:
+            continue
+        dimension, _, category = name.partition(":")
+        if dimension in {d.value for d in Dimension} and category.strip():
+            dimensions[name] = (dimension, category.strip())
+        else:
+            unknown.append(name)
+    if unknown:
+        problems.append(
+            f"unknown columns {', '.join(map(repr, unknown))} (known: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}, "
+            f"and <dimension>:<category> with a dimension of {', '.join(d.value for d in Dimension)})"
+        )
+    if problems:
+        raise InvalidCommandError("The CSV header cannot be used: " + "; ".join(problems) + ".")
+    return dimensions
+
+
+def _csv_row(header: list[str], dimensions: dict[str, tuple[str, str]], record: list[str], line: int) -> ReadRow:
+    if len(record) != len(header):
+        problem = FieldProblem((), f"Line {line} has {len(record)} cells; the header has {len(header)}.")
+        return ReadRow(ImportRow(None, [problem]), line)
+    cells = {name: cell.strip() for name, cell in zip(header, record) if cell.strip()}
+    item: dict[str, Any] = {name: cells[name] for name in (*REQUIRED_COLUMNS, "sector", "comment") if name in cells}
+    if "evidence_title" in cells or "evidence_url" in cells:
+        item["evidence"] = [{"title": cells.get("evidence_title", ""), "url": cells.get("evidence_url", "")}]
+    present = [name for name in dimensions if name in cells]
+    item["disaggregations"] = [
+        {"dimension": dimensions[name][0], "category": dimensions[name][1], "value": cells[name]} for name in present
+    ]
+    return ReadRow(_validated(item, text_values=True), line, tuple(present))

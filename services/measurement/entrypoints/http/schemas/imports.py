@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from services.measurement.entrypoints.http.schemas.common import LogPosition, RequestModel
+from services.measurement.imports import MAX_ROWS
+
+
+class ObservationBatch(RequestModel):
+    observations: list[Any] = Field(
+        min_length=1,
+        max_length=MAX_ROWS,
+        description=f"Up to {MAX_ROWS} observations, each as for POST /observations",
+        json_schema_extra={"items": {"$ref": "#/components/schemas/ObservationCreate"}},
+    )
+
+
+class RowError(BaseModel):
+    detail: str
+    pointer: str | None = Field(None, description="JSON pointer into the request body (JSON batches)")
+    column: str | None = Field(None, description="The column at fault (CSV batches)")
+
+
+class RowOutcome(BaseModel):
+    index: int = Field(description="The row's index in the batch, from 0")
+    line: int | None = Field(None, description="The row's line in the CSV file (the header is line 1)")
+    outcome: Literal["imported", "already_present", "rejected", "skipped"]
+    id: UUID | None = Field(None, description="The observation's id (imported or already present)")
+    position: LogPosition | None = Field(None, description="The log position of the row's event, once saved")
+    errors: list[RowError] = Field(default_factory=list, description="Why the row was rejected")
+
+
+class ImportCounts(BaseModel):
+    received: int
+    imported: int = Field(description="Recorded now (or, in a dry run, that would be)")
+    already_present: int = Field(description="Imported before with the same value: nothing recorded")
+    rejected: int
+    skipped: int = Field(description="Valid, but not recorded because the all-or-nothing batch had a rejected row")
+
+
+class ImportSummary(BaseModel):
+    status: Literal["OK", "WARNING", "ERROR"] = Field(
+        description="OK: no row rejected; WARNING: some rejected, others imported or present; ERROR: none imported"
+    )
+    dry_run: bool
+    all_or_nothing: bool
+    counts: ImportCounts
+    rows: list[RowOutcome]
+    position: LogPosition

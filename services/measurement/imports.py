@@ -1,0 +1,272 @@
+"""Bulk import of observations (a country office's spreadsheet or batch).
+
+Per row: every valid row is recorded, every invalid row is reported with its
+index, field and reason, and the valid rows of one batch are saved in one
+transaction (all of them, or none if the store fails). With `all_or_nothing`,
+one rejected row stops the whole batch. With `dry_run`, nothing is saved and
+the summary says what would happen.
+
+A retried batch never duplicates anything. A row is identified by who sends
+it and what it measures: (principal, benchmark, country, sector, period).
+Its observation's id follows from that, so a row already imported is found
+("already present") and two concurrent imports of it cannot both succeed. A
+row for a period whose earlier observation was retracted is recorded anew;
+a row with another value for an imported period is rejected (send a
+correction instead)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Sequence
+from uuid import UUID, uuid5
+
+from services.measurement import views
+from services.measurement.domain.access import Principal
+from services.measurement.domain.benchmarks import Benchmark
+from services.measurement.domain.errors import (
+    ConflictError,
+    DomainError,
+    FieldProblem,
+    ForbiddenError,
+    InvalidCommandError,
+)
+from services.measurement.domain.framework import STOCKTAKE_NAMESPACE
+from services.measurement.domain.observations import Observation
+from services.measurement.domain.scope import ProgrammeScope
+from services.measurement.domain.values import Period, read_text_value
+
+if TYPE_CHECKING:
+    from services.measurement.application import Measurement
+
+MAX_ROWS = 5000
+IMPORTED_OBSERVATIONS = uuid5(STOCKTAKE_NAMESPACE, "observations-by-import-row")
+
+
+class Outcome(StrEnum):
+    IMPORTED = "imported"
+    ALREADY_PRESENT = "already_present"
+    REJECTED = "rejected"
+    SKIPPED = "skipped"  # valid, but not saved: another row was rejected in an all-or-nothing batch
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One row as read from the request: its fields, or what was wrong with
+    them. `text_values` when values are texts to read by the benchmark's
+    measure (a CSV cell)."""
+
+    fields: dict[str, Any] | None
+    problems: Sequence[FieldProblem] = ()
+    text_values: bool = False
+
+
+@dataclass
+class RowResult:
+    index: int
+    outcome: Outcome
+    id: UUID | None = None
+    position: int | None = None
+    problems: list[FieldProblem] = field(default_factory=list)
+
+
+@dataclass
+class _Candidate:
+    index: int
+    key: tuple[str, ...] | None
+    fields: dict[str, Any]
+    benchmark: Benchmark
+    scope: ProgrammeScope
+
+
+def row_identity(principal: str, key: tuple[str, ...], generation: int) -> UUID:
+    return uuid5(IMPORTED_OBSERVATIONS, "\n".join((principal, *key, str(generation))))
+
+
+class ObservationImport:
+    def __init__(self, measurement: "Measurement", actor: Principal) -> None:
+        self.measurement = measurement
+        self.actor = actor
+        self._references: dict[str, tuple[Benchmark, ProgrammeScope] | InvalidCommandError] = {}
+
+    def run(self, rows: Sequence[ImportRow], dry_run: bool, all_or_nothing: bool) -> dict[str, Any]:
+        try:
+            results = self._attempt(rows, dry_run, all_or_nothing)
+        except ConflictError:
+            # Another import of the same rows committed first: they are present now.
+            results = self._attempt(rows, dry_run, all_or_nothing)
+        return self._summary(results, dry_run, all_or_nothing)
+
+    def _attempt(self, rows: Sequence[ImportRow], dry_run: bool, all_or_nothing: bool) -> list[RowResult]:
+        results: dict[int, RowResult] = {}
+        candidates: list[_Candidate] = []
+        for index, row in enumerate(rows):
+            prepared = self._prepare(index, row)
+            if isinstance(prepared, RowResult):
+                results[index] = prepared
+            else:
+                candidates.append(prepared)
+        identities = self._identities([c.key for c in candidates if c.key is not None])
+        to_save: list[Observation] = []
+        first_of_key: dict[tuple[str, ...], tuple[int, Observation]] = {}
+        for candidate in candidates:
+            identity = identities.get(candidate.key) if candidate.key is not None else None
+            observation_id = identity[0] if identity else row_identity(self.actor.name, ("unkeyed", str(candidate.index)), 0)
+            try:
+                observation = self._record(observation_id, candidate)
+            except DomainError as error:
+                results[candidate.index] = RowResult(candidate.index, Outcome.REJECTED, problems=_problems(error))
+                continue
+            assert candidate.key is not None and identity is not None
+            earlier = first_of_key.get(candidate.key)
+            if earlier is not None:
+                results[candidate.index] = _against_earlier_row(candidate.index, observation, *earlier)
+                continue
+            if identity[1] is not None:
+                results[candidate.index] = _against_present(candidate.index, observation, identity[1])
+                continue
+            first_of_key[candidate.key] = (candidate.index, observation)
+            to_save.append(observation)
+            results[candidate.index] = RowResult(candidate.index, Outcome.IMPORTED, observation.id)
+        ordered = [results[index] for index in range(len(rows))]
+        rejected = any(result.outcome == Outcome.REJECTED for result in ordered)
+        if all_or_nothing and rejected:
+            for result in ordered:
+                if result.outcome == Outcome.IMPORTED:
+                    result.outcome, result.id = Outcome.SKIPPED, None
+            return ordered
+        if to_save and not dry_run:
+            positions = {
+                recording.domain_event.originator_id: recording.notification.id
+                for recording in self.measurement.save(*to_save)
+            }
+            for result in ordered:
+                if result.outcome == Outcome.IMPORTED:
+                    result.position = positions[result.id]
+        return ordered
+
+    def _prepare(self, index: int, row: ImportRow) -> _Candidate | RowResult:
+        if row.fields is None or row.problems:
+            return RowResult(index, Outcome.REJECTED, problems=list(row.problems))
+        fields = dict(row.fields)
+        try:
+            if self.measurement.country_name(fields["country"]) is not None:
+                self.actor.check_may_report_for(fields["country"])
+            benchmark, scope = self._references_for(fields["benchmark"])
+            if row.text_values:
+                fields["value"] = read_text_value(benchmark.measure, fields["value"])
+                fields["disaggregations"] = [
+                    {**item, "value": read_text_value(benchmark.measure, item["value"], ("disaggregations", i, "value"))}
+                    for i, item in enumerate(fields["disaggregations"])
+                ]
+        except DomainError as error:
+            return RowResult(index, Outcome.REJECTED, problems=_problems(error))
+        return _Candidate(index, _row_key(fields), fields, benchmark, scope)
+
+    def _references_for(self, code: str) -> tuple[Benchmark, ProgrammeScope]:
+        if code not in self._references:
+            try:
+                self._references[code] = self.measurement.references_for_observation(code)
+            except InvalidCommandError as error:
+                self._references[code] = error
+        found = self._references[code]
+        if isinstance(found, InvalidCommandError):
+            raise found
+        return found
+
+    def _identities(self, keys: list[tuple[str, ...]]) -> dict[tuple[str, ...], tuple[UUID, dict[str, Any] | None]]:
+        """For each row key, the id its observation has (or will have), and
+        the observation in force under that id, if any. A retracted one moves
+        the key to its next generation."""
+        resolved: dict[tuple[str, ...], tuple[UUID, dict[str, Any] | None]] = {}
+        pending = {key: 0 for key in dict.fromkeys(keys)}
+        while pending:
+            ids = {key: row_identity(self.actor.name, key, generation) for key, generation in pending.items()}
+            found = views.observation_states(self.measurement.database, list(ids.values()))
+            still = {}
+            for key, observation_id in ids.items():
+                state = found.get(observation_id)
+                if state is not None and state["status"] == "retracted":
+                    still[key] = pending[key] + 1
+                else:
+                    resolved[key] = (observation_id, state)
+            pending = still
+        return resolved
+
+    def _record(self, observation_id: UUID, candidate: _Candidate) -> Observation:
+        fields = candidate.fields
+        return Observation.record(
+            observation_id=observation_id,
+            benchmark=candidate.benchmark,
+            scope=candidate.scope,
+            country=fields["country"],
+            sector=fields.get("sector"),
+            period=fields["period"],
+            value=fields["value"],
+            disaggregations=fields.get("disaggregations") or [],
+            evidence=fields.get("evidence") or [],
+            comment=fields.get("comment"),
+            principal=self.actor.name,
+        )
+
+    def _summary(self, results: list[RowResult], dry_run: bool, all_or_nothing: bool) -> dict[str, Any]:
+        counts = {outcome.value: 0 for outcome in Outcome}
+        for result in results:
+            counts[result.outcome.value] += 1
+        if not counts["rejected"]:
+            status = "OK"
+        elif counts["imported"] or counts["already_present"]:
+            status = "WARNING"
+        else:
+            status = "ERROR"
+        return {
+            "status": status,
+            "dry_run": dry_run,
+            "all_or_nothing": all_or_nothing,
+            "counts": {"received": len(results), **counts},
+            "rows": results,
+            "position": self.measurement.head_position(),
+        }
+
+
+def _row_key(fields: dict[str, Any]) -> tuple[str, ...] | None:
+    try:
+        period = Period.parse(fields["period"]).label
+    except InvalidCommandError:
+        return None  # the row is refused when it is recorded
+    return (fields["benchmark"], fields["country"], fields.get("sector") or "", period)
+
+
+def _content(observation: Observation) -> dict[str, Any]:
+    return {"value": observation.value, "disaggregations": observation.disaggregations}
+
+
+def _against_present(index: int, observation: Observation, present: dict[str, Any]) -> RowResult:
+    """A row for a period this principal has imported before: present if the
+    same, refused if not (a change is a correction, with its reason)."""
+    if _content(observation) == {"value": present["value"], "disaggregations": present["disaggregations"]}:
+        return RowResult(index, Outcome.ALREADY_PRESENT, observation.id)
+    detail = (
+        f"{observation.benchmark} for {observation.country} {observation.period} was already imported with value "
+        f"{present['value']!r} (observation {observation.id}); to change it, POST a correction to "
+        f"/observations/{observation.id}/corrections."
+    )
+    return RowResult(index, Outcome.REJECTED, observation.id, problems=[FieldProblem(("value",), detail)])
+
+
+def _against_earlier_row(index: int, observation: Observation, earlier_index: int, earlier: Observation) -> RowResult:
+    if _content(observation) == _content(earlier):
+        return RowResult(index, Outcome.ALREADY_PRESENT, observation.id)
+    detail = (
+        f"Row {earlier_index} of this batch has the same benchmark, country, sector and period with value "
+        f"{earlier.value!r}: send one value per period."
+    )
+    return RowResult(index, Outcome.REJECTED, problems=[FieldProblem(("period",), detail)])
+
+
+def _problems(error: DomainError) -> list[FieldProblem]:
+    """The error's field problems, or one naming the field a rule without them is about."""
+    if error.problems:
+        return list(error.problems)
+    path: tuple[str, ...] = ("country",) if isinstance(error, ForbiddenError) else ("benchmark",)
+    return [FieldProblem(path, error.detail)]
