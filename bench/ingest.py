@@ -3,6 +3,7 @@ the floor it has to beat (durable single-row inserts straight into PostgreSQL),
 measured side by side in one run on one machine.
 
 Run:  python bench/ingest.py [--observations 4000] [--clients 16] [--workers 2]
+                             [--batch-observations 20000] [--batch-size 1000] [--batch-clients 2]
                              [--postgres-url postgresql://postgres@127.0.0.1:5432/postgres]
                              [--warmup 200] [--sqlite] [--timeout 300] [--seed 2017]
 
@@ -32,7 +33,19 @@ What is measured
    on every write -- `LOCK TABLE ... IN EXCLUSIVE MODE` and `max(position)`
    to number events gap-free -- which serialises the writers: it shows the
    ceiling that design puts on any API built on it.
-3. Both sides are durable: `SHOW synchronous_commit` must be `on` (the run
+3. **batches** -- observations per second through `POST /observations/batch`
+   (the bulk import a country office uses): M distinct observations (each its
+   own benchmark, country and day, so none is "already present"), in
+   batches of B, sent by K concurrent clients to the same server, every
+   answer checked (200, all B imported). Beside it, the floor of a batch:
+   psycopg `COPY` of M rows shaped like `stored_events` into the raw table,
+   B rows per COPY, each COPY committed, one connection. Target: API
+   batches >= 0.15x COPY. (A batch does far more per row than COPY: HTTP,
+   JSON parsing, validation against the benchmark and scope, the event, the
+   read-model rows, the per-row summary.) Keys: a programme manager's and a
+   country office's key are issued straight into the bench database before
+   it is served.
+4. Both sides are durable: `SHOW synchronous_commit` must be `on` (the run
    refuses with exit 2 if it is `off`) and `SHOW fsync` is printed (a warning
    if off). Both are read on a connection to the bench database with this
    process's environment, which the server subprocess inherits (PGOPTIONS
@@ -98,7 +111,7 @@ import time
 import uuid
 import warnings
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -116,6 +129,11 @@ from sqlalchemy.engine import make_url  # noqa: E402
 with warnings.catch_warnings():  # tests.support imports Starlette's TestClient, which warns about httpx
     warnings.simplefilter("ignore")
     from tests.support import benchmark_body, country_body, observation_body  # noqa: E402
+
+from services.measurement.adapters.api_keys import ApiKeys  # noqa: E402
+from services.measurement.adapters.countries import country_name  # noqa: E402
+from services.measurement.adapters.database import Database  # noqa: E402
+from services.measurement.domain.access import Role  # noqa: E402
 
 BENCH_DATABASE = "stocktake_bench"
 RAW_TABLE = "bench_raw_events"
@@ -562,7 +580,7 @@ class Server:
                 if self.process.poll() is not None:
                     raise BenchFailure(f"the server exited ({self.process.returncode}):\n{_tail(self.log)}")
                 try:
-                    if client.get("/scope").status_code == 200:
+                    if client.get("/problems/validation-error").status_code == 200:
                         return
                 except httpx.HTTPError:
                     pass
@@ -628,23 +646,143 @@ def observation_bodies(count: int, code: str, seed: int, offset: int) -> list[by
     return bodies
 
 
-def set_up_programme(base_url: str) -> str:
-    """One percentage benchmark and the five countries; returns the benchmark code."""
-    benchmark = benchmark_body(measure="percentage")
+def issue_keys(database_url: str) -> dict[Role, str]:
+    """A programme manager's key and a country office's (for the five
+    countries), issued straight into the bench database before it is served."""
+    database = Database(database_url)
+    try:
+        keys = ApiKeys(database, country_name)
+        return {
+            Role.PROGRAMME_MANAGER: keys.issue("bench-manager", Role.PROGRAMME_MANAGER, [], "bench", "bench").token,
+            Role.COUNTRY_OFFICE: keys.issue("bench-office", Role.COUNTRY_OFFICE, list(COUNTRIES), "bench", "bench").token,
+        }
+    finally:
+        database.dispose()
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def set_up_programme(base_url: str, keys: dict[Role, str], batch_benchmarks: int) -> tuple[str, list[str]]:
+    """One percentage benchmark for single POSTs, `batch_benchmarks` more for
+    batches (a batch row is one per benchmark, country and period), and the
+    five countries; returns the benchmark codes."""
+    benchmarks = [benchmark_body(measure="percentage")]
+    benchmarks += [benchmark_body(measure="percentage", code=f"BATCH-{n}") for n in range(batch_benchmarks)]
+    manager = _bearer(keys[Role.PROGRAMME_MANAGER])
     with httpx.Client(base_url=base_url, timeout=30.0) as client:
-        answer = client.post("/benchmarks", json=benchmark, headers={"Idempotency-Key": str(uuid.uuid4())})
-        if answer.status_code != 201:
-            raise BenchFailure(f"POST /benchmarks answered {answer.status_code}: {answer.text[:500]}")
+        for benchmark in benchmarks:
+            answer = client.post(
+                "/benchmarks", json=benchmark, headers={**manager, "Idempotency-Key": str(uuid.uuid4())}
+            )
+            if answer.status_code != 201:
+                raise BenchFailure(f"POST /benchmarks answered {answer.status_code}: {answer.text[:500]}")
         for iso3, region in COUNTRIES.items():
             answer = client.post(
-                "/scope/countries", json=country_body(iso3, region), headers={"Idempotency-Key": str(uuid.uuid4())}
+                "/scope/countries",
+                json=country_body(iso3, region),
+                headers={**manager, "Idempotency-Key": str(uuid.uuid4())},
             )
             if answer.status_code != 201:
                 raise BenchFailure(f"POST /scope/countries {iso3} answered {answer.status_code}: {answer.text[:500]}")
-    return str(benchmark["code"])
+    return str(benchmarks[0]["code"]), [str(b["code"]) for b in benchmarks[1:]]
 
 
-def post_observations(base_url: str, bodies: list[bytes], clients: int, deadline: Deadline, doing: str) -> Timed:
+DAYS_PER_BENCHMARK = 5 * 365  # 2017-01-01 ... 2021-12-30: one day period per row
+
+
+def batch_rows(count: int, codes: list[str], seed: int) -> list[dict[str, Any]]:
+    """Distinct observations (each its own benchmark, country and day), as a
+    country office's spreadsheet would hold them."""
+    rows = []
+    countries = list(COUNTRIES)
+    start = date(2017, 1, 1)
+    for index in range(count):
+        rng = random.Random(seed * 1_000_003 + index)
+        slot, country = divmod(index, len(countries))
+        code, day = divmod(slot, DAYS_PER_BENCHMARK)
+        rows.append(
+            observation_body(
+                benchmark=codes[code],
+                country=countries[country],
+                period=(start + timedelta(days=day)).isoformat(),
+                value=round(rng.uniform(0, 100), 1),
+                disaggregations=[
+                    {"dimension": "sex", "category": "female", "value": round(rng.uniform(0, 100), 1)},
+                    {"dimension": "sex", "category": "male", "value": round(rng.uniform(0, 100), 1)},
+                ],
+                comment=f"batch bench #{index}",
+            )
+        )
+    return rows
+
+
+def batch_benchmarks_needed(count: int) -> int:
+    return -(-count // (DAYS_PER_BENCHMARK * len(COUNTRIES)))
+
+
+def post_batches(
+    base_url: str, batches: list[bytes], sizes: list[int], clients: int, token: str, deadline: Deadline, doing: str
+) -> Timed:
+    def make_worker() -> tuple[Callable[[int], None], Callable[[], None]]:
+        client = httpx.Client(base_url=base_url, timeout=httpx.Timeout(120.0))
+
+        def step(index: int) -> None:
+            try:
+                answer = client.post(
+                    "/observations/batch",
+                    content=batches[index],
+                    headers={**_bearer(token), "Content-Type": "application/json"},
+                )
+            except httpx.HTTPError as error:
+                raise BenchFailure(f"{doing}: batch {index} failed: {error!r}") from None
+            if answer.status_code != 200 or answer.json()["counts"]["imported"] != sizes[index]:
+                raise BenchFailure(f"{doing}: batch {index} answered {answer.status_code}: {answer.text[:800]}")
+
+        return step, client.close
+
+    return _timed_threads(len(batches), clients, deadline, make_worker, doing)
+
+
+def raw_copy(info: str, rows: int, batch: int, deadline: Deadline) -> Rate:
+    """The floor of a batch: psycopg COPY of `rows` rows shaped like
+    stored_events, `batch` rows per COPY, each COPY committed (one connection)."""
+    state = raw_state()
+    copy = sql.SQL(
+        "COPY {} (position, originator_id, originator_version, topic, state, recorded_at) FROM STDIN"
+    ).format(sql.Identifier(RAW_TABLE))
+    with psycopg.connect(info, autocommit=True, connect_timeout=5) as connection:
+        connection.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(RAW_TABLE)))
+    checkpoint(info)
+    sizes = [min(batch, rows - start) for start in range(0, rows, batch)]
+
+    def make_worker() -> tuple[Callable[[int], None], Callable[[], None]]:
+        connection = psycopg.connect(info, connect_timeout=5)
+
+        def step(index: int) -> None:
+            first = index * batch
+            with connection.cursor() as cursor, cursor.copy(copy) as writer:
+                now = datetime.now(UTC)
+                for position in range(first + 1, first + sizes[index] + 1):
+                    writer.write_row((position, uuid.uuid4(), 1, TOPIC, state, now))
+            connection.commit()
+
+        return step, connection.close
+
+    timed = _timed_threads(len(sizes), 1, deadline, make_worker, "timing raw COPY")
+    cpu = cpu_between(timed.cpu_before, timed.cpu_after, None, timed.seconds)
+    with psycopg.connect(info, autocommit=True, connect_timeout=5) as connection:
+        stored = connection.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(RAW_TABLE))).fetchone()
+    if stored is None or stored[0] != rows:
+        raise BenchFailure(f"raw COPY: {rows} rows copied but {stored} found")
+    note = f"{batch} rows per COPY + COMMIT, 1 connection; p50/p95 per COPY"
+    return Rate("raw PostgreSQL COPY", rows, timed.seconds, timed.latencies, note, cpu)
+
+
+def post_observations(
+    base_url: str, bodies: list[bytes], clients: int, token: str, deadline: Deadline, doing: str
+) -> Timed:
     def make_worker() -> tuple[Callable[[int], None], Callable[[], None]]:
         client = httpx.Client(base_url=base_url, timeout=httpx.Timeout(30.0))
 
@@ -653,7 +791,9 @@ def post_observations(base_url: str, bodies: list[bytes], clients: int, deadline
                 answer = client.post(
                     "/observations",
                     content=bodies[index],
-                    headers={"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())},
+                    headers={
+                        **_bearer(token), "Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())
+                    },
                 )
             except httpx.HTTPError as error:
                 raise BenchFailure(f"{doing}: request {index} failed: {error!r}") from None
@@ -669,35 +809,63 @@ def api_rate(
     label: str, database_url: str, args: argparse.Namespace, deadline: Deadline, log: Path,
     verify: Callable[[int], str] | None, before_timing: Callable[[], None] | None = None,
     sample_sessions: str | None = None,
-) -> Rate:
+) -> tuple[Rate, Rate | None]:
+    """The single-observation rate and, if asked, the batch rate, on one server."""
     console.print(f"[bold]{label}[/bold]: migrate, load the framework, serve ({args.workers} workers)")
     run_cli(["migrate", "--database-url", database_url], deadline, log)
     run_cli(["load-framework", "--database-url", database_url], deadline, log)
+    keys = issue_keys(database_url)
+    office = keys[Role.COUNTRY_OFFICE]
     server = Server(database_url, args.workers, log)
+    batched: Rate | None = None
     try:
         server.wait_ready(deadline)
-        code = set_up_programme(server.base_url)
+        code, batch_codes = set_up_programme(server.base_url, keys, batch_benchmarks_needed(args.batch_observations))
         if args.warmup:
             warmup = observation_bodies(args.warmup, code, args.seed, 0)
-            post_observations(server.base_url, warmup, args.clients, deadline, "warming up")
+            post_observations(server.base_url, warmup, args.clients, office, deadline, "warming up")
         bodies = observation_bodies(args.observations, code, args.seed, args.warmup)
         if before_timing is not None:
             before_timing()
         console.print(f"  timing {args.observations} observations, {args.clients} clients")
         if sample_sessions is not None:
             with SessionSampler(sample_sessions, deadline) as sampler:
-                timed = post_observations(server.base_url, bodies, args.clients, deadline, f"timing {label}")
+                timed = post_observations(server.base_url, bodies, args.clients, office, deadline, f"timing {label}")
             sessions = sampler.summary(len(bodies))
         else:
-            timed = post_observations(server.base_url, bodies, args.clients, deadline, f"timing {label}")
+            timed = post_observations(server.base_url, bodies, args.clients, office, deadline, f"timing {label}")
             sessions = ""
         seconds, latencies = timed.seconds, timed.latencies
         cpu = cpu_between(timed.cpu_before, timed.cpu_after, server.group, seconds)
+        if args.batch_observations:
+            batched = _batch_rate(label, server, batch_codes, office, args, deadline, before_timing)
     finally:
         server.stop()
-    checked = verify(args.warmup + args.observations) if verify else ""
+    checked = verify(args.warmup + args.observations + args.batch_observations) if verify else ""
     note = f"HTTP, {args.clients} clients, {args.workers} uvicorn workers"
-    return Rate(label, args.observations, seconds, latencies, note, cpu, checked, sessions)
+    return Rate(label, args.observations, seconds, latencies, note, cpu, checked, sessions), batched
+
+
+def _batch_rate(
+    label: str, server: "Server", codes: list[str], office: str, args: argparse.Namespace, deadline: Deadline,
+    before_timing: Callable[[], None] | None,
+) -> Rate:
+    rows = batch_rows(args.batch_observations, codes, args.seed)
+    chunks = [rows[start : start + args.batch_size] for start in range(0, len(rows), args.batch_size)]
+    batches = [json.dumps({"observations": chunk}).encode() for chunk in chunks]
+    if before_timing is not None:
+        before_timing()
+    console.print(
+        f"  timing {len(rows)} observations in {len(batches)} batches of {args.batch_size}, "
+        f"{args.batch_clients} client(s)"
+    )
+    timed = post_batches(
+        server.base_url, batches, [len(c) for c in chunks], args.batch_clients, office, deadline, f"timing {label} batches"
+    )
+    cpu = cpu_between(timed.cpu_before, timed.cpu_after, server.group, timed.seconds)
+    note = (f"POST /observations/batch, {args.batch_size} per batch, {args.batch_clients} client(s); "
+            "p50/p95 per batch")
+    return Rate(f"{label}, batches", len(rows), timed.seconds, timed.latencies, note, cpu)
 
 
 class SessionSampler:
@@ -829,8 +997,12 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
 
-def report(api: Rate, raws: list[Rate], extra: list[Rate], settings: dict[str, str], args: argparse.Namespace) -> None:
+def report(
+    api: Rate, batched: Rate | None, raws: list[Rate], extra: list[Rate], settings: dict[str, str],
+    args: argparse.Namespace,
+) -> None:
     raw_many, raw_one = raws[0], raws[1]
+    copy = next((rate for rate in raws if rate.label == "raw PostgreSQL COPY"), None)
     table = Table(title=f"Ingest: {api.count} observations / rows per figure, one run, {os.cpu_count()} CPUs")
     table.add_column("measured")
     table.add_column("per second", justify="right")
@@ -838,9 +1010,11 @@ def report(api: Rate, raws: list[Rate], extra: list[Rate], settings: dict[str, s
     table.add_column("p95 ms", justify="right")
     table.add_column("API ÷ this", justify="right")
     table.add_column("note")
-    for rate in [api, *raws, *extra]:
-        if rate is api:
+    for rate in [api, *([batched] if batched else []), *raws, *extra]:
+        if rate is api or rate is batched:
             ratio = ""
+        elif rate is copy and batched is not None:
+            ratio = f"batch {batched.per_second / rate.per_second:.2f}x"
         elif rate.label.startswith("raw PostgreSQL"):
             ratio = f"{api.per_second / rate.per_second:.2f}x"
         else:
@@ -854,7 +1028,7 @@ def report(api: Rate, raws: list[Rate], extra: list[Rate], settings: dict[str, s
     cpu = Table(title="CPU during each timed phase (seconds of CPU; machine busy %)")
     for column in ("phase", "wall s", "bench client", "server", "PostgreSQL", "other processes", "machine busy"):
         cpu.add_column(column, justify="left" if column == "phase" else "right")
-    for rate in [api, *raws, *extra]:
+    for rate in [api, *([batched] if batched else []), *raws, *extra]:
         if not rate.cpu:
             continue
         c = rate.cpu
@@ -877,6 +1051,12 @@ def report(api: Rate, raws: list[Rate], extra: list[Rate], settings: dict[str, s
         f"API / raw(1 connection) = [bold]{versus_one:.2f}x[/bold]    "
         f"target API >= 0.5x raw({args.clients} connections): {verdict}"
     )
+    if batched is not None and copy is not None:
+        ratio = batched.per_second / copy.per_second
+        verdict = "[green]met[/green]" if ratio >= 0.15 else "[red]not met[/red]"
+        console.print(
+            f"API batches / raw COPY = [bold]{ratio:.2f}x[/bold]    target API batches >= 0.15x COPY: {verdict}"
+        )
     sqlite_api = next((rate for rate in extra if rate.label == "API on SQLite"), None)
     sqlite_raw = next((rate for rate in extra if rate.label.startswith("raw SQLite")), None)
     if sqlite_api and sqlite_raw:
@@ -907,6 +1087,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="concurrent HTTP clients and raw connections (default 16)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2)")
     parser.add_argument("--warmup", type=int, default=200, help="untimed observations first (default 200)")
+    parser.add_argument("--batch-observations", type=int, default=20_000,
+                        help="timed observations sent through POST /observations/batch, and COPY rows (default 20000; 0: skip)")
+    parser.add_argument("--batch-size", type=int, default=1000, help="observations per batch and per COPY (default 1000)")
+    parser.add_argument("--batch-clients", type=int, default=2, help="concurrent batch clients (default 2)")
     parser.add_argument("--sqlite", action="store_true", help="also run the API half on an SQLite file")
     parser.add_argument("--seed", type=int, default=2017, help="seed of the varied observations")
     parser.add_argument("--timeout", type=float, default=300.0,
@@ -915,6 +1099,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     for name in ("observations", "clients", "workers"):
         if not 1 <= getattr(args, name) <= (100_000 if name == "observations" else 64):
             parser.error(f"--{name} is out of range")
+    if not 0 <= args.batch_observations <= 200_000 or not 1 <= args.batch_size <= 5000 or not 1 <= args.batch_clients <= 8:
+        parser.error("--batch-observations, --batch-size or --batch-clients is out of range")
     if not 0 <= args.warmup <= 10_000 or not 10 <= args.timeout <= 3600:
         parser.error("--warmup or --timeout is out of range")
     return args
@@ -981,9 +1167,12 @@ def main(argv: list[str] | None = None) -> int:
                         label=f"raw PostgreSQL, {args.clients} conns + table lock",
                         note="(c) info: the event store's LOCK TABLE + max(position)"),
         ]
+        if args.batch_observations:
+            console.print(f"[bold]raw PostgreSQL COPY[/bold]: {args.batch_observations} rows, {args.batch_size} per COPY")
+            raws.append(raw_copy(bench, args.batch_observations, args.batch_size, deadline))
         drop_raw_table(bench)
 
-        api = api_rate(
+        api, batched = api_rate(
             "API on PostgreSQL", service_url, args, deadline, log, verify_postgres(bench),
             before_timing=lambda: checkpoint(bench), sample_sessions=bench,
         )
@@ -991,9 +1180,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.sqlite:
             sqlite_file = workdir / "stocktake-bench.db"
             sqlite_url = f"sqlite:///{sqlite_file}"
-            extra.append(api_rate("API on SQLite", sqlite_url, args, deadline, log, verify_sqlite(sqlite_file)))
+            extra.extend(r for r in api_rate("API on SQLite", sqlite_url, args, deadline, log, verify_sqlite(sqlite_file)) if r)
             extra.append(raw_sqlite(workdir / "raw.db", args.observations, deadline))
-        report(api, raws, extra, settings, args)
+        report(api, batched, raws, extra, settings, args)
         shutil.rmtree(workdir, ignore_errors=True)  # kept only when something failed
         return 0
     except BenchTimeout as error:

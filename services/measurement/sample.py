@@ -126,6 +126,7 @@ def sample_keys(keys: ApiKeys, path: Path) -> list[tuple[Principal, str]]:
     ones written."""
     kept = _read_keys(keys, path)
     if kept is not None:
+        path.chmod(0o600)
         return kept
     for principal in SAMPLE_PRINCIPALS:
         for info in keys.keys(principal=principal.name):

@@ -15,8 +15,8 @@ from services.measurement.adapters.api_keys import ApiKeys
 from services.measurement.domain.access import Role
 from tests.support import (
     assert_problem,
-    benchmark_body,
     bearer,
+    benchmark_body,
     country_body,
     if_match,
     log_head,
@@ -125,7 +125,9 @@ CALLS: dict[str, Call] = {
     "correctObservation": Call(
         "POST", "/observations/{observation}/corrections", {"value": 13, "reason": "typo"}, needs_if_match=True
     ),
-    "retractObservation": Call("POST", "/observations/{observation}/retraction", {"reason": "duplicate"}, needs_if_match=True),
+    "retractObservation": Call(
+        "POST", "/observations/{observation}/retraction", {"reason": "duplicate"}, needs_if_match=True
+    ),
     "listObservations": Call("GET", "/observations"),
     "getObservation": Call("GET", "/observations/{observation}"),
     "getObservationHistory": Call("GET", "/observations/{observation}/history"),
@@ -292,12 +294,15 @@ def observations_seen(client: TestClient, token: str, **params: Any) -> list[dic
     return items
 
 
-def test_an_office_records_for_its_countries_only(client: TestClient, offices: dict[str, str], tokens: dict[Role, str]) -> None:
+def test_an_office_records_for_its_countries_only(
+    client: TestClient, offices: dict[str, str], tokens: dict[Role, str]
+) -> None:
     set_up_programme(client)
     created = record(client, offices["A"], country="BGD")
     assert (created["country"], created["recorded_by"]) == ("BGD", "office-a")
     head = log_head(client)
-    problem = assert_forbidden(client.post("/observations", json=observation_body(country="VNM"), headers=bearer(offices["A"])))
+    refused = client.post("/observations", json=observation_body(country="VNM"), headers=bearer(offices["A"]))
+    problem = assert_forbidden(refused)
     assert "VNM" in problem["detail"]
     assert log_head(client) == head
     assert [o["id"] for o in observations_seen(client, tokens[AUDITOR])] == [created["id"]]
@@ -362,7 +367,10 @@ def test_an_office_may_not_change_an_observation_without_the_if_match_either(
     set_up_programme(client)
     observation_id = record(client, offices["A"], country="BGD")["id"]
     head = log_head(client)
-    assert_forbidden(client.post(f"/observations/{observation_id}/retraction", json={"reason": "x"}, headers=bearer(offices["C"])))
+    refused = client.post(
+        f"/observations/{observation_id}/retraction", json={"reason": "x"}, headers=bearer(offices["C"])
+    )
+    assert_forbidden(refused)
     assert log_head(client) == head
 
 
@@ -469,7 +477,8 @@ def test_a_revoked_key_is_a_401_that_says_so(client: TestClient, api_keys: ApiKe
     record(client, issued.token)
     api_keys.revoke(issued.info.key_id, "tests", "laptop lost")
     head = log_head(client)
-    problem = assert_unauthenticated(client.post("/observations", json=observation_body(), headers=bearer(issued.token)))
+    refused = client.post("/observations", json=observation_body(), headers=bearer(issued.token))
+    problem = assert_unauthenticated(refused)
     assert "revoked" in problem["detail"]
     assert "revoked" in assert_unauthenticated(client.get("/observations", headers=bearer(issued.token)))["detail"]
     assert log_head(client) == head

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Callable, Iterable
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from services.measurement.adapters.database import Database
 from services.measurement.adapters.event_store import as_utc
@@ -75,6 +75,8 @@ class ApiKeys:
         token = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
         now = datetime.now(UTC)
         with self.database.transaction() as connection:
+            if self.database.is_postgresql:  # SQLite's write transactions are serial already
+                connection.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"api-key:{principal}"))))
             holders = connection.execute(
                 select(api_keys.c.role).where(api_keys.c.principal == principal, api_keys.c.revoked_at.is_(None))
             ).scalars().all()
@@ -114,13 +116,14 @@ class ApiKeys:
             row = connection.execute(select(api_keys).where(api_keys.c.key_id == key_id)).one_or_none()
             if row is None:
                 raise NotFoundError(f"There is no key {key_id!r}; `stocktake keys list` shows them.")
-            if row.revoked_at is not None:
-                raise ConflictError(f"Key {key_id} was revoked already, at {as_utc(row.revoked_at).isoformat()}.")
-            connection.execute(
+            revoked = connection.execute(
                 update(api_keys)
-                .where(api_keys.c.key_id == key_id)
+                .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))
                 .values(revoked_at=now, revoked_by=revoked_by, revocation_reason=reason[:500])
             )
+            if revoked.rowcount == 0:
+                row = connection.execute(select(api_keys).where(api_keys.c.key_id == key_id)).one()
+                raise ConflictError(f"Key {key_id} was revoked already, at {as_utc(row.revoked_at).isoformat()}.")
             row = connection.execute(select(api_keys).where(api_keys.c.key_id == key_id)).one()
         return _info(row)
 

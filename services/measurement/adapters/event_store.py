@@ -30,9 +30,10 @@ from eventsourcing.persistence import (
     TrackingRecorder,
 )
 from eventsourcing.utils import Environment
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 
+from services.measurement.adapters.bulk import bulk_insert
 from services.measurement.adapters.database import Database
 from services.measurement.adapters.tables import stored_events
 
@@ -96,8 +97,9 @@ class EventLogRecorder(ApplicationRecorder):
                 recorded_at = datetime.now(UTC)
                 connection.info[RECORDED_AT] = recorded_at
                 positions = list(range(head + 1, head + 1 + len(stored_events_)))
-                connection.execute(
-                    insert(stored_events),
+                bulk_insert(
+                    connection,
+                    stored_events,
                     [
                         {
                             "position": position,

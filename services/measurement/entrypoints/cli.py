@@ -4,11 +4,12 @@ illustrative sample, serve)."""
 from __future__ import annotations
 
 import getpass
+from contextlib import contextmanager
 import json
 import os
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Iterator, Optional
 
 import typer
 import uvicorn
@@ -20,6 +21,7 @@ from rich.table import Table
 
 from services.measurement.adapters.api_keys import ApiKeys, KeyInfo
 from services.measurement.adapters.countries import country_name
+from services.measurement.adapters.database import Database
 from services.measurement.adapters.framework_file import FrameworkFileError, read_framework_file
 from services.measurement.application import Measurement
 from services.measurement.bootstrap import build_application
@@ -198,10 +200,15 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     )
 
 
-def _api_keys(database_url: str | None) -> ApiKeys:
+@contextmanager
+def _api_keys(database_url: str | None) -> Iterator[ApiKeys]:
     settings = _settings(database_url)
     settings.ensure_sqlite_folder()
-    return ApiKeys(build_application(settings).database, country_name)
+    database = Database(settings.database_url)
+    try:
+        yield ApiKeys(database, country_name)
+    finally:
+        database.dispose()
 
 
 def _fail(error: DomainError) -> typer.Exit:
@@ -224,7 +231,8 @@ def issue_key(
 ) -> None:
     """Issue an API key. It is printed once, here; only its hash is kept."""
     try:
-        issued = _api_keys(database_url).issue(principal, role, country or [], label, _cli_principal())
+        with _api_keys(database_url) as keys:
+            issued = keys.issue(principal, role, country or [], label, _cli_principal())
     except DomainError as error:
         raise _fail(error) from None
     console.print(f"Key {issued.info.key_id} for {principal} ({role.value}"
@@ -241,7 +249,8 @@ def revoke_key(
 ) -> None:
     """Revoke an API key at once; requests with it get 401 from then on."""
     try:
-        info = _api_keys(database_url).revoke(key_id, _cli_principal(), reason)
+        with _api_keys(database_url) as keys:
+            info = keys.revoke(key_id, _cli_principal(), reason)
     except DomainError as error:
         raise _fail(error) from None
     console.print(f"Key {info.key_id} of {info.principal.name} revoked.")
@@ -252,16 +261,17 @@ def list_keys(
     all_keys: Annotated[bool, typer.Option("--all", help="Include revoked keys")] = False,
     database_url: DatabaseOption = None,
 ) -> None:
-    """The keys (never their secrets): id, principal, role, countries, state."""
-    found = _api_keys(database_url).keys(include_revoked=all_keys)
-    table = Table("id", "principal", "role", "countries", "issued", "state", "label")
+    """The keys (never their secrets): id, principal, role, countries, issued, state, label."""
+    with _api_keys(database_url) as keys:
+        found = keys.keys(include_revoked=all_keys)
+    # Tab-separated lines, never cut to the terminal's width: ids are copied from here.
+    typer.echo("\t".join(("id", "principal", "role", "countries", "issued", "state", "label")))
     for info in found:
-        table.add_row(
+        typer.echo("\t".join((
             info.key_id, info.principal.name, info.principal.role.value,
-            ", ".join(sorted(info.principal.countries)) or "-", f"{info.issued_at:%Y-%m-%d %H:%M}",
+            ",".join(sorted(info.principal.countries)) or "-", f"{info.issued_at:%Y-%m-%dT%H:%MZ}",
             _key_state(info), info.label or "",
-        )
-    Console().print(table)
+        )))
 
 
 def _key_state(info: KeyInfo) -> str:

@@ -32,6 +32,7 @@ class Projector:
         for item in items:
             self.handlers.apply(item.event, item, store)
             last = item.position
+        store.settle()
         if last is not None and track:
             store.track(READ_MODELS, last)
         return last
