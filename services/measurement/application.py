@@ -4,14 +4,15 @@ queries that answer from the read models and the log."""
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Callable, Sequence
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoding
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Recording, StoredEvent, Transcoding
 from eventsourcing.utils import Environment
 from sqlalchemy import Connection
 
@@ -56,6 +57,14 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+@dataclass(frozen=True)
+class _Save:
+    """The events of one `save`, and their stored (serialised) form."""
+
+    events: Sequence[DomainEventProtocol[UUID]]
+    stored: Sequence[StoredEvent]
+
+
 # The log's recorded time of this context's last save, for answers built
 # from the saved events without reading them back.
 _last_recorded_at: ContextVar[datetime] = ContextVar("last_recorded_at")
@@ -70,7 +79,7 @@ class Measurement(Application[UUID]):
         self.projector = Projector()
         self.references = ReferenceCache(database, self._load_reference)
         super().__init__(env={"AGGREGATE_CACHE_MAXSIZE": "1000", "AGGREGATE_CACHE_FASTFORWARD": "y"})
-        self.group_commit: GroupCommit[ProcessingEvent[UUID], tuple[list[Recording[UUID]], datetime]] = GroupCommit(
+        self.group_commit: GroupCommit[_Save, tuple[list[Recording[UUID]], datetime]] = GroupCommit(
             database, self._write, begin=self.event_log.locked, finish=self._track
         )
 
@@ -89,20 +98,33 @@ class Measurement(Application[UUID]):
         return self.recorder
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        recordings, recorded_at = self.group_commit.submit(processing_event)
+        # Events are serialised here, in the caller's thread, not while the log is locked.
+        save = _Save(processing_event.events, [self.events.mapper.to_stored_event(e) for e in processing_event.events])
+        recordings, recorded_at = self.group_commit.submit(save)
         _last_recorded_at.set(recorded_at)
         return recordings
 
-    def _write(
-        self, connection: Connection, processing_event: ProcessingEvent[UUID]
-    ) -> tuple[list[Recording[UUID]], datetime]:
+    def _write(self, connection: Connection, save: "_Save") -> tuple[list[Recording[UUID]], datetime]:
         """Appends the events to the log and projects them, in `connection`'s transaction."""
         try:
-            recordings = super()._record(processing_event)
+            positions = self.event_log.insert_events(save.stored)
         except IntegrityError as error:
             raise ConflictError(
                 "Another change to the same record was saved at the same moment; read it again and retry."
             ) from error
+        recordings = [
+            Recording(
+                event,
+                Notification(
+                    id=position,
+                    originator_id=stored.originator_id,
+                    originator_version=stored.originator_version,
+                    topic=stored.topic,
+                    state=stored.state,
+                ),
+            )
+            for event, stored, position in zip(save.events, save.stored, positions, strict=True)
+        ]
         recorded_at = connection.info[RECORDED_AT]
         self.projector.project(
             SqlStore(connection, LIVE),

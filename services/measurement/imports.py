@@ -59,6 +59,7 @@ class ImportRow:
     fields: dict[str, Any] | None
     problems: Sequence[FieldProblem] = ()
     text_values: bool = False
+    decimal_comma: bool = False  # text values write 18,5 for 18.5
 
 
 @dataclass
@@ -154,9 +155,15 @@ class ObservationImport:
                 self.actor.check_may_report_for(fields["country"])
             benchmark, scope = self._references_for(fields["benchmark"])
             if row.text_values:
-                fields["value"] = read_text_value(benchmark.measure, fields["value"])
+                comma = row.decimal_comma
+                fields["value"] = read_text_value(benchmark.measure, fields["value"], decimal_comma=comma)
                 fields["disaggregations"] = [
-                    {**item, "value": read_text_value(benchmark.measure, item["value"], ("disaggregations", i, "value"))}
+                    {
+                        **item,
+                        "value": read_text_value(
+                            benchmark.measure, item["value"], ("disaggregations", i, "value"), decimal_comma=comma
+                        ),
+                    }
                     for i, item in enumerate(fields["disaggregations"])
                 ]
         except DomainError as error:
@@ -238,13 +245,18 @@ def _row_key(fields: dict[str, Any]) -> tuple[str, ...] | None:
 
 
 def _content(observation: Observation) -> dict[str, Any]:
-    return {"value": observation.value, "disaggregations": observation.disaggregations}
+    return {"value": observation.value, "disaggregations": _unordered(observation.disaggregations)}
+
+
+def _unordered(disaggregations: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Disaggregated values in one order: a row whose columns were swapped is the same row."""
+    return sorted(disaggregations, key=lambda item: (item["dimension"], item["category"]))
 
 
 def _against_present(index: int, observation: Observation, present: dict[str, Any]) -> RowResult:
     """A row for a period this principal has imported before: present if the
     same, refused if not (a change is a correction, with its reason)."""
-    if _content(observation) == {"value": present["value"], "disaggregations": present["disaggregations"]}:
+    if _content(observation) == {"value": present["value"], "disaggregations": _unordered(present["disaggregations"])}:
         return RowResult(index, Outcome.ALREADY_PRESENT, observation.id)
     detail = (
         f"{observation.benchmark} for {observation.country} {observation.period} was already imported with value "

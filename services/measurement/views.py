@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import ARRAY, Connection, Uuid, and_, func, literal, select
 
 from services.measurement.adapters.database import Database
 from services.measurement.adapters.event_store import as_utc, log_head
@@ -222,10 +222,15 @@ def observations(database: Database, where: ObservationFilter, cursor: str | Non
 def observation_states(database: Database, ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
     """Status, value and disaggregations of those of `ids` that exist."""
     found: dict[UUID, dict[str, Any]] = {}
-    for start in range(0, len(ids), 500):
-        query = select(observations_view.c.id, observations_view.c.status, observations_view.c.state).where(
-            observations_view.c.id.in_(ids[start : start + 500])
-        )
+    columns = (observations_view.c.id, observations_view.c.status, observations_view.c.state)
+    if database.is_postgresql:  # one array parameter, not one per id
+        queries = [select(*columns).where(observations_view.c.id == func.any(literal(ids, ARRAY(Uuid()))))]
+    else:
+        queries = [
+            select(*columns).where(observations_view.c.id.in_(ids[start : start + 500]))
+            for start in range(0, len(ids), 500)
+        ]
+    for query in queries:
         for row in database.read_once(query):
             found[row.id] = {"status": row.status, **row.state}
     return found

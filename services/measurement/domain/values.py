@@ -100,12 +100,17 @@ def check_value(
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
-def read_text_value(measure: Measure, text: str, path: FieldPath = ("value",)) -> Value:
+def read_text_value(
+    measure: Measure, text: str, path: FieldPath = ("value",), *, decimal_comma: bool = False
+) -> Value:
     """A value written as text (a spreadsheet cell) read as its measure's
-    type: a number for a count or a percentage, the text itself otherwise."""
+    type: a number for a count or a percentage, the text itself otherwise.
+    With `decimal_comma` (a semicolon-separated sheet), 18,5 is 18.5."""
     if not measure.is_numeric:
         return text
     cleaned = text.strip()
+    if decimal_comma and cleaned.count(",") == 1 and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
     if not _NUMBER.fullmatch(cleaned):
         raise InvalidCommandError.at(path, f"A '{measure}' value is a number (e.g. 12 or 12.5), not {text!r}.")
     number = float(cleaned)

@@ -72,17 +72,17 @@ def recorded_observation_row(event: Observation.Recorded, item: Projected) -> Ro
         "period_start": event.period_start,
         "period_end": event.period_end,
         "status": "recorded",
-        "state": jsonable(
-            {
-                "value": event.value,
-                "disaggregations": event.disaggregations,
-                "evidence": event.evidence,
-                "comment": event.comment,
-                "recorded_by": event.principal,
-                "corrections": 0,
-                "retraction": None,
-            }
-        ),
+        # Already JSON: the domain keeps values, disaggregations and evidence as
+        # numbers, texts and lists of flat objects of them.
+        "state": {
+            "value": event.value,
+            "disaggregations": event.disaggregations,
+            "evidence": event.evidence,
+            "comment": event.comment,
+            "recorded_by": event.principal,
+            "corrections": 0,
+            "retraction": None,
+        },
         "version": event.originator_version,
         "recorded_position": item.position,
         "last_position": item.position,

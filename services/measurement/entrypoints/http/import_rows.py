@@ -3,7 +3,8 @@ file as a spreadsheet saves it. Each row is read on its own, so that one bad
 row is reported with its index and field rather than failing the batch.
 
 CSV: UTF-8 (a byte-order mark is allowed), comma- or semicolon-separated (as
-the header line shows), a header line naming the columns. Required:
+the header line shows; a semicolon-separated sheet may write 18,5 for 18.5),
+a header line naming the columns. Required:
 benchmark, country, period, value. Optional: sector, comment, evidence_title,
 evidence_url, and one column per disaggregated value named
 `<dimension>:<category>` (e.g. `sex:female`). Empty cells are absent values.
@@ -17,7 +18,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from services.measurement.domain.errors import FieldPath, FieldProblem, InvalidCommandError
 from services.measurement.domain.values import Dimension
@@ -60,18 +61,38 @@ def fields_of(observation: ObservationCreate) -> dict[str, Any]:
     }
 
 
-def _validated(item: Any, text_values: bool) -> ImportRow:
-    if not isinstance(item, dict):
-        return ImportRow(None, [FieldProblem((), "Each observation is a JSON object, as for POST /observations.")])
+NOT_AN_OBJECT = "Each observation is a JSON object, as for POST /observations."
+_ROWS: TypeAdapter[list[ObservationCreate]] = TypeAdapter(list[ObservationCreate])
+
+
+def _validated(item: dict[str, Any], decimal_comma: bool) -> ImportRow:
+    """A CSV row, its values still texts."""
     try:
         parsed = ObservationCreate.model_validate(item)
     except ValidationError as error:
         return ImportRow(None, [FieldProblem(tuple(e["loc"]), pydantic_message(e)) for e in error.errors()])
-    return ImportRow(fields_of(parsed), text_values=text_values)
+    return ImportRow(fields_of(parsed), text_values=True, decimal_comma=decimal_comma)
 
 
 def json_rows(items: Sequence[Any]) -> list[ReadRow]:
-    return [ReadRow(_validated(item, text_values=False)) for item in items]
+    """Validates the rows as one list (much quicker than one at a time); if
+    some are invalid, their errors are kept and the others validated again."""
+    problems: dict[int, list[FieldProblem]] = {
+        index: [FieldProblem((), NOT_AN_OBJECT)] for index, item in enumerate(items) if not isinstance(item, dict)
+    }
+    candidates = [index for index in range(len(items)) if index not in problems]
+    try:
+        parsed = _ROWS.validate_python([items[index] for index in candidates])
+    except ValidationError as error:
+        for problem in error.errors():
+            position, *path = problem["loc"]
+            problems.setdefault(candidates[int(position)], []).append(
+                FieldProblem(tuple(path), pydantic_message(problem))
+            )
+        candidates = [index for index in candidates if index not in problems]
+        parsed = _ROWS.validate_python([items[index] for index in candidates])
+    valid = {index: ImportRow(fields_of(row)) for index, row in zip(candidates, parsed, strict=True)}
+    return [ReadRow(valid[index] if index in valid else ImportRow(None, problems[index])) for index in range(len(items))]
 
 
 def csv_rows(data: bytes) -> list[ReadRow]:
@@ -92,12 +113,16 @@ def csv_rows(data: bytes) -> list[ReadRow]:
         header = [name.strip() for name in header]
         dimensions = _check_header(header)
         rows = []
-        for record in reader:
+        while True:
+            first_line = reader.line_num + 1  # a quoted cell may run over several lines
+            record = next(reader, None)
+            if record is None:
+                break
             if not any(cell.strip() for cell in record):
                 continue  # a blank line, as spreadsheets leave at the end
             if len(rows) == MAX_ROWS:
                 raise InvalidCommandError(f"A batch holds at most {MAX_ROWS} rows: split the file and send each part.")
-            rows.append(_csv_row(header, dimensions, record, reader.line_num))
+            rows.append(_csv_row(header, dimensions, record, first_line, decimal_comma=delimiter == ";"))
     except csv.Error as error:
         raise InvalidCommandError(f"The CSV cannot be read at line {reader.line_num}: {error}.") from None
     if not rows:
@@ -135,7 +160,9 @@ def _check_header(header: list[str]) -> dict[str, tuple[str, str]]:
     return dimensions
 
 
-def _csv_row(header: list[str], dimensions: dict[str, tuple[str, str]], record: list[str], line: int) -> ReadRow:
+def _csv_row(
+    header: list[str], dimensions: dict[str, tuple[str, str]], record: list[str], line: int, decimal_comma: bool
+) -> ReadRow:
     if len(record) != len(header):
         problem = FieldProblem((), f"Line {line} has {len(record)} cells; the header has {len(header)}.")
         return ReadRow(ImportRow(None, [problem]), line)
@@ -147,4 +174,4 @@ def _csv_row(header: list[str], dimensions: dict[str, tuple[str, str]], record: 
     item["disaggregations"] = [
         {"dimension": dimensions[name][0], "category": dimensions[name][1], "value": cells[name]} for name in present
     ]
-    return ReadRow(_validated(item, text_values=True), line, tuple(present))
+    return ReadRow(_validated(item, decimal_comma), line, tuple(present))
