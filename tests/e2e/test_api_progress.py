@@ -342,6 +342,36 @@ def test_the_rollup_lists_the_ten_assumptions_with_their_live_benchmarks(client:
     assert ca2_then["summary"]["by_status"]["no_data"] == 1
 
 
+def test_a_rollup_of_many_benchmarks_agrees_with_each_benchmarks_state(client: TestClient) -> None:
+    """Enough benchmarks that PostgreSQL splits the roll-up's lookups over two
+    connections: every benchmark's figure must still be its own state's."""
+    set_up_programme(client)
+    codes = [CODE] + [f"CA{n % 10 + 1}-MANY-{n}" for n in range(11)]
+    for code in codes[1:]:
+        _define(client, code, assumption=code.split("-")[0])
+    positions = []
+    for index, code in enumerate(codes):
+        for country, quarter in (("BGD", "2019-Q1"), ("VNM", "2019-Q3")):
+            observation = _record(client, code, country, quarter, 10 + (3 * index + len(country)) % 15)
+        positions.append(log_head(client))
+        if index % 3 == 0:  # a later correction, so that earlier positions know another value
+            response = client.post(
+                f"/observations/{observation}/corrections",
+                json={"value": 5, "reason": "re-counted"},
+                headers=if_match(client, observation),
+            )
+            assert response.status_code == 200, response.text
+    for at in (positions[2], positions[7], log_head(client)):
+        for as_of in ("2019-03-31", "2019-12-31"):
+            rollup = _get(client, "/progress/assumptions", as_of=as_of, at=at)
+            figures = {b["benchmark"]: (b["combined"], b["status"], b["countries_reporting"])
+                       for item in rollup["assumptions"] for b in item["benchmarks"]}
+            assert len(figures) == len(codes)
+            for code in codes:
+                state = _state(client, code, as_of=as_of, at=at)
+                assert figures[code] == (state["combined"], state["status"], state["countries_reporting"]), (code, at)
+
+
 # -- country profile -----------------------------------------------------------------
 
 

@@ -74,11 +74,11 @@ Reporting
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.measurement.domain.values import Combination, Measure, Value, rank
 
@@ -134,8 +134,9 @@ class BenchmarkSpec:
         )
 
 
-@dataclass(frozen=True)
-class CountryValue:
+class CountryValue(NamedTuple):
+    """A country's value in force (a tuple: a roll-up builds thousands)."""
+
     country: str
     valid_date: date
     value: Value
@@ -155,7 +156,11 @@ class Assessment:
 
 def combine(spec: BenchmarkSpec, values: Sequence[CountryValue]) -> Value | None:
     """The figure the countries' values combine into, or None without values."""
-    current = _most_recent_per_country(values)
+    return _combine_current(spec, _most_recent_per_country(values))
+
+
+def _combine_current(spec: BenchmarkSpec, current: Sequence[CountryValue]) -> Value | None:
+    """`combine` of values already one per country."""
     if not current:
         return None
     figures = [value.value for value in current]
@@ -166,14 +171,15 @@ def combine(spec: BenchmarkSpec, values: Sequence[CountryValue]) -> Value | None
     if spec.combination is Combination.MEAN:
         return math.fsum(float(figure) for figure in figures) / len(figures)
     if spec.combination is Combination.COUNT_MEETING_THRESHOLD:
-        return sum(1 for figure in figures if _meets_threshold(spec, figure))
+        meets = _threshold_test(spec)
+        return sum(1 for figure in figures if meets(figure))
     return max(current, key=lambda value: (value.valid_date, value.known_at, value.country)).value
 
 
 def assess(spec: BenchmarkSpec, values: Sequence[CountryValue], as_of: date) -> Assessment:
     """The state of the benchmark at valid date `as_of`."""
     used = _most_recent_per_country(value for value in values if value.valid_date <= as_of)
-    combined = combine(spec, used)
+    combined = _combine_current(spec, used)
     target = _target_in_force(spec, as_of)
     expected = _expected(spec, as_of)
     status, progress = _judge(spec, combined, target, expected)
@@ -197,13 +203,19 @@ def _most_recent_per_country(values: Iterable[CountryValue]) -> list[CountryValu
     return list(most_recent.values())
 
 
-def _meets_threshold(spec: BenchmarkSpec, value: Value) -> bool:
+def _threshold_test(spec: BenchmarkSpec) -> Callable[[Value], bool]:
+    """Whether a value meets the benchmark's threshold (ranked once, not per value)."""
     assert spec.threshold is not None, "count_meeting_threshold benchmarks always have a threshold"
-    value_rank = rank(spec.measure, spec.levels, value)
-    threshold_rank = rank(spec.measure, spec.levels, spec.threshold)
-    if value_rank is None or threshold_rank is None:
-        return value == spec.threshold
-    return value_rank >= threshold_rank if spec.ascending else value_rank <= threshold_rank
+    threshold = spec.threshold
+    threshold_rank = rank(spec.measure, spec.levels, threshold)
+
+    def meets(value: Value) -> bool:
+        value_rank = rank(spec.measure, spec.levels, value)
+        if value_rank is None or threshold_rank is None:
+            return value == threshold
+        return value_rank >= threshold_rank if spec.ascending else value_rank <= threshold_rank
+
+    return meets
 
 
 def _has_scale(spec: BenchmarkSpec) -> bool:
