@@ -8,15 +8,25 @@ before the swap and lists every row that differs from the live tables."""
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, wait
+from datetime import date
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
-from sqlalchemy import Connection, MetaData, delete, insert, select, text
+from sqlalchemy import Column, Connection, MetaData, Table, UniqueConstraint, delete, event, func, insert, select, text
+from sqlalchemy.schema import AddConstraint, CreateIndex, CreateTable
 
 from services.measurement.adapters.tables import LIVE, ReadModelTables, projection_tracking, read_model_tables
 from services.measurement.application import Measurement
 from services.measurement.projections import READ_MODELS, Projected, Projector
-from services.measurement.projections.store import PRIMARY_KEYS, MemoryStore, SqlStore
+from services.measurement.adapters.bulk import bulk_insert
+from services.measurement.bootstrap import build_application
+from services.measurement.config import Settings
+from services.measurement.projections.store import PRIMARY_KEYS, MemoryStore, Row, SqlStore
 from services.measurement.views import tracked_position
 
 REBUILD_SUFFIX = "_rebuild"
@@ -46,14 +56,31 @@ def _no_progress(phase: str, done: int, total: int) -> None:
     return None
 
 
-def _replay(app: Measurement, store: Any, after: int, until: int, progress: Progress, connection: Connection | None) -> int:
+def _replay(
+    app: Measurement,
+    store: Any,
+    after: int,
+    until: int,
+    progress: Progress,
+    connection: Connection | None,
+    partition: tuple[int, int] | None = None,
+) -> int:
     projector = Projector()
     done = 0
     position = after
     while position < until:
-        batch = app.event_log.select_logged(after=position, until=until, limit=BATCH, connection=connection)
-        if not batch:
-            break
+        if partition is None:
+            batch = app.event_log.select_logged(after=position, until=until, limit=BATCH, connection=connection)
+            if not batch:
+                break
+            reached = batch[-1].position
+        else:
+            # A part reads a range of positions at a time (an index range scan
+            # whatever share of it is the part's), not "the next BATCH of its events".
+            reached = min(until, position + BATCH * partition[1])
+            batch = app.event_log.select_logged(
+                after=position, until=reached, limit=reached - position, connection=connection, partition=partition
+            )
         projector.project(
             store,
             (
@@ -61,34 +88,193 @@ def _replay(app: Measurement, store: Any, after: int, until: int, progress: Prog
                 for item in batch
             ),
         )
-        position = batch[-1].position
+        position = reached
         done += len(batch)
         progress("replay", position, until)
     return done
 
 
 def _fresh_tables(connection: Connection) -> tuple[MetaData, ReadModelTables]:
+    """Empty `*_rebuild` tables. On PostgreSQL they start without keys or
+    indexes (`_index_tables` adds them once the rows are in: building an
+    index over loaded rows is several times quicker than keeping it up to
+    date row by row)."""
     metadata = MetaData()
     tables = read_model_tables(metadata, REBUILD_SUFFIX)
     metadata.drop_all(connection)
-    metadata.create_all(connection)
+    if connection.dialect.name != "postgresql":
+        metadata.create_all(connection)
+        return metadata, tables
+    for table in tables.all():
+        bare = Table(table.name, MetaData(), *(Column(c.name, c.type, nullable=c.nullable) for c in table.columns))
+        connection.execute(CreateTable(bare))
     return metadata, tables
 
 
-def rebuild(app: Measurement, *, verify: bool = False, progress: Progress = _no_progress) -> RebuildReport:
+def _index_tables(connection: Connection, tables: ReadModelTables) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    connection.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))  # index builds sort in memory
+    for table in tables.all():
+        for constraint in (table.primary_key, *(c for c in table.constraints if isinstance(c, UniqueConstraint))):
+            connection.execute(AddConstraint(constraint))
+        for index in table.indexes:
+            connection.execute(CreateIndex(index))
+
+
+def _replay_here(app: Measurement, head: int, progress: Progress) -> tuple[MetaData, ReadModelTables, int, int]:
+    """Replays the log in this process into memory, then writes the rows."""
+    with _no_cycle_collection():
+        memory = MemoryStore()
+        events = _replay(app, memory, 0, head, progress, None)
+        rows = memory.row_count()
+        # Write transactions (BEGIN IMMEDIATE on SQLite), so that DDL waits for
+        # other writers instead of failing on a lock upgrade.
+        with app.database.transaction() as connection:
+            metadata, rebuilt = _fresh_tables(connection)
+            for written in memory.flush(connection, rebuilt):
+                progress("write", written, rows)
+            _index_tables(connection, rebuilt)
+    return metadata, rebuilt, events, rows
+
+
+# The log is split by stream: every handler reads and writes rows of its own
+# event's stream only, except the valid-date high water, which each part
+# computes for its own events and which is merged here (a position where the
+# high water of the whole log rises is one where that of its part rises).
+PARALLEL_FROM = 50_000
+MAX_WORKERS = 4
+
+
+def _replay_in_parallel(
+    app: Measurement, head: int, workers: int, progress: Progress
+) -> tuple[MetaData, ReadModelTables, int, int]:
+    with app.database.transaction() as connection:  # committed: the workers' connections must see the tables
+        metadata, rebuilt = _fresh_tables(connection)
+    try:
+        return _fill_in_parallel(app, metadata, rebuilt, head, workers, progress)
+    except BaseException:
+        with app.database.transaction() as connection:
+            metadata.drop_all(connection)
+        raise
+
+
+def _fill_in_parallel(
+    app: Measurement, metadata: MetaData, rebuilt: ReadModelTables, head: int, workers: int, progress: Progress
+) -> tuple[MetaData, ReadModelTables, int, int]:
+    context = multiprocessing.get_context("spawn")  # no threads or connections of this process carried over
+    with context.Manager() as manager:
+        done = manager.dict({part: 0 for part in range(workers)})
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            parts = [
+                pool.submit(_replay_part, app.database.url, (part, workers), head, done) for part in range(workers)
+            ]
+            while not all(part.done() for part in parts):
+                progress("replay", min(head, sum(done.values())), head)
+                wait(parts, timeout=0.5)
+            results = [part.result() for part in parts]
+    events = sum(result[0] for result in results)
+    rows = sum(result[1] for result in results)
+    high_water: list[Row] = []
+    for position, valid_date in sorted(candidate for result in results for candidate in result[2]):
+        if not high_water or valid_date > high_water[-1]["valid_date"]:
+            high_water.append({"position": position, "valid_date": valid_date})
+    with app.database.transaction() as connection:
+        bulk_insert(connection, rebuilt.valid_date_high_water, high_water)
+        progress("write", rows, rows + len(high_water))
+        _index_tables(connection, rebuilt)
+    return metadata, rebuilt, events, rows + len(high_water)
+
+
+def _replay_part(
+    url: str, partition: tuple[int, int], head: int, done: Any
+) -> tuple[int, int, list[tuple[int, date]]]:
+    """In a worker process: replays one part of the log and writes its rows.
+    Returns the events replayed, the rows written, and the part's high water."""
+    part = build_application(Settings(database_url=url))
+
+    @event.listens_for(part.database.engine, "connect")
+    def one_process_per_query(dbapi_connection: Any, _record: Any) -> None:
+        # The parts already use every CPU: no parallel workers per query on top.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET max_parallel_workers_per_gather = 0")
+        dbapi_connection.commit()
+
+    try:
+        with _no_cycle_collection():
+            memory = MemoryStore()
+
+            def report(phase: str, position: int, until: int) -> None:
+                done[partition[0]] = position // partition[1]
+
+            events = _replay(part, memory, 0, head, report, None, partition)
+            high_water = [(row["position"], row["valid_date"]) for row in memory.rows["valid_date_high_water"].values()]
+            roles = [role for role in PRIMARY_KEYS if role != "valid_date_high_water"]
+            tables = read_model_tables(MetaData(), REBUILD_SUFFIX)
+            with part.database.transaction() as connection:
+                for _ in memory.flush(connection, tables, roles=roles):
+                    pass
+            rows = sum(len(memory.rows[role]) for role in roles)
+        return events, rows, high_water
+    finally:
+        part.database.dispose()
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The replay keeps millions of rows (dicts, none in a cycle) alive: the
+    cyclic garbage collector would walk them all again and again, and take
+    about half the time of the replay for nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class RebuildRunningError(RuntimeError):
+    """Another rebuild of the same store is under way."""
+
+
+REBUILD_LOCK = 0x53544B52  # "STKR": a PostgreSQL advisory lock held for a whole rebuild
+
+
+@contextmanager
+def _only_rebuild(app: Measurement) -> Iterator[None]:
+    """One rebuild at a time: two would write the same `*_rebuild` tables."""
+    if not app.database.is_postgresql:
+        yield  # SQLite: one machine, one operator
+        return
+    with app.database.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        if not connection.execute(select(func.pg_try_advisory_lock(REBUILD_LOCK))).scalar():
+            raise RebuildRunningError("Another rebuild of these read models is running: let it finish, then retry.")
+        try:
+            yield
+        finally:
+            connection.execute(select(func.pg_advisory_unlock(REBUILD_LOCK)))
+
+
+def rebuild(
+    app: Measurement, *, verify: bool = False, progress: Progress = _no_progress, workers: int | None = None
+) -> RebuildReport:
+    """`workers`: processes replaying the log side by side (PostgreSQL only);
+    by default one per CPU for a log of PARALLEL_FROM events or more."""
+    with _only_rebuild(app):
+        return _rebuild(app, verify, progress, workers)
+
+
+def _rebuild(app: Measurement, verify: bool, progress: Progress, workers: int | None) -> RebuildReport:
     database = app.database
     head = app.event_log.max_notification_id() or 0
-    memory = MemoryStore()
-    events = _replay(app, memory, 0, head, progress, None)
-    rows = memory.row_count()
-
-    # Write transactions (BEGIN IMMEDIATE on SQLite), so that DDL waits for
-    # other writers instead of failing on a lock upgrade.
-    with database.transaction() as connection:
-        metadata, rebuilt = _fresh_tables(connection)
-        for written in memory.flush(connection, rebuilt):
-            progress("write", written, rows)
-    del memory
+    if workers is None:
+        workers = min(os.cpu_count() or 1, MAX_WORKERS) if head >= PARALLEL_FROM else 1
+    if database.is_postgresql and workers > 1:
+        metadata, rebuilt, events, rows = _replay_in_parallel(app, head, workers, progress)
+    else:
+        metadata, rebuilt, events, rows = _replay_here(app, head, progress)
 
     try:
         with database.transaction() as connection:

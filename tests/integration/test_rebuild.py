@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner, Result
 
 from services.measurement.adapters.tables import LIVE
 from services.measurement.application import Measurement
 from services.measurement.entrypoints.cli import app
 from services.measurement.projections.store import PRIMARY_KEYS
-from services.measurement.rebuild import rebuild
+from services.measurement.rebuild import REBUILD_LOCK, rebuild
 from services.measurement.views import tracked_position
 from tests.support import benchmark_body, country_body, if_match, log_head, observation_body, set_up_programme
 
@@ -138,6 +138,37 @@ def test_verify_does_not_depend_on_the_session_time_zone(
     monkeypatch.setenv("PGTZ", "Asia/Kathmandu")  # as on a server whose TimeZone is the host's local zone
     verified = _stocktake(database_url, "rebuild", "--verify")
     assert verified.exit_code == 0, verified.output
+
+
+def test_a_rebuild_split_over_worker_processes_writes_the_same_read_models(
+    client: TestClient, measurement: Measurement, database_url: str
+) -> None:
+    """PostgreSQL replays the log in parts, by stream, in several processes
+    (SQLite ignores --workers): every row must be the one a single replay
+    writes, the valid-date high water included."""
+    _history(client)
+    for country, period in (("BGD", "2018-Q1"), ("VNM", "2021"), ("BGD", "2017-06")):  # high water rises and not
+        assert client.post("/observations", json=observation_body(country=country, period=period)).status_code == 201
+    before, rows = _answers(client), _live_rows(measurement)
+
+    rebuilt = _stocktake(database_url, "rebuild", "--workers", "3")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert _live_rows(measurement) == rows
+    assert _answers(client) == before
+    assert _tracked(measurement) == log_head(client)
+
+
+def test_a_second_rebuild_at_the_same_time_is_refused(measurement: Measurement, database_url: str) -> None:
+    if not measurement.database.is_postgresql:
+        pytest.skip("the rebuild lock is a PostgreSQL advisory lock")
+    with measurement.database.engine.connect() as other:  # as a rebuild under way holds it
+        other.execute(select(func.pg_advisory_lock(REBUILD_LOCK)))
+        refused = _stocktake(database_url, "rebuild")
+        other.execute(select(func.pg_advisory_unlock(REBUILD_LOCK)))
+        other.commit()
+    assert refused.exit_code == 1
+    assert "Another rebuild" in refused.output
+    assert _stocktake(database_url, "rebuild").exit_code == 0
 
 
 def test_a_rebuild_of_an_empty_store_leaves_it_empty(bare_measurement: Measurement, database_url: str) -> None:

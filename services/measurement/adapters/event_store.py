@@ -30,7 +30,7 @@ from eventsourcing.persistence import (
     TrackingRecorder,
 )
 from eventsourcing.utils import Environment
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, Text, cast, func, select, text
 from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 
 from services.measurement.adapters.bulk import bulk_insert
@@ -203,8 +203,11 @@ class EventLogRecorder(ApplicationRecorder):
         topics: Sequence[str] = (),
         originator_id: UUID | None = None,
         connection: Connection | None = None,
+        partition: tuple[int, int] | None = None,
     ) -> list[LoggedEvent]:
-        """Events in log order, with their positions and recorded times."""
+        """Events in log order, with their positions and recorded times; with
+        `partition` (k, n) on PostgreSQL, only the streams of the k-th of n
+        parts (every event of a stream falls in the same part)."""
         query = select(
             stored_events.c.position,
             stored_events.c.recorded_at,
@@ -221,6 +224,10 @@ class EventLogRecorder(ApplicationRecorder):
             query = query.where(stored_events.c.topic.in_(topics))
         if originator_id is not None:
             query = query.where(stored_events.c.originator_id == originator_id)
+        if partition is not None:
+            part, parts = partition
+            stream_hash = func.hashtext(cast(stored_events.c.originator_id, Text))
+            query = query.where(func.abs(stream_hash) % parts == part)
         query = query.order_by(stored_events.c.position).limit(limit)
         if connection is None:
             with self.database.snapshot() as connection:

@@ -28,7 +28,7 @@ from services.measurement.bootstrap import build_application
 from services.measurement.config import Settings
 from services.measurement.domain.access import Principal, Role
 from services.measurement.domain.errors import DomainError
-from services.measurement.rebuild import RebuildReport, needs_rebuild, rebuild
+from services.measurement.rebuild import RebuildReport, RebuildRunningError, needs_rebuild, rebuild
 from services.measurement.sample import load_sample, sample_keys
 
 app = typer.Typer(help="Stocktake measurement service.", no_args_is_help=True, add_completion=False)
@@ -90,7 +90,7 @@ def migrate(database_url: DatabaseOption = None) -> None:
         measurement.database.dispose()
 
 
-def _rebuild_with_progress(measurement: Measurement, verify: bool) -> RebuildReport:
+def _rebuild_with_progress(measurement: Measurement, verify: bool, workers: int | None = None) -> RebuildReport:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
         tasks: dict[str, TaskID] = {}
@@ -101,19 +101,28 @@ def _rebuild_with_progress(measurement: Measurement, verify: bool) -> RebuildRep
                 tasks[phase] = bar.add_task(label, total=total)
             bar.update(tasks[phase], completed=done, total=max(total, done))
 
-        return rebuild(measurement, verify=verify, progress=report)
+        try:
+            return rebuild(measurement, verify=verify, progress=report, workers=workers)
+        except RebuildRunningError as error:
+            console.print(f"[red]{error}[/red]")
+            raise typer.Exit(1) from None
 
 
 @app.command("rebuild")
 def rebuild_command(
     verify: Annotated[bool, typer.Option(help="Compare a fresh rebuild with the live read models; change nothing")] = False,
+    workers: Annotated[
+        Optional[int],
+        typer.Option(min=1, max=16, help="Processes replaying the log side by side (PostgreSQL; default: one per CPU "
+                     "for 50,000 events or more)"),
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Rebuild every read model from the event log and swap it in."""
     measurement = build_application(_settings(database_url))
     try:
         started = time.perf_counter()
-        report = _rebuild_with_progress(measurement, verify)
+        report = _rebuild_with_progress(measurement, verify, workers)
         seconds = time.perf_counter() - started
     finally:
         measurement.database.dispose()

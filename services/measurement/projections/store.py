@@ -7,7 +7,7 @@ Tables are named by their role, an attribute of `ReadModelTables`."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Iterator, Protocol
+from typing import Any, Iterator, Protocol, Sequence
 
 from sqlalchemy import Connection, and_, func, insert, select, update
 
@@ -159,11 +159,16 @@ class MemoryStore:
     def row_count(self) -> int:
         return sum(len(rows) for rows in self.rows.values())
 
-    def flush(self, connection: Connection, tables: ReadModelTables, chunk: int = 5000) -> Iterator[int]:
-        """Writes every row into `tables`; yields the number written so far.
-        On PostgreSQL rows go through COPY (see adapters/bulk.py)."""
+    def flush(
+        self, connection: Connection, tables: ReadModelTables, chunk: int = 5000, roles: Sequence[str] | None = None
+    ) -> Iterator[int]:
+        """Writes every row (of `roles`, default all) into `tables`; yields the
+        number written so far. On PostgreSQL rows go through COPY (see
+        adapters/bulk.py)."""
         written = 0
         for role, rows in self.rows.items():
+            if roles is not None and role not in roles:
+                continue
             table = getattr(tables, role)
             batch: list[Row] = []
             for row in rows.values():
