@@ -3,7 +3,7 @@ the floor it has to beat (durable single-row inserts straight into PostgreSQL),
 measured side by side in one run on one machine.
 
 Run:  python bench/ingest.py [--observations 4000] [--clients 16] [--workers 2]
-                             [--batch-observations 20000] [--batch-size 1000] [--batch-clients 2]
+                             [--batch-observations 20000] [--batch-size 1000] [--batch-clients 4]
                              [--postgres-url postgresql://postgres@127.0.0.1:5432/postgres]
                              [--warmup 200] [--sqlite] [--timeout 300] [--seed 2017]
 
@@ -1090,7 +1090,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-observations", type=int, default=20_000,
                         help="timed observations sent through POST /observations/batch, and COPY rows (default 20000; 0: skip)")
     parser.add_argument("--batch-size", type=int, default=1000, help="observations per batch and per COPY (default 1000)")
-    parser.add_argument("--batch-clients", type=int, default=2, help="concurrent batch clients (default 2)")
+    parser.add_argument("--batch-clients", type=int, default=4, help="concurrent batch clients (default 4)")
     parser.add_argument("--sqlite", action="store_true", help="also run the API half on an SQLite file")
     parser.add_argument("--seed", type=int, default=2017, help="seed of the varied observations")
     parser.add_argument("--timeout", type=float, default=300.0,
