@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, and_, func, or_, select, true
+from sqlalchemy import Connection, QueuePool, and_, func, or_, select, true
 
 from services.measurement.adapters.database import Database
 from services.measurement.adapters.event_store import log_head
@@ -84,7 +84,7 @@ def _values_in_force(
     if high_water is None:
         return {}
     as_of = min(as_of, high_water)
-    if connection.dialect.name == "postgresql" and country is None and len(codes) >= FAN_OUT_FROM_BENCHMARKS:
+    if connection.dialect.name == "postgresql" and country is None and len(codes) >= FAN_OUT_FROM_BENCHMARKS and _idle_connection(connection):
         rows = _in_force_fanned_out(connection, codes, as_of, position)
     elif connection.dialect.name == "postgresql":
         rows = _in_force_by_lookup(connection, codes, as_of, position, country)
@@ -114,6 +114,15 @@ def _fan_out_pool() -> ThreadPoolExecutor:
         if _fan_out is None:
             _fan_out = ThreadPoolExecutor(max_workers=4, thread_name_prefix="as-of-lookups")
         return _fan_out
+
+
+def _idle_connection(connection: Connection) -> bool:
+    """Whether the pool has a connection to spare (idle, or one it may open
+    without overflowing): under load a roll-up does not split, so that
+    requests each holding one connection and waiting for another can never
+    exhaust the pool."""
+    pool = connection.engine.pool
+    return isinstance(pool, QueuePool) and pool.checkedout() < pool.size()
 
 
 def _in_force_fanned_out(connection: Connection, codes: Sequence[str], as_of: date, position: int) -> list[Any]:

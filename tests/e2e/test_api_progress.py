@@ -4,6 +4,7 @@ country profile; pinned answers never change, and every error is a problem."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterator
 
@@ -370,6 +371,19 @@ def test_a_rollup_of_many_benchmarks_agrees_with_each_benchmarks_state(client: T
             for code in codes:
                 state = _state(client, code, as_of=as_of, at=at)
                 assert figures[code] == (state["combined"], state["status"], state["countries_reporting"]), (code, at)
+
+
+def test_many_roll_ups_at_once_all_answer(client: TestClient) -> None:
+    """More roll-ups at once than the pool has connections (each may split its
+    lookups over a second one) all answer, and alike."""
+    set_up_programme(client)
+    for n in range(9):
+        _define(client, f"CA{n + 1}-MANY", assumption=f"CA{n + 1}")
+        _record(client, f"CA{n + 1}-MANY", "BGD", "2019-Q2", 10 + n)
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        answers = list(pool.map(lambda _: client.get("/progress/assumptions", params={"as_of": "2019-12-31"}), range(80)))
+    assert {answer.status_code for answer in answers} == {200}
+    assert len({answer.text for answer in answers}) == 1
 
 
 # -- country profile -----------------------------------------------------------------
