@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, QueuePool, and_, func, or_, select, true
+from sqlalchemy import Connection, QueuePool, and_, func, or_, select
 
 from services.measurement.adapters.database import Database
 from services.measurement.adapters.event_store import log_head
