@@ -341,7 +341,14 @@ class Measurement(Application[UUID]):
             comment=comment,
             principal=actor.name,
         )
-        (recording,) = self.save(observation)
+        try:
+            (recording,) = self.save(observation)
+        except ConflictError:
+            # An explicit id names one observation: if it was recorded before
+            # (a retry whose first attempt's answer was lost), that is the answer.
+            if observation_id is not None and self.has_observation(observation_id):
+                return self.observation(observation_id)
+            raise
         projected = Projected(recording.domain_event, recording.notification.id, _last_recorded_at.get())
         row = recorded_observation_row(recording.domain_event, projected)  # type: ignore[arg-type]
         return {**views.observation_out(row), "position": projected.position}

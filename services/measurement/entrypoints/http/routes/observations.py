@@ -58,8 +58,6 @@ def record_observation(
         # whose first attempt was cut off after its commit records nothing twice.
         key = creation.key
         observation_id = None if key is None else observation_id_for(creation.principal.name, key)
-        if observation_id is not None and measurement.has_observation(observation_id):
-            return _created(measurement.observation(observation_id, creation.principal))
         observation = measurement.record_observation(
             observation_id=observation_id,
             benchmark=body.benchmark,
