@@ -8,6 +8,7 @@ before the swap and lists every row that differs from the live tables."""
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import multiprocessing
 import os
@@ -24,6 +25,7 @@ from services.measurement.adapters.tables import LIVE, ReadModelTables, projecti
 from services.measurement.application import Measurement
 from services.measurement.projections import READ_MODELS, Projected, Projector
 from services.measurement.adapters.bulk import bulk_insert
+from services.measurement.adapters.database import Database
 from services.measurement.bootstrap import build_application
 from services.measurement.config import Settings
 from services.measurement.projections.store import PRIMARY_KEYS, MemoryStore, Row, SqlStore
@@ -243,9 +245,11 @@ REBUILD_LOCK = 0x53544B52  # "STKR": a PostgreSQL advisory lock held for a whole
 
 @contextmanager
 def _only_rebuild(app: Measurement) -> Iterator[None]:
-    """One rebuild at a time: two would write the same `*_rebuild` tables."""
+    """One rebuild at a time: two would write the same `*_rebuild` tables.
+    PostgreSQL: an advisory lock; SQLite: a lock on a file beside the database."""
     if not app.database.is_postgresql:
-        yield  # SQLite: one machine, one operator
+        with _sqlite_rebuild_lock(app.database):
+            yield
         return
     with app.database.engine.connect() as connection:
         connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -255,6 +259,25 @@ def _only_rebuild(app: Measurement) -> Iterator[None]:
             yield
         finally:
             connection.execute(select(func.pg_advisory_unlock(REBUILD_LOCK)))
+
+
+@contextmanager
+def _sqlite_rebuild_lock(database: Database) -> Iterator[None]:
+    path = database.engine.url.database
+    if not path or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.rebuild-lock", "a+b") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RebuildRunningError(
+                "Another rebuild of these read models is running: let it finish, then retry."
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def rebuild(

@@ -5,6 +5,7 @@ rebuild runs are not lost."""
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from typing import Any
 
@@ -159,13 +160,17 @@ def test_a_rebuild_split_over_worker_processes_writes_the_same_read_models(
 
 
 def test_a_second_rebuild_at_the_same_time_is_refused(measurement: Measurement, database_url: str) -> None:
-    if not measurement.database.is_postgresql:
-        pytest.skip("the rebuild lock is a PostgreSQL advisory lock")
-    with measurement.database.engine.connect() as other:  # as a rebuild under way holds it
-        other.execute(select(func.pg_advisory_lock(REBUILD_LOCK)))
-        refused = _stocktake(database_url, "rebuild")
-        other.execute(select(func.pg_advisory_unlock(REBUILD_LOCK)))
-        other.commit()
+    if measurement.database.is_postgresql:
+        with measurement.database.engine.connect() as other:  # as a rebuild under way holds it
+            other.execute(select(func.pg_advisory_lock(REBUILD_LOCK)))
+            refused = _stocktake(database_url, "rebuild")
+            other.execute(select(func.pg_advisory_unlock(REBUILD_LOCK)))
+            other.commit()
+    else:
+        with open(f"{measurement.database.engine.url.database}.rebuild-lock", "a+b") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)  # as a rebuild under way holds it
+            refused = _stocktake(database_url, "rebuild")
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
     assert refused.exit_code == 1
     assert "Another rebuild" in refused.output
     assert _stocktake(database_url, "rebuild").exit_code == 0
