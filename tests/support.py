@@ -111,5 +111,13 @@ def if_match(client: TestClient, observation_id: str) -> dict[str, str]:
     return {"If-Match": client.get(f"/observations/{observation_id}").headers["ETag"]}
 
 
+def stored_observations(client: TestClient) -> list[dict[str, Any]]:
+    """Every observation the API lists (tests store at most 500)."""
+    response = client.get("/observations", params={"limit": 500})
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
 def log_head(client: TestClient) -> int:
     return int(client.get("/log", params={"limit": 1}).json()["head"])

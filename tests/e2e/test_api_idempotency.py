@@ -13,11 +13,11 @@ from services.measurement.domain.access import Principal
 from services.measurement.entrypoints.http.idempotency import fingerprint
 from services.measurement.entrypoints.http.routes.observations import observation_id_for
 from services.measurement.entrypoints.http.schemas.observations import ObservationCreate
-from tests.support import assert_problem, benchmark_body, country_body, log_head, observation_body, set_up_programme
+from tests.support import assert_problem, benchmark_body, country_body, log_head, observation_body, set_up_programme, stored_observations
 
 
 def _count(client: TestClient) -> int:
-    return len(client.get("/observations", params={"limit": 500}).json()["items"])
+    return len(stored_observations(client))
 
 
 def test_the_same_post_sent_twice_with_one_key_records_one_observation(client: TestClient) -> None:

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support import assert_problem, benchmark_body, if_match, log_head, observation_body, set_up_programme
+from tests.support import assert_problem, benchmark_body, if_match, log_head, observation_body, set_up_programme, stored_observations
 
 POSITION = "Stocktake-Log-Position"
 PERCENTAGE = "CA2-INSPECTION"
@@ -74,13 +74,6 @@ def record(client: TestClient, **overrides: Any) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
-
-
-def stored(client: TestClient) -> list[dict[str, Any]]:
-    response = client.get("/observations", params={"limit": 500})
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
 
 
 def cursor_for(text: str) -> str:
@@ -199,7 +192,7 @@ def test_a_value_that_does_not_fit_the_benchmark_is_refused_and_nothing_is_store
             assert_problem(client.post("/observations", json=body), 422, "/value")
 
             assert log_head(client) == head
-            assert stored(client) == []
+            assert stored_observations(client) == []
 
 
 def _without(field: str) -> dict[str, Any]:
@@ -268,7 +261,7 @@ def test_an_observation_outside_the_programme_rules_is_refused_and_nothing_is_st
             assert_problem(client.post("/observations", json=body), 422, *pointers)
 
             assert log_head(client) == head
-            assert stored(client) == []
+            assert stored_observations(client) == []
 
 
 BAD_PERIODS = ["2019-Q5", "2019-Q0", "2019-13", "2019-02-30", "19", "2019-W10", "Q2 2019", "", "2019-06-30T00:00"]
@@ -283,7 +276,7 @@ def test_a_bad_period_is_refused_and_nothing_is_stored(client: TestClient, subte
             assert_problem(client.post("/observations", json=observation_body(period=period)), 422, "/period")
 
             assert log_head(client) == head
-            assert stored(client) == []
+            assert stored_observations(client) == []
 
 
 def test_a_bad_period_is_reported_with_the_other_broken_rules(client: TestClient) -> None:
@@ -302,7 +295,7 @@ def test_a_retired_benchmark_takes_no_observation(client: TestClient) -> None:
 
     assert "retired" in problem["detail"]
     assert log_head(client) == head
-    assert stored(client) == []
+    assert stored_observations(client) == []
 
 
 def test_a_refused_dimension_is_named_as_the_caller_wrote_it(client: TestClient) -> None:
@@ -327,7 +320,7 @@ def test_a_percentage_is_accepted_exactly_when_it_is_from_0_to_100(client: TestC
     if client.get(f"/benchmarks/{PERCENTAGE}").status_code == 404:
         set_up_programme(client)
     head = log_head(client)
-    count = len(stored(client))
+    count = len(stored_observations(client))
 
     response = client.post("/observations", json=observation_body(value=value, disaggregations=[]))
 
@@ -338,7 +331,7 @@ def test_a_percentage_is_accepted_exactly_when_it_is_from_0_to_100(client: TestC
     else:
         assert_problem(response, 422, "/value")
         assert log_head(client) == head
-        assert len(stored(client)) == count
+        assert len(stored_observations(client)) == count
 
 
 # -- correction and retraction ----------------------------------------------
