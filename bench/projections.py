@@ -266,11 +266,8 @@ def main() -> None:
     read_count, read_seconds = read_and_deserialise_rate(app)
     workers = args.workers or min(os.cpu_count() or 1, MAX_WORKERS)
     started = time.perf_counter()
-    report = rebuild(app, workers=workers)
+    report = rebuild(app, workers=workers)  # vacuums and analyses the tables it hands over
     rebuild_seconds = time.perf_counter() - started
-    with app.database.engine.connect() as connection:
-        connection.execute(text("ANALYZE"))
-        connection.commit()
 
     state_ms, rollup_ms = [], []
     assumptions = app.framework()["document"]["critical_assumptions"]

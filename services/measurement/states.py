@@ -147,8 +147,9 @@ _LOOKUP = f"""
     CROSS JOIN LATERAL (
         SELECT v.valid_date, v.number, v.text, v.known_from
         FROM {observation_values.name} AS v
-        WHERE v.benchmark = r.benchmark AND v.country = c.iso3 AND v.valid_date <= %(as_of)s
+        WHERE v.series_key = r.series_base + c.series_part AND v.valid_date <= %(as_of)s
           AND v.known_from <= %(position)s AND (v.known_until IS NULL OR v.known_until > %(position)s)
+          AND v.benchmark = r.benchmark AND v.country = c.iso3
         ORDER BY v.valid_date DESC, v.known_from DESC
         LIMIT 1
     ) AS latest
@@ -162,10 +163,11 @@ def _in_force_by_lookup(
     connection: Connection, codes: Sequence[str], as_of: date, position: int, country: str | None
 ) -> list[Any]:
     """One index lookup per (benchmark, selected country): a LATERAL join that
-    walks the lookup index backwards from D to the first version known at P.
-    Its cost grows with the number of pairs, not with the history. Sent as
-    fixed SQL on the driver's cursor: the server keeps it prepared, and the
-    rows come back as plain tuples."""
+    walks the series index (projections/series_keys.py) backwards from D to
+    the first version known at P, reading nothing but the index. Its cost
+    grows with the number of pairs, not with the history. Sent as fixed SQL
+    on the driver's cursor: the server keeps it prepared, and the rows come
+    back as plain tuples."""
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     parameters = {"codes": list(codes), "as_of": as_of, "position": position, "country": country}
     return cursor.execute(_LOOKUP, parameters).fetchall()
@@ -174,29 +176,43 @@ def _in_force_by_lookup(
 def _in_force_by_window(
     connection: Connection, codes: Sequence[str], as_of: date, position: int, country: str | None
 ) -> Any:
-    """SQLite has no LATERAL: rank the candidate versions per pair instead."""
+    """SQLite has no LATERAL: rank the candidate versions of each series instead."""
+    revision, selection, value = benchmark_revisions, country_selections, observation_values
     conditions = [
-        observation_values.c.benchmark.in_(codes),
-        observation_values.c.valid_date <= as_of,
-        _known_at(observation_values, position),
+        revision.c.benchmark.in_(codes),
+        _known_at(revision, position),
+        value.c.valid_date <= as_of,
+        _known_at(value, position),
     ]
     if country is not None:
-        conditions.append(observation_values.c.country == country)
+        conditions.append(selection.c.iso3 == country)
+    series = (
+        revision.join(selection, selection.c.selected_position <= position)
+        .join(
+            value,
+            and_(
+                value.c.series_key == revision.c.series_base + selection.c.series_part,
+                value.c.benchmark == revision.c.benchmark,
+                value.c.country == selection.c.iso3,
+            ),
+        )
+    )
     ranked = (
         select(
-            observation_values.c.benchmark,
-            observation_values.c.country,
-            observation_values.c.valid_date,
-            observation_values.c.number,
-            observation_values.c.text,
-            observation_values.c.known_from,
+            value.c.benchmark,
+            value.c.country,
+            value.c.valid_date,
+            value.c.number,
+            value.c.text,
+            value.c.known_from,
             func.row_number()
             .over(
-                partition_by=(observation_values.c.benchmark, observation_values.c.country),
-                order_by=(observation_values.c.valid_date.desc(), observation_values.c.known_from.desc()),
+                partition_by=(value.c.benchmark, value.c.country),
+                order_by=(value.c.valid_date.desc(), value.c.known_from.desc()),
             )
             .label("rank"),
         )
+        .select_from(series)
         .where(*conditions)
         .subquery()
     )

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from alembic import command
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner, Result
 
 from services.measurement.adapters.tables import LIVE
 from services.measurement.application import Measurement
-from services.measurement.entrypoints.cli import app
+from services.measurement.entrypoints.cli import alembic_config, app
 from services.measurement.projections.store import PRIMARY_KEYS
 from services.measurement.rebuild import REBUILD_LOCK, rebuild
 from services.measurement.views import tracked_position
@@ -205,6 +206,27 @@ def test_migrate_rebuilds_read_models_whose_tracked_position_is_missing(
 
     unchanged = _stocktake(database_url, "migrate")
     assert unchanged.exit_code == 0 and "rebuilding" not in unchanged.output
+
+
+def test_upgrading_from_read_models_without_series_keys_rebuilds_them(
+    client: TestClient, measurement: Measurement, database_url: str
+) -> None:
+    """Revision 0006 empties the as-of tables to add their series keys; the
+    `migrate` that applies it refills them from the log."""
+    _history(client)
+    before = _answers(client)
+    rows = _live_rows(measurement)
+    measurement.database.engine.dispose()  # SQLite rebuilds tables in the downgrade: no connection holds them
+    command.downgrade(alembic_config(database_url), "0005")
+    with measurement.database.transaction() as connection:
+        connection.execute(text("UPDATE projection_tracking SET projection = 'read-models/3'"))  # as that version left it
+        assert connection.execute(text("SELECT count(*) FROM observation_values")).scalar_one() == 0
+
+    migrated = _stocktake(database_url, "migrate")
+    assert migrated.exit_code == 0, migrated.output
+    assert "rebuilding" in migrated.output
+    assert _live_rows(measurement) == rows
+    assert _answers(client) == before
 
 
 def _record_late_value(client: TestClient) -> None:

@@ -155,6 +155,8 @@ def read_model_tables(target: MetaData, suffix: str = "") -> ReadModelTables:
             Column("assumption", String(8), nullable=False),
             Column("retired", Boolean(), nullable=False),
             Column("state", JSON(), nullable=False),
+            # The benchmark's part of its series keys (projections/series_keys.py).
+            Column("series_base", BigInteger(), nullable=False),
             Index(name("benchmark_revisions") + "_assumption_idx", "assumption", "known_from"),
         ),
         # Bitemporal: each version of an observation's value, with its valid
@@ -171,13 +173,18 @@ def read_model_tables(target: MetaData, suffix: str = "") -> ReadModelTables:
             Column("valid_date", Date(), nullable=False),
             Column("number", Float(), nullable=True),
             Column("text", Text(), nullable=True),
+            # One integer per (benchmark, country): projections/series_keys.py.
+            Column("series_key", BigInteger(), nullable=False),
+            # The as-of lookup: walks one series backwards from a valid date.
+            # On PostgreSQL it also holds what a lookup returns and checks, so
+            # the lookup reads no table row (an index-only scan).
             Index(
-                name("observation_values") + "_lookup_idx",
-                "benchmark",
-                "country",
+                name("observation_values") + "_series_idx",
+                "series_key",
                 "valid_date",
                 "known_from",
                 "known_until",
+                postgresql_include=["number", "text", "benchmark", "country"],
             ),
         ),
         # Programme countries with the position at which each was selected.
@@ -187,6 +194,8 @@ def read_model_tables(target: MetaData, suffix: str = "") -> ReadModelTables:
             Column("iso3", String(3), primary_key=True),
             Column("region", String(32), nullable=False),
             Column("selected_position", Position, nullable=False),
+            # The country's part of its series keys (projections/series_keys.py).
+            Column("series_part", Integer(), nullable=False),
         ),
         # The latest valid date of any observation known at each position
         # where it rose: no value known at P has a later valid date, so as-of

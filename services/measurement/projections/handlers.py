@@ -19,6 +19,7 @@ from eventsourcing.domain import DomainEventProtocol
 from services.measurement.domain.benchmarks import Benchmark
 from services.measurement.domain.observations import Observation
 from services.measurement.domain.scope import ProgrammeScope
+from services.measurement.projections.series_keys import benchmark_part, country_part, series_key
 from services.measurement.projections.store import ReadModelStore, Row
 from services.measurement.serialisation import jsonable
 
@@ -162,6 +163,7 @@ class ReadModelHandlers:
                 "assumption": assumption,
                 "retired": state["retired"] is not None,
                 "state": _definition(state),
+                "series_base": benchmark_part(code),
             },
         )
 
@@ -182,6 +184,7 @@ class ReadModelHandlers:
                 "sector": event.sector,
                 "valid_date": event.period_end,
                 **value_columns(event.value),
+                "series_key": series_key(event.benchmark, event.country),
             },
         )
 
@@ -207,6 +210,7 @@ class ReadModelHandlers:
                 "sector": row["sector"],
                 "valid_date": row["period_end"],
                 **value_columns(event.value),
+                "series_key": series_key(row["benchmark"], row["country"]),
             },
         )
 
@@ -237,5 +241,11 @@ class ReadModelHandlers:
     @apply.register
     def _(self, event: ProgrammeScope.CountrySelected, item: Projected, store: ReadModelStore) -> None:
         store.insert(
-            "country_selections", {"iso3": event.iso3, "region": event.region, "selected_position": item.position}
+            "country_selections",
+            {
+                "iso3": event.iso3,
+                "region": event.region,
+                "selected_position": item.position,
+                "series_part": country_part(event.iso3),
+            },
         )
