@@ -104,6 +104,13 @@ class Measurement(Application[UUID]):
         _last_recorded_at.set(recorded_at)
         return recordings
 
+    def save_events(self, events: Sequence[DomainEventProtocol[UUID]]) -> list[Recording[UUID]]:
+        """Saves events built without their aggregates (a bulk import's new
+        observations: see `Observation.recorded`), as `save` would."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        processing_event.events.extend(events)
+        return self._record(processing_event)
+
     def _write(self, connection: Connection, save: "_Save") -> tuple[list[Recording[UUID]], datetime]:
         """Appends the events to the log and projects them, in `connection`'s transaction."""
         try:

@@ -108,8 +108,8 @@ class ObservationImport:
             else:
                 candidates.append(prepared)
         identities = self._identities([c.key for c in candidates if c.key is not None])
-        to_save: list[Observation] = []
-        first_of_key: dict[tuple[str, ...], tuple[int, Observation]] = {}
+        to_save: list[Observation.Recorded] = []
+        first_of_key: dict[tuple[str, ...], tuple[int, Observation.Recorded]] = {}
         for candidate in candidates:
             identity = identities.get(candidate.key) if candidate.key is not None else None
             observation_id = identity[0] if identity else row_identity(self.actor.name, ("unkeyed", str(candidate.index)), 0)
@@ -128,7 +128,7 @@ class ObservationImport:
                 continue
             first_of_key[candidate.key] = (candidate.index, observation)
             to_save.append(observation)
-            results[candidate.index] = RowResult(candidate.index, Outcome.IMPORTED, observation.id)
+            results[candidate.index] = RowResult(candidate.index, Outcome.IMPORTED, observation.originator_id)
         ordered = [results[index] for index in range(len(rows))]
         rejected = any(result.outcome == Outcome.REJECTED for result in ordered)
         if all_or_nothing and rejected:
@@ -139,7 +139,7 @@ class ObservationImport:
         if to_save and not dry_run:
             positions = {
                 recording.domain_event.originator_id: recording.notification.id
-                for recording in self.measurement.save(*to_save)
+                for recording in self.measurement.save_events(to_save)
             }
             for result in ordered:
                 if result.outcome == Outcome.IMPORTED:
@@ -200,9 +200,9 @@ class ObservationImport:
             pending = still
         return resolved
 
-    def _record(self, observation_id: UUID, candidate: _Candidate) -> Observation:
+    def _record(self, observation_id: UUID, candidate: _Candidate) -> Observation.Recorded:
         fields = candidate.fields
-        return Observation.record(
+        return Observation.recorded(
             observation_id=observation_id,
             benchmark=candidate.benchmark,
             scope=candidate.scope,
@@ -244,7 +244,7 @@ def _row_key(fields: dict[str, Any]) -> tuple[str, ...] | None:
     return (fields["benchmark"], fields["country"], fields.get("sector") or "", period)
 
 
-def _content(observation: Observation) -> dict[str, Any]:
+def _content(observation: Observation.Recorded) -> dict[str, Any]:
     return {"value": observation.value, "disaggregations": _unordered(observation.disaggregations)}
 
 
@@ -253,22 +253,25 @@ def _unordered(disaggregations: Sequence[dict[str, Any]]) -> list[dict[str, Any]
     return sorted(disaggregations, key=lambda item: (item["dimension"], item["category"]))
 
 
-def _against_present(index: int, observation: Observation, present: dict[str, Any]) -> RowResult:
+def _against_present(index: int, observation: Observation.Recorded, present: dict[str, Any]) -> RowResult:
     """A row for a period this principal has imported before: present if the
     same, refused if not (a change is a correction, with its reason)."""
     if _content(observation) == {"value": present["value"], "disaggregations": _unordered(present["disaggregations"])}:
-        return RowResult(index, Outcome.ALREADY_PRESENT, observation.id)
+        return RowResult(index, Outcome.ALREADY_PRESENT, observation.originator_id)
+    observation_id = observation.originator_id
     detail = (
         f"{observation.benchmark} for {observation.country} {observation.period} was already imported with value "
-        f"{present['value']!r} (observation {observation.id}); to change it, POST a correction to "
-        f"/observations/{observation.id}/corrections."
+        f"{present['value']!r} (observation {observation_id}); to change it, POST a correction to "
+        f"/observations/{observation_id}/corrections."
     )
-    return RowResult(index, Outcome.REJECTED, observation.id, problems=[FieldProblem(("value",), detail)])
+    return RowResult(index, Outcome.REJECTED, observation_id, problems=[FieldProblem(("value",), detail)])
 
 
-def _against_earlier_row(index: int, observation: Observation, earlier_index: int, earlier: Observation) -> RowResult:
+def _against_earlier_row(
+    index: int, observation: Observation.Recorded, earlier_index: int, earlier: Observation.Recorded
+) -> RowResult:
     if _content(observation) == _content(earlier):
-        return RowResult(index, Outcome.ALREADY_PRESENT, observation.id)
+        return RowResult(index, Outcome.ALREADY_PRESENT, observation.originator_id)
     detail = (
         f"Row {earlier_index} of this batch has the same benchmark, country, sector and period with value "
         f"{earlier.value!r}: send one value per period."

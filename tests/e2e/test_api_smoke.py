@@ -21,3 +21,26 @@ def test_an_observation_is_recorded_corrected_and_retracted_with_its_history(cli
     assert [e["data"].get("value") for e in history] == [12.5, 13, None]
     positions = [e["position"] for e in history]
     assert positions == sorted(positions) and positions[-1] == log_head(client)
+
+
+def test_a_served_process_tunes_its_garbage_collector_once_started(database_url: str, monkeypatch) -> None:
+    """`stocktake serve` runs `serving_app`: once started, the process's own
+    objects are frozen out of the collector's sight and the youngest
+    generation is collected less often; an app built for a test is left alone."""
+    import gc
+
+    from services.measurement.entrypoints.http.app import GC_THRESHOLDS, create_app, serving_app
+
+    monkeypatch.setenv("STOCKTAKE_DATABASE_URL", database_url)
+    before = gc.get_threshold()
+    try:
+        with TestClient(create_app()) as client:
+            assert client.get("/problems/validation-error").status_code == 200
+            assert gc.get_threshold() == before
+        with TestClient(serving_app()) as client:
+            assert client.get("/problems/validation-error").status_code == 200
+            assert gc.get_threshold() == GC_THRESHOLDS
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

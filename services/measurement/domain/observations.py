@@ -9,6 +9,7 @@ from typing import Any, Sequence
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import get_topic
 
 from services.measurement.domain.benchmarks import Benchmark, check_reason
 from services.measurement.domain.errors import ConflictError, ErrorCollector, InvalidCommandError
@@ -63,35 +64,41 @@ class Observation(Aggregate):
     ) -> "Observation":
         """Checks the observation against its benchmark and the programme
         scope, reporting every broken rule at once."""
-        benchmark.check_not_retired()
-        errors = ErrorCollector()
-        parsed_period = None
-        with errors.collecting():
-            parsed_period = Period.parse(period)
-        with errors.collecting():
-            scope.check_country(country)
-        if sector is not None:
-            with errors.collecting():
-                scope.check_sector(sector)
-        with errors.collecting():
-            value = check_value(benchmark.measure, benchmark.levels, value)
-        checked_disaggregations = check_disaggregations(benchmark, disaggregations, errors)
-        errors.raise_if_any("The observation breaks several rules; see errors.")
-        assert parsed_period is not None
         return cls(
             observation_id=observation_id,
-            benchmark=benchmark.code,
-            assumption=benchmark.assumption,
-            country=country,
-            sector=sector,
-            period=parsed_period.label,
-            period_start=parsed_period.start,
-            period_end=parsed_period.end,
-            value=value,
-            disaggregations=checked_disaggregations,
-            evidence=[dict(item) for item in evidence],
-            comment=comment,
-            principal=principal,
+            **_checked_recording(benchmark, scope, country, sector, period, value, disaggregations, evidence, comment, principal),
+        )
+
+    @classmethod
+    def recorded(
+        cls,
+        *,
+        observation_id: UUID,
+        benchmark: Benchmark,
+        scope: ProgrammeScope,
+        country: str,
+        sector: str | None,
+        period: str,
+        value: Any,
+        disaggregations: Sequence[Disaggregation],
+        evidence: Sequence[Evidence],
+        comment: str | None,
+        principal: str,
+    ) -> "Observation.Recorded":
+        """The event `record` would give, checked by the same rules, without
+        building the aggregate: a bulk import only saves the events of its new
+        observations, and building thousands of aggregates it never uses
+        would cost it more than the checks themselves."""
+        fields = _checked_recording(
+            benchmark, scope, country, sector, period, value, disaggregations, evidence, comment, principal
+        )
+        return cls.Recorded(
+            originator_topic=_OBSERVATION_TOPIC,
+            originator_id=observation_id,
+            originator_version=cls.INITIAL_VERSION,
+            timestamp=cls.Recorded.create_timestamp(),
+            observation_id=observation_id,
+            **fields,
         )
 
     @event("Recorded")
@@ -169,3 +176,51 @@ class Observation(Aggregate):
     def check_not_retracted(self) -> None:
         if self.retracted:
             raise ConflictError(f"Observation {self.id} is retracted: it can be neither corrected nor retracted again.")
+
+
+_OBSERVATION_TOPIC = get_topic(Observation)
+
+
+def _checked_recording(
+    benchmark: Benchmark,
+    scope: ProgrammeScope,
+    country: str,
+    sector: str | None,
+    period: str,
+    value: Any,
+    disaggregations: Sequence[Disaggregation],
+    evidence: Sequence[Evidence],
+    comment: str | None,
+    principal: str,
+) -> dict[str, Any]:
+    """The fields of a Recorded event, once the observation is checked against
+    its benchmark and the programme scope (every broken rule at once)."""
+    benchmark.check_not_retired()
+    errors = ErrorCollector()
+    parsed_period = None
+    with errors.collecting():
+        parsed_period = Period.parse(period)
+    with errors.collecting():
+        scope.check_country(country)
+    if sector is not None:
+        with errors.collecting():
+            scope.check_sector(sector)
+    with errors.collecting():
+        value = check_value(benchmark.measure, benchmark.levels, value)
+    checked_disaggregations = check_disaggregations(benchmark, disaggregations, errors)
+    errors.raise_if_any("The observation breaks several rules; see errors.")
+    assert parsed_period is not None
+    return {
+        "benchmark": benchmark.code,
+        "assumption": benchmark.assumption,
+        "country": country,
+        "sector": sector,
+        "period": parsed_period.label,
+        "period_start": parsed_period.start,
+        "period_end": parsed_period.end,
+        "value": value,
+        "disaggregations": checked_disaggregations,
+        "evidence": [dict(item) for item in evidence],
+        "comment": comment,
+        "principal": principal,
+    }

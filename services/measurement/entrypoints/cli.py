@@ -200,7 +200,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     os.environ["STOCKTAKE_DATABASE_URL"] = settings.database_url
     console.print(f"API docs: http://{host}:{port}/docs   (OpenAPI: http://{host}:{port}/openapi.json)")
     uvicorn.run(
-        "services.measurement.entrypoints.http.app:create_app",
+        "services.measurement.entrypoints.http.app:serving_app",
         factory=True,
         host=host,
         port=port,

@@ -283,3 +283,35 @@ def test_replaying_the_events_of_an_observation_rebuilds_its_state(observation, 
 
     assert [type(e).__name__ for e in events] == ["Recorded", "Corrected", "Retracted"]
     assert vars(replayed) == vars(observation)
+
+
+# --- recorded: the event alone, for bulk imports ------------------------------------
+
+
+def _without_timestamp(event) -> dict:
+    return {k: v for k, v in vars(event).items() if k != "timestamp"}
+
+
+@pytest.mark.parametrize("measure", list(Measure))
+def test_recorded_gives_the_event_record_would_save(define_benchmark, observation_kwargs, measure):
+    kwargs = observation_kwargs(define_benchmark(measure))
+
+    (saved,) = Observation.record(**kwargs).collect_events()
+    alone = Observation.recorded(**kwargs)
+
+    assert type(alone) is type(saved)
+    assert _without_timestamp(alone) == _without_timestamp(saved)
+    rebuilt = alone.mutate(None)  # as a repository would rebuild it from the log
+    assert (rebuilt.id, rebuilt.version, rebuilt.value, rebuilt.period) == (kwargs["observation_id"], 1, saved.value, saved.period)
+
+
+def test_recorded_refuses_what_record_refuses(observation_kwargs, benchmark):
+    kwargs = observation_kwargs(benchmark, period="2019-Q5", value=140, disaggregations=by_sex(35, "x"))
+
+    refusals = []
+    for build in (Observation.record, Observation.recorded):
+        with pytest.raises(InvalidCommandError) as caught:
+            build(**kwargs)
+        refusals.append(problem_paths(caught.value))
+
+    assert refusals[0] == refusals[1] and len(refusals[0]) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
@@ -49,8 +50,33 @@ benchmarks, scope and progress).
 """
 
 
-def create_app(settings: Settings | None = None, application: Measurement | None = None) -> FastAPI:
-    """Builds the app; the store is opened in the lifespan, not at import."""
+# Objects made per request are many (a batch of 1,000 rows makes some
+# 100,000) and mostly short-lived, while the app's own (its routes, schemas,
+# tables and caches) live as long as the process. By default the collector
+# runs every 700 allocations and keeps walking the app's objects: a third of
+# a batch import's time went there. A served process moves what it holds
+# once started out of the collector's sight (`gc.freeze`) and collects the
+# youngest generation every 20,000 allocations instead.
+GC_THRESHOLDS = (20_000, 20, 20)
+
+
+def tune_garbage_collector() -> None:
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+def serving_app() -> FastAPI:
+    """The app as `stocktake serve` runs it: one per server process."""
+    return create_app(server_process=True)
+
+
+def create_app(
+    settings: Settings | None = None, application: Measurement | None = None, server_process: bool = False
+) -> FastAPI:
+    """Builds the app; the store is opened in the lifespan, not at import.
+    `server_process`: the app is the process's only one, for its lifetime
+    (its garbage collector is tuned for that once it has started)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,6 +84,8 @@ def create_app(settings: Settings | None = None, application: Measurement | None
         app.state.measurement = measurement
         app.state.idempotency = IdempotencyRecords(measurement.database)
         app.state.api_keys = ApiKeys(measurement.database, country_name)
+        if server_process:
+            tune_garbage_collector()
         try:
             yield
         finally:
