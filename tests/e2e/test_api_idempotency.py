@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from services.measurement.adapters.idempotency import PURGE_EVERY, RETENTION, Claimed, IdempotencyRecords
 from services.measurement.adapters.tables import idempotency_records
 from services.measurement.application import Measurement
 from services.measurement.domain.access import Principal
@@ -110,3 +111,52 @@ def test_every_creating_post_replays_its_first_answer_to_a_retry(client: TestCli
         assert again.json() == first.json()
         assert again.headers["Idempotent-Replayed"] == "true"
         assert log_head(client) == head, path
+
+
+def _records(measurement: Measurement) -> list[str]:
+    with measurement.database.snapshot() as connection:
+        return sorted(connection.execute(select(idempotency_records.c.key)).scalars())
+
+
+def test_records_past_their_retention_are_deleted_by_the_next_purge(client: TestClient, measurement: Measurement) -> None:
+    set_up_programme(client)
+    for key, period in (("old", "2019-Q1"), ("recent", "2019-Q2")):
+        body = observation_body(period=period)
+        assert client.post("/observations", json=body, headers={"Idempotency-Key": key}).status_code == 201
+    with measurement.database.transaction() as connection:
+        connection.execute(
+            update(idempotency_records)
+            .where(idempotency_records.c.key == "old")
+            .values(created_at=datetime.now(UTC) - RETENTION - timedelta(minutes=1))
+        )
+    assert "old" in _records(measurement)
+
+    # A process purges when it first claims a key, then at most every PURGE_EVERY.
+    records = IdempotencyRecords(measurement.database)
+    records.claim("someone-else", "first-claim", "f" * 64)
+    assert _records(measurement) == ["first-claim", "recent"]
+    with measurement.database.transaction() as connection:
+        connection.execute(update(idempotency_records).values(created_at=datetime.now(UTC) - RETENTION - timedelta(minutes=1)))
+    records.claim("someone-else", "second-claim", "f" * 64)
+    assert "recent" in _records(measurement), "purged again before PURGE_EVERY had passed"
+    assert records.purge(datetime.now(UTC) + PURGE_EVERY) == 2  # "recent" and "first-claim", aged
+    assert _records(measurement) == ["second-claim"]
+
+    # The key of a purged record is free: the same key with another payload is a new request.
+    again = client.post("/observations", json=observation_body(period="2019-Q3"), headers={"Idempotency-Key": "old"})
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers
+
+
+def test_a_key_freed_while_it_is_being_claimed_is_claimed_again(client: TestClient, measurement: Measurement) -> None:
+    """A retry that finds the key taken, reads it, and finds it gone (its
+    first request failed and released it, or a purge removed it) claims it."""
+    records = IdempotencyRecords(measurement.database)
+    assert isinstance(records.claim("office", "k", "a" * 64), Claimed)
+    original = records._claim_existing
+
+    def released_in_between(*args):
+        records.release("office", "k")
+        return original(*args)
+
+    records._claim_existing = released_in_between  # type: ignore[method-assign]
+    assert isinstance(records.claim("office", "k", "b" * 64), Claimed)

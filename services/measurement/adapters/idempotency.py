@@ -3,12 +3,14 @@ key claims it; its successful answer is kept, and a retry with the same key
 and the same payload gets that answer again without doing anything.
 
 Keys are scoped to the principal. A record is kept for `RETENTION`; after
-that the key is free again. A claim whose request never completed (its
-process stopped) is abandoned after `ABANDONED_AFTER` and may be claimed
-again."""
+that the key is free again, and the record is deleted by the next purge (each
+process purges at most every `PURGE_EVERY`, when it next claims a key). A
+claim whose request never completed (its process stopped) is abandoned after
+`ABANDONED_AFTER` and may be claimed again."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +24,7 @@ from services.measurement.adapters.tables import idempotency_records
 
 RETENTION = timedelta(hours=24)
 ABANDONED_AFTER = timedelta(minutes=2)
+PURGE_EVERY = timedelta(hours=1)
 
 
 class IdempotencyKeyReusedError(Exception):
@@ -60,10 +63,20 @@ Claim = Claimed | Replay | InFlight | Mismatch
 class IdempotencyRecords:
     def __init__(self, database: Database) -> None:
         self.database = database
+        self._next_purge = datetime.min.replace(tzinfo=UTC)
+        self._purge_lock = threading.Lock()
 
     def claim(self, principal: str, key: str, fingerprint: str) -> Claim:
         now = datetime.now(UTC)
-        where = (idempotency_records.c.principal == principal, idempotency_records.c.key == key)
+        self._purge_if_due(now)
+        for _ in range(3):
+            claim = self._insert(principal, key, fingerprint, now) or self._claim_existing(principal, key, fingerprint, now)
+            if claim is not None:
+                return claim
+            # The record went (released, or purged) between the two: claim again.
+        return InFlight()  # another request keeps taking and freeing the key: the client retries later
+
+    def _insert(self, principal: str, key: str, fingerprint: str, now: datetime) -> Claim | None:
         try:
             with self.database.transaction() as connection:
                 connection.execute(
@@ -73,9 +86,14 @@ class IdempotencyRecords:
                 )
             return Claimed()
         except IntegrityError:
-            pass
+            return None
+
+    def _claim_existing(self, principal: str, key: str, fingerprint: str, now: datetime) -> Claim | None:
+        where = (idempotency_records.c.principal == principal, idempotency_records.c.key == key)
         with self.database.transaction() as connection:
-            row = connection.execute(select(idempotency_records).where(*where)).one()
+            row = connection.execute(select(idempotency_records).where(*where)).one_or_none()
+            if row is None:
+                return None
             age = now - as_utc(row.created_at)
             if age > RETENTION or (not row.completed and age > ABANDONED_AFTER):
                 connection.execute(
@@ -90,6 +108,24 @@ class IdempotencyRecords:
         if not row.completed:
             return InFlight()
         return Replay(row.response_status, row.response_body, dict(row.response_headers or {}))
+
+    def purge(self, now: datetime | None = None) -> int:
+        """Deletes the records past their retention (their keys are free
+        already); returns how many. A batch import's record holds its whole
+        summary, so they are not left to pile up."""
+        cutoff = (now or datetime.now(UTC)) - RETENTION
+        with self.database.transaction() as connection:
+            deleted = connection.execute(delete(idempotency_records).where(idempotency_records.c.created_at < cutoff))
+        return deleted.rowcount
+
+    def _purge_if_due(self, now: datetime) -> None:
+        if now < self._next_purge or not self._purge_lock.acquire(blocking=False):
+            return
+        try:
+            self._next_purge = now + PURGE_EVERY
+            self.purge(now)
+        finally:
+            self._purge_lock.release()
 
     def complete(self, principal: str, key: str, status: int, body: Any, headers: dict[str, str]) -> None:
         with self.database.transaction() as connection:
