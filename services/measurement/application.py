@@ -334,25 +334,28 @@ class Measurement(Application[UUID]):
     ) -> dict[str, Any]:
         if self.country_name(country) is not None:  # else the scope check says what is wrong with it
             actor.check_may_report_for(country)
-        checked_benchmark, scope = self.references_for_observation(benchmark)
-        observation = Observation.record(
-            observation_id=observation_id or uuid4(),
-            benchmark=checked_benchmark,
-            scope=scope,
-            country=country,
-            sector=sector,
-            period=period,
-            value=value,
-            disaggregations=disaggregations,
-            evidence=evidence,
-            comment=comment,
-            principal=actor.name,
-        )
         try:
+            checked_benchmark, scope = self.references_for_observation(benchmark)
+            observation = Observation.record(
+                observation_id=observation_id or uuid4(),
+                benchmark=checked_benchmark,
+                scope=scope,
+                country=country,
+                sector=sector,
+                period=period,
+                value=value,
+                disaggregations=disaggregations,
+                evidence=evidence,
+                comment=comment,
+                principal=actor.name,
+            )
             (recording,) = self.save(observation)
         except ConflictError:
             # An explicit id names one observation: if it was recorded before
-            # (a retry whose first attempt's answer was lost), that is the answer.
+            # (a retry whose first attempt's answer was lost), that is the
+            # answer, even if its benchmark was retired since. The store is
+            # only asked once something refused the write: a first attempt
+            # costs no extra read.
             if observation_id is not None and self.has_observation(observation_id):
                 return self.observation(observation_id)
             raise

@@ -88,6 +88,35 @@ def test_a_retry_after_an_attempt_cut_off_after_its_commit_records_nothing_twice
     assert _count(client) == 1
 
 
+def test_a_retry_after_a_cut_off_attempt_finds_its_observation_even_once_the_benchmark_is_retired(
+    client: TestClient, measurement: Measurement
+) -> None:
+    """The first attempt committed, its answer was lost, and the benchmark was
+    retired before the office retried: the retry still gets its observation,
+    not a refusal to record a new one."""
+    set_up_programme(client)
+    key, body = "k-cut-off-then-retired", observation_body()
+    client.app.state.idempotency.claim("test-office", key, fingerprint("POST", "/observations", ObservationCreate.model_validate(body)))
+    recorded = measurement.record_observation(
+        observation_id=observation_id_for("test-office", key), benchmark=body["benchmark"], country=body["country"],
+        sector=None, period=body["period"], value=body["value"], disaggregations=body["disaggregations"],
+        evidence=body["evidence"], comment=body["comment"], actor=Principal.office("test-office", ["BGD"]),
+    )
+    with measurement.database.transaction() as connection:
+        connection.execute(update(idempotency_records).values(created_at=datetime.now(UTC) - timedelta(minutes=5)))
+    retirement = client.post(f"/benchmarks/{body['benchmark']}/retirement", json={"reason": "replaced"})
+    assert retirement.status_code == 200, retirement.text
+    head = log_head(client)
+
+    retried = client.post("/observations", json=body, headers={"Idempotency-Key": key})
+    assert retried.status_code == 201, retried.text
+    assert retried.json()["id"] == str(recorded["id"])
+    assert (_count(client), log_head(client)) == (1, head)
+    # A new observation for the retired benchmark is still refused.
+    fresh = client.post("/observations", json=body, headers={"Idempotency-Key": "k-new"})
+    assert fresh.status_code == 409
+
+
 def test_a_malformed_key_is_a_422_naming_the_header(client: TestClient) -> None:
     set_up_programme(client)
     for key in ("", "x" * 256, " padded "):
