@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, QueuePool, and_, func, or_, select
+from sqlalchemy import Connection, QueuePool, and_, bindparam, or_, select, text
 
 from services.measurement.adapters.database import Database
 from services.measurement.adapters.event_store import log_head
@@ -89,7 +89,7 @@ def _values_in_force(
     elif connection.dialect.name == "postgresql":
         rows = _in_force_by_lookup(connection, codes, as_of, position, country)
     else:
-        rows = _in_force_by_window(connection, codes, as_of, position, country)
+        rows = _in_force_by_subquery(connection, codes, as_of, position, country)
     found: dict[str, list[ValueRow]] = defaultdict(list)
     for benchmark, country_code, valid_date, number, text, known_from in rows:
         found[benchmark].append((country_code, valid_date, number, text, known_from))
@@ -173,53 +173,47 @@ def _in_force_by_lookup(
     return cursor.execute(_LOOKUP, parameters).fetchall()
 
 
-def _in_force_by_window(
+_LOOKUP_SQLITE = text(
+    f"""
+    SELECT r.benchmark, c.iso3, v.valid_date, v.number, v.text, v.known_from
+    FROM {benchmark_revisions.name} AS r
+    CROSS JOIN {country_selections.name} AS c
+    CROSS JOIN {observation_values.name} AS v
+    WHERE r.benchmark IN :codes
+      AND r.known_from <= :position AND (r.known_until IS NULL OR r.known_until > :position)
+      AND c.selected_position <= :position AND (:country IS NULL OR c.iso3 = :country)
+      AND v.rowid = (
+        SELECT w.rowid FROM {observation_values.name} AS w
+        WHERE w.series_key = r.series_base + c.series_part AND w.valid_date <= :as_of
+          AND w.known_from <= :position AND (w.known_until IS NULL OR w.known_until > :position)
+          AND w.benchmark = r.benchmark AND w.country = c.iso3
+        ORDER BY w.valid_date DESC, w.known_from DESC
+        LIMIT 1
+      )
+    """
+).bindparams(
+    bindparam("codes", expanding=True),
+    bindparam("as_of", type_=observation_values.c.valid_date.type),
+).columns(
+    observation_values.c.benchmark,
+    country_selections.c.iso3,
+    observation_values.c.valid_date,
+    observation_values.c.number,
+    observation_values.c.text,
+    observation_values.c.known_from,
+)
+
+
+def _in_force_by_subquery(
     connection: Connection, codes: Sequence[str], as_of: date, position: int, country: str | None
 ) -> Any:
-    """SQLite has no LATERAL: rank the candidate versions of each series instead."""
-    revision, selection, value = benchmark_revisions, country_selections, observation_values
-    conditions = [
-        revision.c.benchmark.in_(codes),
-        _known_at(revision, position),
-        value.c.valid_date <= as_of,
-        _known_at(value, position),
-    ]
-    if country is not None:
-        conditions.append(selection.c.iso3 == country)
-    series = (
-        revision.join(selection, selection.c.selected_position <= position)
-        .join(
-            value,
-            and_(
-                value.c.series_key == revision.c.series_base + selection.c.series_part,
-                value.c.benchmark == revision.c.benchmark,
-                value.c.country == selection.c.iso3,
-            ),
-        )
-    )
-    ranked = (
-        select(
-            value.c.benchmark,
-            value.c.country,
-            value.c.valid_date,
-            value.c.number,
-            value.c.text,
-            value.c.known_from,
-            func.row_number()
-            .over(
-                partition_by=(value.c.benchmark, value.c.country),
-                order_by=(value.c.valid_date.desc(), value.c.known_from.desc()),
-            )
-            .label("rank"),
-        )
-        .select_from(series)
-        .where(*conditions)
-        .subquery()
-    )
-    return connection.execute(
-        select(ranked.c.benchmark, ranked.c.country, ranked.c.valid_date, ranked.c.number, ranked.c.text, ranked.c.known_from)
-        .where(ranked.c.rank == 1)
-    ).tuples().all()
+    """SQLite has no LATERAL: the same lookup per (benchmark, selected
+    country), as a correlated subquery that finds the row in force on the
+    series index. CROSS JOIN fixes SQLite's join order (revisions, then
+    countries, then the lookup), which its planner would otherwise choose
+    without statistics."""
+    parameters = {"codes": list(codes), "as_of": as_of, "position": position, "country": country}
+    return connection.execute(_LOOKUP_SQLITE, parameters).tuples().all()
 
 
 def _country_values(spec: BenchmarkSpec, rows: Iterable[ValueRow]) -> list[CountryValue]:
