@@ -66,12 +66,11 @@ def test_a_refused_request_frees_its_key(client: TestClient) -> None:
     assert client.post("/observations", json=observation_body(country="ETH"), headers=headers).status_code == 201
 
 
-def test_a_retry_after_an_attempt_cut_off_after_its_commit_records_nothing_twice(
-    client: TestClient, measurement: Measurement
-) -> None:
-    set_up_programme(client)
-    key, body = "k-cut-off", observation_body()
-    # The first attempt claimed the key and committed its observation, then its process stopped.
+def _first_attempt_cut_off_after_its_commit(
+    client: TestClient, measurement: Measurement, key: str, body: dict
+) -> dict:
+    """The first attempt claimed the key and committed its observation, then
+    its process stopped: the claim is abandoned, the observation is stored."""
     client.app.state.idempotency.claim("test-office", key, fingerprint("POST", "/observations", ObservationCreate.model_validate(body)))
     recorded = measurement.record_observation(
         observation_id=observation_id_for("test-office", key), benchmark=body["benchmark"], country=body["country"],
@@ -79,9 +78,16 @@ def test_a_retry_after_an_attempt_cut_off_after_its_commit_records_nothing_twice
         evidence=body["evidence"], comment=body["comment"], actor=Principal.office("test-office", ["BGD"]),
     )
     with measurement.database.transaction() as connection:
-        connection.execute(
-            update(idempotency_records).values(created_at=datetime.now(UTC) - timedelta(minutes=5))
-        )
+        connection.execute(update(idempotency_records).values(created_at=datetime.now(UTC) - timedelta(minutes=5)))
+    return recorded
+
+
+def test_a_retry_after_an_attempt_cut_off_after_its_commit_records_nothing_twice(
+    client: TestClient, measurement: Measurement
+) -> None:
+    set_up_programme(client)
+    key, body = "k-cut-off", observation_body()
+    recorded = _first_attempt_cut_off_after_its_commit(client, measurement, key, body)
     retried = client.post("/observations", json=body, headers={"Idempotency-Key": key})
     assert retried.status_code == 201
     assert retried.json()["id"] == str(recorded["id"])
@@ -96,14 +102,7 @@ def test_a_retry_after_a_cut_off_attempt_finds_its_observation_even_once_the_ben
     not a refusal to record a new one."""
     set_up_programme(client)
     key, body = "k-cut-off-then-retired", observation_body()
-    client.app.state.idempotency.claim("test-office", key, fingerprint("POST", "/observations", ObservationCreate.model_validate(body)))
-    recorded = measurement.record_observation(
-        observation_id=observation_id_for("test-office", key), benchmark=body["benchmark"], country=body["country"],
-        sector=None, period=body["period"], value=body["value"], disaggregations=body["disaggregations"],
-        evidence=body["evidence"], comment=body["comment"], actor=Principal.office("test-office", ["BGD"]),
-    )
-    with measurement.database.transaction() as connection:
-        connection.execute(update(idempotency_records).values(created_at=datetime.now(UTC) - timedelta(minutes=5)))
+    recorded = _first_attempt_cut_off_after_its_commit(client, measurement, key, body)
     retirement = client.post(f"/benchmarks/{body['benchmark']}/retirement", json={"reason": "replaced"})
     assert retirement.status_code == 200, retirement.text
     head = log_head(client)

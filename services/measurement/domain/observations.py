@@ -5,7 +5,7 @@ on that stream."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Sequence, TypedDict, Unpack
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -41,64 +41,46 @@ def check_disaggregations(
     return checked
 
 
+class Recording(TypedDict):
+    """What recording an observation takes (`Observation.record`, `.recorded`)."""
+
+    observation_id: UUID
+    benchmark: Benchmark
+    scope: ProgrammeScope
+    country: str
+    sector: str | None
+    period: str
+    value: Any
+    disaggregations: Sequence[Disaggregation]
+    evidence: Sequence[Evidence]
+    comment: str | None
+    principal: str
+
+
 class Observation(Aggregate):
     @staticmethod
     def create_id(observation_id: UUID) -> UUID:
         return observation_id
 
     @classmethod
-    def record(
-        cls,
-        *,
-        observation_id: UUID,
-        benchmark: Benchmark,
-        scope: ProgrammeScope,
-        country: str,
-        sector: str | None,
-        period: str,
-        value: Any,
-        disaggregations: Sequence[Disaggregation],
-        evidence: Sequence[Evidence],
-        comment: str | None,
-        principal: str,
-    ) -> "Observation":
+    def record(cls, **recording: Unpack[Recording]) -> "Observation":
         """Checks the observation against its benchmark and the programme
         scope, reporting every broken rule at once."""
-        return cls(
-            observation_id=observation_id,
-            **_checked_recording(benchmark, scope, country, sector, period, value, disaggregations, evidence, comment, principal),
-        )
+        return cls(observation_id=recording["observation_id"], **_checked_recording(recording))
 
     @classmethod
-    def recorded(
-        cls,
-        *,
-        observation_id: UUID,
-        benchmark: Benchmark,
-        scope: ProgrammeScope,
-        country: str,
-        sector: str | None,
-        period: str,
-        value: Any,
-        disaggregations: Sequence[Disaggregation],
-        evidence: Sequence[Evidence],
-        comment: str | None,
-        principal: str,
-    ) -> "Observation.Recorded":
+    def recorded(cls, **recording: Unpack[Recording]) -> "Observation.Recorded":
         """The event `record` would give, checked by the same rules, without
         building the aggregate: a bulk import only saves the events of its new
         observations, and building thousands of aggregates it never uses
         would cost it more than the checks themselves."""
-        fields = _checked_recording(
-            benchmark, scope, country, sector, period, value, disaggregations, evidence, comment, principal
-        )
         return cls.Recorded(
             originator_topic=_OBSERVATION_TOPIC,
-            originator_id=observation_id,
+            originator_id=recording["observation_id"],
             originator_version=cls.INITIAL_VERSION,
             timestamp=cls.Recorded.create_timestamp(),
-            observation_id=observation_id,
-            **fields,
+            observation_id=recording["observation_id"],
+            **_checked_recording(recording),
         )
 
     @event("Recorded")
@@ -181,33 +163,25 @@ class Observation(Aggregate):
 _OBSERVATION_TOPIC = get_topic(Observation)
 
 
-def _checked_recording(
-    benchmark: Benchmark,
-    scope: ProgrammeScope,
-    country: str,
-    sector: str | None,
-    period: str,
-    value: Any,
-    disaggregations: Sequence[Disaggregation],
-    evidence: Sequence[Evidence],
-    comment: str | None,
-    principal: str,
-) -> dict[str, Any]:
+def _checked_recording(recording: Recording) -> dict[str, Any]:
     """The fields of a Recorded event, once the observation is checked against
     its benchmark and the programme scope (every broken rule at once)."""
+    benchmark, scope = recording["benchmark"], recording["scope"]
+    country, sector = recording["country"], recording["sector"]
     benchmark.check_not_retired()
     errors = ErrorCollector()
     parsed_period = None
     with errors.collecting():
-        parsed_period = Period.parse(period)
+        parsed_period = Period.parse(recording["period"])
     with errors.collecting():
         scope.check_country(country)
     if sector is not None:
         with errors.collecting():
             scope.check_sector(sector)
+    value = recording["value"]
     with errors.collecting():
         value = check_value(benchmark.measure, benchmark.levels, value)
-    checked_disaggregations = check_disaggregations(benchmark, disaggregations, errors)
+    checked_disaggregations = check_disaggregations(benchmark, recording["disaggregations"], errors)
     errors.raise_if_any("The observation breaks several rules; see errors.")
     assert parsed_period is not None
     return {
@@ -220,7 +194,7 @@ def _checked_recording(
         "period_end": parsed_period.end,
         "value": value,
         "disaggregations": checked_disaggregations,
-        "evidence": [dict(item) for item in evidence],
-        "comment": comment,
-        "principal": principal,
+        "evidence": [dict(item) for item in recording["evidence"]],
+        "comment": recording["comment"],
+        "principal": recording["principal"],
     }
