@@ -129,10 +129,10 @@ with warnings.catch_warnings():  # tests.support imports Starlette's TestClient,
     warnings.simplefilter("ignore")
     from tests.support import benchmark_body, country_body, observation_body  # noqa: E402
 
-from services.measurement.adapters.api_keys import ApiKeys  # noqa: E402
+from services.common.api_keys import ApiKeys  # noqa: E402
 from services.measurement.adapters.countries import country_name  # noqa: E402
-from services.measurement.adapters.database import Database  # noqa: E402
-from services.measurement.domain.access import Role  # noqa: E402
+from services.common.database import Database  # noqa: E402
+from services.common.access import Role  # noqa: E402
 
 BENCH_DATABASE = "stocktake_bench"
 RAW_TABLE = "bench_raw_events"

@@ -46,18 +46,18 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.measurement.adapters.database import normalise_url  # noqa: E402
+from services.common.database import normalise_url  # noqa: E402
 from services.measurement.adapters.framework_file import read_framework_file  # noqa: E402
-from services.measurement.application import Measurement  # noqa: E402
+from services.measurement.application.commands import Measurement  # noqa: E402
 from services.measurement.bootstrap import build_application  # noqa: E402
-from services.measurement.config import Settings  # noqa: E402
+from services.measurement.settings import Settings  # noqa: E402
 from services.measurement.domain.benchmarks import Benchmark  # noqa: E402
 from services.measurement.domain.observations import Observation  # noqa: E402
 from services.measurement.domain.progress import BenchmarkSpec, CountryValue, assess  # noqa: E402
 from services.measurement.domain.scope import IloRegion, ProgrammeScope  # noqa: E402
 from services.measurement.domain.values import Combination, Measure  # noqa: E402
 from services.measurement.entrypoints.cli import run_migrations  # noqa: E402
-from services.measurement.rebuild import MAX_WORKERS, rebuild  # noqa: E402
+from services.measurement.application.rebuild import MAX_WORKERS, rebuild  # noqa: E402
 from services.measurement import states  # noqa: E402
 
 console = Console()

@@ -1,5 +1,6 @@
-"""Alembic environment. The URL is, in order: the `database_url` attribute
-set by a caller (the CLI, the tests), else the service settings."""
+"""Alembic environment: the one that owns every table of both services.
+The URL is, in order: the `database_url` attribute set by a caller (the CLI,
+the tests), else the settings (`STOCKTAKE_DATABASE_URL`)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from logging.config import fileConfig
 
 from alembic import context
 
-from services.measurement.adapters.database import Database
-from services.measurement.adapters.tables import metadata
-from services.measurement.config import Settings
+from services.common.database import Database, open_store
+from services.common.settings import StoreSettings
+from migrations.target import TARGET_METADATA
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -18,16 +19,12 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 def run_migrations_online() -> None:
     url = config.attributes.get("database_url")
-    if url is None:
-        settings = Settings()
-        settings.ensure_sqlite_folder()
-        url = settings.database_url
-    database = Database(url)
+    database = Database(url) if url else open_store(StoreSettings())
     try:
         with database.engine.connect() as connection:
             context.configure(
                 connection=connection,
-                target_metadata=metadata,
+                target_metadata=TARGET_METADATA,
                 render_as_batch=database.is_sqlite,
                 transaction_per_migration=True,
             )

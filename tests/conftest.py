@@ -17,21 +17,19 @@ from typing import Any, Iterator
 
 import pycountry
 import pytest
-from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from services.measurement.adapters.api_keys import ApiKeys
-from services.measurement.adapters.countries import country_name
-from services.measurement.adapters.database import normalise_url
+from services.common.access import Principal, Role
+from services.common.api_keys import ApiKeys
+from services.common.database import normalise_url
+from services.common.migrations import upgrade
 from services.measurement.adapters.framework_file import read_framework_file
-from services.measurement.application import Measurement
-from services.measurement.bootstrap import build_application
-from services.measurement.config import Settings
-from services.measurement.domain.access import Principal, Role
-from services.measurement.entrypoints.cli import alembic_config
+from services.measurement.application.commands import Measurement
+from services.measurement.bootstrap import MeasurementServices, bootstrap
 from services.measurement.entrypoints.http.app import create_app
+from services.measurement.settings import Settings
 from tests.support import ActingInTheRoleNeeded
 
 POSTGRES_ADMIN_URL = os.environ.get("STOCKTAKE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -83,7 +81,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 def _migrate(url: str) -> None:
-    command.upgrade(alembic_config(url), "head")
+    upgrade(url)
 
 
 @pytest.fixture(scope="session")
@@ -140,12 +138,17 @@ def framework_file() -> tuple[dict[str, Any], str]:
 
 
 @pytest.fixture
-def bare_measurement(database_url: str) -> Iterator[Measurement]:
+def services(database_url: str) -> Iterator[MeasurementServices]:
+    """The service's objects on an empty store (no framework loaded)."""
+    running = bootstrap(Settings(database_url=database_url))
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def bare_measurement(services: MeasurementServices) -> Measurement:
     """The application on an empty store (no framework loaded)."""
-    measurement = build_application(Settings(database_url=database_url))
-    yield measurement
-    measurement.close()
-    measurement.database.dispose()
+    return services.measurement
 
 
 @pytest.fixture
@@ -157,8 +160,8 @@ def measurement(bare_measurement: Measurement, framework_file: tuple[dict[str, A
 
 
 @pytest.fixture
-def api_keys(measurement: Measurement) -> ApiKeys:
-    return ApiKeys(measurement.database, country_name)
+def api_keys(services: MeasurementServices, measurement: Measurement) -> ApiKeys:
+    return services.api_keys
 
 
 @pytest.fixture
@@ -172,9 +175,9 @@ def tokens(api_keys: ApiKeys) -> dict[Role, str]:
 
 
 @pytest.fixture
-def client(measurement: Measurement, tokens: dict[Role, str]) -> Iterator[TestClient]:
+def client(services: MeasurementServices, measurement: Measurement, tokens: dict[Role, str]) -> Iterator[TestClient]:
     """A client acting in the role each endpoint is meant for (see
     `ActingInTheRoleNeeded`); a test about access sends its own Authorization."""
-    with TestClient(create_app(application=measurement)) as test_client:
+    with TestClient(create_app(services=services)) as test_client:
         test_client.auth = ActingInTheRoleNeeded(tokens)
         yield test_client

@@ -7,7 +7,7 @@ from typing import Any, Generator
 import httpx
 from fastapi.testclient import TestClient
 
-from services.measurement.domain.access import Role
+from services.common.access import Role
 
 
 class ActingInTheRoleNeeded(httpx.Auth):

@@ -11,9 +11,11 @@ from uuid import NAMESPACE_URL, uuid5
 
 import yaml
 
-from services.measurement.adapters.api_keys import ApiKeys, AuthenticationError, IssuedKey
-from services.measurement.application import Measurement
-from services.measurement.domain.access import Principal, Role
+from services.common.api_keys import ApiKeys, IssuedKey
+from services.common.errors import AuthenticationError
+from services.measurement.application.commands import Measurement
+from services.measurement.application.queries import catalogue
+from services.common.access import Principal, Role
 from services.measurement.domain.scope import IloRegion
 from services.measurement.domain.values import Combination, Dimension, Measure
 
@@ -47,7 +49,7 @@ def _as_date(value: Any) -> date:
 def load_sample(measurement: Measurement) -> bool:
     """Records the sample unless it is there already; True if it was loaded."""
     sample = read_sample()
-    present = {b["code"] for b in measurement.benchmarks(None, True)["items"]}
+    present = {b["code"] for b in catalogue.benchmarks(measurement.database, None, True)["items"]}
     if sample["benchmarks"][0]["code"] in present:
         return False
     for sector in sample["sectors"]:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from services.measurement.adapters.api_keys import ApiKeys
-from services.measurement.domain.access import Role
+from services.common.api_keys import ApiKeys
+from services.common.access import Role
 from tests.support import (
     assert_problem,
     bearer,

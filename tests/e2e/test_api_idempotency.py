@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from services.measurement.adapters.idempotency import PURGE_EVERY, RETENTION, Claimed, IdempotencyRecords
-from services.measurement.adapters.tables import idempotency_records
-from services.measurement.application import Measurement
-from services.measurement.domain.access import Principal
-from services.measurement.entrypoints.http.idempotency import fingerprint
+from services.common.idempotency import PURGE_EVERY, RETENTION, Claimed, IdempotencyRecords
+from services.common.tables import idempotency_records
+from services.measurement.application.commands import Measurement
+from services.common.access import Principal
+from services.common.http.idempotency import fingerprint
 from services.measurement.entrypoints.http.routes.observations import observation_id_for
 from services.measurement.entrypoints.http.schemas.observations import ObservationCreate
 from tests.support import assert_problem, benchmark_body, country_body, log_head, observation_body, set_up_programme, stored_observations

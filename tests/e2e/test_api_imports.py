@@ -20,8 +20,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.measurement.adapters.api_keys import ApiKeys
-from services.measurement.domain.access import Role
+from services.common.api_keys import ApiKeys
+from services.common.access import Role
 from tests.support import assert_problem, bearer, if_match, log_head, observation_body, set_up_programme, stored_observations
 
 BATCH = "/observations/batch"

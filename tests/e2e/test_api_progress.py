@@ -11,8 +11,9 @@ from typing import Any, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from services.measurement.application import Measurement
-from services.measurement.domain.access import Role
+from services.measurement.application.commands import Measurement
+from services.common.access import Role
+from services.measurement.bootstrap import MeasurementServices
 from services.measurement.entrypoints.http.app import create_app
 from tests.support import ActingInTheRoleNeeded, assert_problem, benchmark_body, country_body, if_match, log_head, set_up_programme
 
@@ -452,9 +453,9 @@ def test_a_benchmark_is_not_found_where_it_is_not_yet_defined(client: TestClient
 
 
 @pytest.fixture
-def tolerant_client(measurement: Measurement, tokens: dict[Role, str]) -> Iterator[TestClient]:
+def tolerant_client(services: MeasurementServices, measurement: Measurement, tokens: dict[Role, str]) -> Iterator[TestClient]:
     """A client that answers a 500 instead of raising the server's exception."""
-    with TestClient(create_app(application=measurement), raise_server_exceptions=False) as test_client:
+    with TestClient(create_app(services=services), raise_server_exceptions=False) as test_client:
         test_client.auth = ActingInTheRoleNeeded(tokens)
         yield test_client
 

@@ -15,14 +15,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 from typer.testing import CliRunner
 
-from services.measurement.adapters.api_keys import ApiKeys, AuthenticationError
+from services.common.api_keys import ApiKeys
+from services.common.errors import AuthenticationError
 from services.measurement.adapters.countries import country_name
-from services.measurement.adapters.database import Database, normalise_url
-from services.measurement.adapters.tables import api_keys as api_keys_table
-from services.measurement.application import Measurement
-from services.measurement.config import Settings
-from services.measurement.domain.access import Principal, Role
+from services.common.database import Database, normalise_url
+from services.common.tables import api_keys as api_keys_table
+from services.measurement.application.commands import Measurement
+from services.measurement.settings import Settings
+from services.common.access import Principal, Role
 from services.measurement.entrypoints.cli import app
+from services.measurement.bootstrap import MeasurementServices
 from services.measurement.entrypoints.http.app import create_app
 from services.measurement.sample import SAMPLE_PRINCIPALS, sample_keys
 from tests.support import bearer
@@ -243,8 +245,8 @@ def key_lines(path: Path) -> list[str]:
 
 
 @pytest.fixture
-def sample_http(measurement: Measurement) -> Iterator[TestClient]:
-    with TestClient(create_app(application=measurement)) as client:
+def sample_http(services: MeasurementServices, measurement: Measurement) -> Iterator[TestClient]:
+    with TestClient(create_app(services=services)) as client:
         yield client
 
 

@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.measurement.application import Measurement
-from services.measurement.domain.access import Principal
-from services.measurement.domain.errors import ConflictError
+from services.measurement.application.commands import Measurement
+from services.common.access import Principal
+from services.common.errors import ConflictError
 from services.measurement.domain.progress import BenchmarkSpec, CountryValue, assess
 from services.measurement.domain.scope import IloRegion
 from services.measurement.domain.values import Combination, Measure

@@ -9,9 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from typer.testing import CliRunner
 
-from services.measurement.adapters.database import Database
-from services.measurement.adapters.tables import metadata
+from services.common.database import Database
 from services.measurement.entrypoints.cli import app as cli
+from migrations.target import TARGET_METADATA
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,7 +25,7 @@ def test_migrations_build_exactly_the_tables_the_code_queries(database_url: str)
     database = Database(database_url)
     try:
         with database.engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), metadata)
+            differences = compare_metadata(MigrationContext.configure(connection), TARGET_METADATA)
     finally:
         database.dispose()
     assert differences == []

@@ -10,12 +10,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from services.measurement.application import Measurement
-from services.measurement.domain.errors import ConflictError
-from services.measurement.domain.access import Principal
+from services.measurement.application.commands import Measurement
+from services.common.errors import ConflictError
+from services.common.access import Principal
 from services.measurement.domain.scope import IloRegion
 from services.measurement.domain.values import Combination, Measure
-from services.measurement.views import ObservationFilter
+from services.measurement.application.queries import catalogue
+from services.measurement.application.queries import catalogue
+from services.measurement.application.queries.catalogue import ObservationFilter
 from tests.support import criteria
 
 OFFICE = Principal.office("test-office", ["BGD"])
@@ -49,13 +51,13 @@ def test_concurrent_writers_get_gap_free_positions(measurement: Measurement) -> 
         list(pool.map(lambda v: _record(measurement, v), range(40)))
     positions = _positions(measurement)
     assert positions == list(range(1, len(positions) + 1))
-    assert len(measurement.observations(ObservationFilter(), None, 500)["items"]) == 40
+    assert len(catalogue.observations(measurement.database, ObservationFilter(), None, 500)["items"]) == 40
 
 
 def test_a_refused_concurrent_change_leaves_no_gap(measurement: Measurement) -> None:
     _programme(measurement)
     _record(measurement, 1)
-    observation_id = measurement.observations(ObservationFilter(), None, 10)["items"][0]["id"]
+    observation_id = catalogue.observations(measurement.database, ObservationFilter(), None, 10)["items"][0]["id"]
     stale = measurement.repository.get(observation_id)
     measurement.correct_observation(observation_id, value=2, disaggregations=None, reason="first", actor=OFFICE, based_on=[1])
     stale.retract("second, from a stale copy", "b")
@@ -64,7 +66,7 @@ def test_a_refused_concurrent_change_leaves_no_gap(measurement: Measurement) -> 
     _record(measurement, 3)
     positions = _positions(measurement)
     assert positions == list(range(1, len(positions) + 1))
-    assert measurement.observation(observation_id)["status"] == "corrected"
+    assert catalogue.observation_or_404(measurement.database, observation_id)["status"] == "corrected"
 
 
 @pytest.mark.parametrize("statement", ["UPDATE stored_events SET topic = 'x'", "DELETE FROM stored_events"])
@@ -90,7 +92,7 @@ def test_recorded_at_never_decreases_along_the_log(measurement: Measurement) -> 
     _programme(measurement)
     for value in range(5):
         _record(measurement, value)
-    events = measurement.log_page(0, 100)["events"]
+    events = catalogue.log_page(measurement, 0, 100)["events"]
     times = [event["recorded_at"] for event in events]
     assert times == sorted(times)
     assert measurement.event_log.position_at(times[-1]) == events[-1]["position"]

@@ -16,11 +16,12 @@ from sqlalchemy import func, select, text
 from typer.testing import CliRunner, Result
 
 from services.measurement.adapters.tables import LIVE
-from services.measurement.application import Measurement
-from services.measurement.entrypoints.cli import alembic_config, app
+from services.measurement.application.commands import Measurement
+from services.common.migrations import alembic_config
+from services.measurement.entrypoints.cli import app
 from services.measurement.projections.store import PRIMARY_KEYS
-from services.measurement.rebuild import REBUILD_LOCK, rebuild
-from services.measurement.views import tracked_position
+from services.measurement.application.rebuild import REBUILD_LOCK, rebuild
+from services.measurement.application.queries.catalogue import tracked_position
 from tests.support import benchmark_body, country_body, if_match, log_head, observation_body, set_up_programme
 
 CODE = "CA2-INSPECTION"

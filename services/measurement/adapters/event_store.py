@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Text, cast, func, select, text
 from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 
 from services.measurement.adapters.bulk import bulk_insert
-from services.measurement.adapters.database import Database
+from services.common.database import Database, as_utc
 from services.measurement.adapters.tables import stored_events
 
 
@@ -75,10 +75,6 @@ def log_head(connection: Connection, at: int | None = None, recorded_by: datetim
         query = query.where(stored_events.c.recorded_at <= recorded_by.astimezone(UTC))
     return int(connection.execute(query).scalar_one())
 
-
-def as_utc(moment: datetime) -> datetime:
-    # SQLite gives back naive datetimes; every stored time is UTC.
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class EventLogRecorder(ApplicationRecorder):

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from services.measurement.serialisation import jsonable
+from services.common.json import jsonable
 
 DEFAULT_FRAMEWORK_FILE = "gb329-ins-3-2.v1.yaml"
 REQUIRED_SECTIONS = (

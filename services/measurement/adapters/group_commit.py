@@ -18,7 +18,7 @@ from typing import Callable, ContextManager, Generic, TypeVar
 
 from sqlalchemy import Connection
 
-from services.measurement.adapters.database import Database
+from services.common.database import Database
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")

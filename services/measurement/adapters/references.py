@@ -14,7 +14,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from sqlalchemy import func, select
 
-from services.measurement.adapters.database import Database
+from services.common.database import Database
 from services.measurement.adapters.tables import stored_events
 
 

@@ -9,7 +9,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.measurement.domain.errors import (
+from services.common.errors import (
     ConflictError,
     ErrorCollector,
     FieldPath,

@@ -14,8 +14,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.measurement.domain.errors import ConflictError
+from services.common.errors import ConflictError
 
+PROGRAMME = "GSC-POA-2017-21"  # the one programme this service measures
 STOCKTAKE_NAMESPACE = uuid5(NAMESPACE_URL, "https://github.com/stocktake/ids")
 
 

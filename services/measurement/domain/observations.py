@@ -12,7 +12,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
 from services.measurement.domain.benchmarks import Benchmark, check_reason
-from services.measurement.domain.errors import ConflictError, ErrorCollector, InvalidCommandError
+from services.common.errors import ConflictError, ErrorCollector, InvalidCommandError
 from services.measurement.domain.scope import ProgrammeScope
 from services.measurement.domain.values import Period, Value, check_value
 

@@ -11,7 +11,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.measurement.domain.errors import ConflictError, InvalidCommandError
+from services.common.errors import ConflictError, InvalidCommandError
 from services.measurement.domain.framework import STOCKTAKE_NAMESPACE
 
 MAX_SECTORS = 4  # para 8: "specific (maximum four) sectoral GSCs"

@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Sequence
 
-from services.measurement.domain.errors import FieldPath, InvalidCommandError
+from services.common.errors import FieldPath, InvalidCommandError
 
 Value = int | float | str
 

@@ -13,33 +13,33 @@ from typing import Annotated, Iterator, Optional
 
 import typer
 import uvicorn
-from alembic import command
-from alembic.config import Config
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from services.measurement.adapters.api_keys import ApiKeys, KeyInfo
-from services.measurement.adapters.countries import country_name
-from services.measurement.adapters.database import Database
+from services.common.access import Principal, Role
+from services.common.api_keys import ApiKeys, KeyInfo
+from services.common.errors import DomainError
+from services.common.migrations import NotMigratedError, upgrade
 from services.measurement.adapters.framework_file import FrameworkFileError, read_framework_file
-from services.measurement.application import Measurement
-from services.measurement.bootstrap import build_application
-from services.measurement.config import Settings
-from services.measurement.domain.access import Principal, Role
-from services.measurement.domain.errors import DomainError
-from services.measurement.rebuild import RebuildReport, RebuildRunningError, needs_rebuild, rebuild
+from services.measurement.application.commands import Measurement
+from services.measurement.application.rebuild import RebuildReport, RebuildRunningError, needs_rebuild, rebuild
+from services.measurement.bootstrap import MeasurementServices, bootstrap
 from services.measurement.sample import load_sample, sample_keys
+from services.measurement.settings import Settings
 
 app = typer.Typer(help="Stocktake measurement service.", no_args_is_help=True, add_completion=False)
 keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 console = Console(stderr=True)
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 DatabaseOption = Annotated[
     Optional[str],
-    typer.Option("--database-url", envvar="STOCKTAKE_DATABASE_URL", help="Default: an SQLite file in var/"),
+    typer.Option(
+        "--database-url",
+        envvar="STOCKTAKE_DATABASE_URL",
+        help="Default: stocktake.db in the data folder ($STOCKTAKE_DATA_DIR, else ~/.local/share/stocktake)",
+    ),
 ]
 
 
@@ -51,16 +51,24 @@ def _cli_principal() -> str:
     return f"cli:{getpass.getuser()}"
 
 
-def alembic_config(database_url: str) -> Config:
-    config = Config(str(REPO_ROOT / "alembic.ini"))
-    config.attributes["database_url"] = database_url
-    config.attributes["configure_logging"] = False
-    return config
-
-
 def run_migrations(settings: Settings) -> None:
     settings.ensure_sqlite_folder()
-    command.upgrade(alembic_config(settings.database_url), "head")
+    upgrade(settings.database_url)
+
+
+@contextmanager
+def _services(settings: Settings) -> Iterator[MeasurementServices]:
+    """The service's objects, closed after the command; a store that is not
+    migrated is said in one line, with the command that fixes it."""
+    try:
+        running = bootstrap(settings)
+    except NotMigratedError as error:
+        console.print(f"[red]{error}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
+    try:
+        yield running
+    finally:
+        running.close()
 
 
 def _load_framework(measurement: Measurement, path: Path | None) -> None:
@@ -81,13 +89,10 @@ def migrate(database_url: DatabaseOption = None) -> None:
     settings = _settings(database_url)
     run_migrations(settings)
     console.print(f"Database at head: {settings.database_url}")
-    measurement = build_application(settings)
-    try:
-        if needs_rebuild(measurement):
+    with _services(settings) as running:
+        if needs_rebuild(running.measurement):
             console.print("Read models are behind the log: rebuilding them.")
-            _rebuild_with_progress(measurement, verify=False)
-    finally:
-        measurement.database.dispose()
+            _rebuild_with_progress(running.measurement, verify=False)
 
 
 def _rebuild_with_progress(measurement: Measurement, verify: bool, workers: int | None = None) -> RebuildReport:
@@ -119,13 +124,10 @@ def rebuild_command(
     database_url: DatabaseOption = None,
 ) -> None:
     """Rebuild every read model from the event log and swap it in."""
-    measurement = build_application(_settings(database_url))
-    try:
+    with _services(_settings(database_url)) as running:
         started = time.perf_counter()
-        report = _rebuild_with_progress(measurement, verify, workers)
+        report = _rebuild_with_progress(running.measurement, verify, workers)
         seconds = time.perf_counter() - started
-    finally:
-        measurement.database.dispose()
     rate = report.events / seconds if seconds else 0.0
     console.print(f"{report.events} events, {report.rows} rows, up to position {report.position}, "
                   f"in {seconds:.1f} s ({rate:,.0f} events/s).")
@@ -148,15 +150,15 @@ def load_framework(
     database_url: DatabaseOption = None,
 ) -> None:
     """Record the programme framework (a no-op if this revision is loaded)."""
-    measurement = build_application(_settings(database_url))
-    _load_framework(measurement, path)
+    with _services(_settings(database_url)) as running:
+        _load_framework(running.measurement, path)
 
 
 @app.command("load-sample")
 def load_sample_command(database_url: DatabaseOption = None) -> None:
     """Record the ILLUSTRATIVE sample history (not real ILO data)."""
-    measurement = build_application(_settings(database_url))
-    loaded = load_sample(measurement)
+    with _services(_settings(database_url)) as running:
+        loaded = load_sample(running.measurement)
     console.print("Illustrative sample " + ("loaded." if loaded else "already present."))
 
 
@@ -168,7 +170,7 @@ def openapi_document() -> str:
 
 @app.command("export-openapi")
 def export_openapi(
-    path: Annotated[Path, typer.Argument(help="Where to write it")] = REPO_ROOT / "openapi" / "measurement.json",
+    path: Annotated[Path, typer.Argument(help="Where to write it")] = Path("openapi/measurement.json"),
     check: Annotated[bool, typer.Option(help="Only check the file is current; exit 1 if not")] = False,
 ) -> None:
     """Write (or check) the committed OpenAPI document of the measurement API."""
@@ -211,13 +213,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
 @contextmanager
 def _api_keys(database_url: str | None) -> Iterator[ApiKeys]:
-    settings = _settings(database_url)
-    settings.ensure_sqlite_folder()
-    database = Database(settings.database_url)
-    try:
-        yield ApiKeys(database, country_name)
-    finally:
-        database.dispose()
+    with _services(_settings(database_url)) as running:
+        yield running.api_keys
 
 
 def _fail(error: DomainError) -> typer.Exit:
@@ -313,17 +310,16 @@ def up(
     """Migrate, load the framework (and the illustrative sample), then serve."""
     settings = _settings(database_url)
     run_migrations(settings)
-    measurement = build_application(settings)
-    if needs_rebuild(measurement):
-        _rebuild_with_progress(measurement, verify=False)
-    _load_framework(measurement, None)
-    if sample:
-        loaded = load_sample(measurement)
-        console.print(
-            "[yellow]Illustrative sample history[/yellow] (invented, NOT real ILO data): "
-            + ("loaded." if loaded else "already present.")
-        )
-        keys = sample_keys(ApiKeys(measurement.database, country_name), settings.sample_keys_file)
-        _print_sample_keys(keys, settings.sample_keys_file, host, port)
-    measurement.database.dispose()
+    with _services(settings) as running:
+        if needs_rebuild(running.measurement):
+            _rebuild_with_progress(running.measurement, verify=False)
+        _load_framework(running.measurement, None)
+        if sample:
+            loaded = load_sample(running.measurement)
+            console.print(
+                "[yellow]Illustrative sample history[/yellow] (invented, NOT real ILO data): "
+                + ("loaded." if loaded else "already present.")
+            )
+            keys = sample_keys(running.api_keys, settings.sample_keys_path)
+            _print_sample_keys(keys, settings.sample_keys_path, host, port)
     _serve(settings, host, port, 1)

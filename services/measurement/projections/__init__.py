@@ -3,7 +3,7 @@
 Live, the projector runs inside the write transaction of the events it
 projects and records the position it reached there too, so each event is
 projected exactly once and a committed write is visible to the next read. A
-rebuild (`services.measurement.rebuild`) replays the log through the same
+rebuild (`services.measurement.application.rebuild`) replays the log through the same
 handlers into fresh tables."""
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from services.measurement.domain.observations import Observation
 from services.measurement.domain.scope import ProgrammeScope
 from services.measurement.projections.series_keys import benchmark_part, country_part, series_key
 from services.measurement.projections.store import ReadModelStore, Row
-from services.measurement.serialisation import jsonable
+from services.common.json import jsonable
 
 _EVENT_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 

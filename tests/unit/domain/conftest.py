@@ -17,7 +17,7 @@ from services.measurement.domain.framework import FrameworkDocument
 from services.measurement.domain.observations import Observation
 from services.measurement.domain.scope import IloRegion, ProgrammeScope, SelectionCriterion
 from services.measurement.domain.values import Combination, Dimension, Measure, Period
-from services.measurement.serialisation import jsonable
+from services.common.json import jsonable
 
 FRAMEWORK_FILE = Path(__file__).parents[3] / "services/measurement/framework_data/gb329-ins-3-2.v1.yaml"
 

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from services.measurement.domain.benchmarks import Benchmark
-from services.measurement.domain.errors import ConflictError, DomainError, InvalidCommandError
+from services.common.errors import ConflictError, DomainError, InvalidCommandError
 from services.measurement.domain.values import Combination, Dimension, Measure
 
 BASELINE_DATE = date(2017, 1, 1)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.measurement.domain.errors import (
+from services.common.errors import (
     ConflictError,
     DomainError,
     ErrorCollector,

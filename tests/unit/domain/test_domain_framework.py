@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from services.measurement.domain.errors import ConflictError
+from services.common.errors import ConflictError
 from services.measurement.domain.framework import Framework, FrameworkDocument
 
 CODE = "GSC-POA-2017-21"

@@ -5,7 +5,7 @@ from uuid import uuid4
 
 import pytest
 
-from services.measurement.domain.errors import ConflictError, DomainError, InvalidCommandError
+from services.common.errors import ConflictError, DomainError, InvalidCommandError
 from services.measurement.domain.observations import Observation
 from services.measurement.domain.values import Dimension, Measure, Period
 

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from services.measurement.domain.errors import ConflictError, InvalidCommandError
+from services.common.errors import ConflictError, InvalidCommandError
 from services.measurement.domain.scope import MAX_SECTORS, IloRegion, ProgrammeScope, SelectionCriterion
 
 PRINCIPAL = "pmt@ilo.org"

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.measurement.domain.errors import FieldProblem, InvalidCommandError
+from services.common.errors import FieldProblem, InvalidCommandError
 from services.measurement.domain.values import (
     MAX_TEXT_VALUE_LENGTH,
     Measure,

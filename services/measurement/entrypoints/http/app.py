@@ -8,16 +8,12 @@ from typing import AsyncIterator
 
 from fastapi import Depends, FastAPI
 
-from services.measurement.adapters.api_keys import ApiKeys
-from services.measurement.adapters.countries import country_name
-from services.measurement.adapters.idempotency import IdempotencyRecords
-from services.measurement.application import Measurement
-from services.measurement.bootstrap import build_application
-from services.measurement.config import Settings
-from services.measurement.entrypoints.http import problems
-from services.measurement.entrypoints.http.authorization import document_permissions
-from services.measurement.entrypoints.http.deps import refuse_nul_characters
-from services.measurement.entrypoints.http.limits import BodySizeLimit
+from services.common.http import problem_docs, problems
+from services.common.http.authorization import document_permissions
+from services.common.http.deps import refuse_nul_characters
+from services.common.http.limits import BodySizeLimit
+from services.measurement.bootstrap import MeasurementServices, bootstrap
+from services.measurement.settings import Settings
 from services.measurement.entrypoints.http.routes import (
     benchmarks,
     framework,
@@ -27,7 +23,6 @@ from services.measurement.entrypoints.http.routes import (
     progress,
     scope,
 )
-from services.measurement.entrypoints.http.routes import problems as problem_docs
 
 DESCRIPTION = """
 Stocktake measures the progress of the ILO Programme of Action on decent work
@@ -72,26 +67,26 @@ def serving_app() -> FastAPI:
 
 
 def create_app(
-    settings: Settings | None = None, application: Measurement | None = None, server_process: bool = False
+    settings: Settings | None = None, services: MeasurementServices | None = None, server_process: bool = False
 ) -> FastAPI:
-    """Builds the app; the store is opened in the lifespan, not at import.
+    """Builds the app; the store is opened in the lifespan, not at import
+    (or `services`, already built, are used and left open).
     `server_process`: the app is the process's only one, for its lifetime
     (its garbage collector is tuned for that once it has started)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        measurement = application or build_application(settings or Settings())
-        app.state.measurement = measurement
-        app.state.idempotency = IdempotencyRecords(measurement.database)
-        app.state.api_keys = ApiKeys(measurement.database, country_name)
+        running = services or bootstrap(settings)
+        app.state.measurement = running.measurement
+        app.state.idempotency = running.idempotency
+        app.state.authenticator = running.api_keys
         if server_process:
             tune_garbage_collector()
         try:
             yield
         finally:
-            if application is None:
-                measurement.close()
-                measurement.database.dispose()
+            if services is None:
+                running.close()
 
     app = FastAPI(
         title="Stocktake measurement service",

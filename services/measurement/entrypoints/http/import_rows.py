@@ -20,11 +20,11 @@ from typing import Any, Sequence
 
 from pydantic import TypeAdapter, ValidationError
 
-from services.measurement.domain.errors import FieldPath, FieldProblem, InvalidCommandError
+from services.common.errors import FieldPath, FieldProblem, InvalidCommandError
 from services.measurement.domain.values import Dimension
-from services.measurement.entrypoints.http.problems import pydantic_message
+from services.common.http.problems import pydantic_message
 from services.measurement.entrypoints.http.schemas.observations import ObservationCreate
-from services.measurement.imports import MAX_ROWS, ImportRow
+from services.measurement.application.imports import MAX_ROWS, ImportRow
 
 REQUIRED_COLUMNS = ("benchmark", "country", "period", "value")
 OPTIONAL_COLUMNS = ("sector", "comment", "evidence_title", "evidence_url")

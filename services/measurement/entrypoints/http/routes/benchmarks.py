@@ -8,10 +8,12 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from services.measurement.domain.benchmarks import Benchmark
-from services.measurement.domain.access import Permission
-from services.measurement.entrypoints.http.authorization import BenchmarkManager, allowed
-from services.measurement.entrypoints.http.deps import MeasurementDep, answer_at, created
-from services.measurement.entrypoints.http.idempotency import CreationDep
+from services.common.access import Permission
+from services.common.http.authorization import BenchmarkManager, allowed
+from services.measurement.application.queries import catalogue
+from services.common.http.deps import answer_at, created
+from services.measurement.entrypoints.http.deps import MeasurementDep
+from services.common.http.idempotency import CreationDep
 from services.measurement.entrypoints.http.schemas.benchmarks import (
     BaselineRevision,
     BenchmarkCreate,
@@ -66,7 +68,7 @@ def list_benchmarks(
     include_retired: bool = False,
 ) -> dict[str, Any]:
     """Benchmarks in the order they were defined."""
-    found = measurement.benchmarks(assumption, include_retired)
+    found = catalogue.benchmarks(measurement.database, assumption, include_retired)
     answer_at(response, found["position"])
     return found
 
@@ -74,13 +76,13 @@ def list_benchmarks(
 @router.get("/{code}", response_model=BenchmarkRead, operation_id="getBenchmark", dependencies=READ)
 def get_benchmark(code: str, measurement: MeasurementDep, response: Response) -> dict[str, Any]:
     """One benchmark, with the history of its revisions."""
-    return _answer(response, measurement.benchmark(code))
+    return _answer(response, catalogue.benchmark_or_404(measurement.database, code))
 
 
 @router.get("/{code}/history", response_model=StreamHistory, operation_id="getBenchmarkHistory", dependencies=READ)
 def benchmark_history(code: str, measurement: MeasurementDep, response: Response) -> dict[str, Any]:
     """Every event of the benchmark, as recorded in the log."""
-    history = measurement.history(Benchmark.create_id(code), Benchmark, f"There is no benchmark with code {code!r}.")
+    history = catalogue.history(measurement, Benchmark.create_id(code), Benchmark, f"There is no benchmark with code {code!r}.")
     answer_at(response, history["position"])
     return history
 

@@ -6,10 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from services.measurement.domain.errors import NotFoundError
-from services.measurement.domain.access import Permission
-from services.measurement.entrypoints.http.authorization import allowed
-from services.measurement.entrypoints.http.deps import MeasurementDep, answer_at
+from services.common.errors import NotFoundError
+from services.common.access import Permission
+from services.common.http.authorization import allowed
+from services.measurement.application.queries import catalogue
+from services.common.http.deps import answer_at
+from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.measurement.entrypoints.http.schemas.common import LogPosition
 from services.measurement.entrypoints.http.schemas.framework import (
     CriticalAssumption,
@@ -25,7 +27,7 @@ AtPosition = Annotated[LogPosition | None, Query(description="Answer as known at
 
 
 def _framework(measurement: MeasurementDep, response: Response, at: int | None) -> dict[str, Any]:
-    found = measurement.framework(at)
+    found = catalogue.framework(measurement, at)
     answer_at(response, found["position"])
     return found
 

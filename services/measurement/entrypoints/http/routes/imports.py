@@ -8,14 +8,15 @@ from typing import Annotated, Any, Sequence
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from services.measurement.domain.access import Permission
-from services.measurement.entrypoints.http.authorization import allowed
-from services.measurement.entrypoints.http.deps import MeasurementDep, answer_at
-from services.measurement.entrypoints.http.idempotency import Creation, CreationDep
+from services.common.access import Permission
+from services.common.http.authorization import allowed
+from services.common.http.deps import answer_at
+from services.measurement.entrypoints.http.deps import MeasurementDep
+from services.common.http.idempotency import Creation, CreationDep
 from services.measurement.entrypoints.http.import_rows import ReadRow, csv_rows, json_rows
-from services.measurement.entrypoints.http.problems import UnsupportedMediaTypeError, pointer
+from services.common.http.problems import UnsupportedMediaTypeError, pointer
 from services.measurement.entrypoints.http.schemas.imports import ImportSummary, ObservationBatch
-from services.measurement.imports import MAX_ROWS, RowResult
+from services.measurement.application.imports import MAX_ROWS, ObservationImport, RowResult
 
 router = APIRouter(prefix="/observations/batch", tags=["observations"], dependencies=[allowed(Permission.RECORD_OBSERVATIONS)])
 
@@ -88,7 +89,7 @@ def _run(
     all_or_nothing: bool,
     csv: bool,
 ) -> JSONResponse:
-    summary = measurement.import_observations([r.row for r in rows], creation.principal, dry_run, all_or_nothing)
+    summary = ObservationImport(measurement, creation.principal).run([r.row for r in rows], dry_run, all_or_nothing)
     summary["rows"] = [_outcome(result, rows[result.index], csv) for result in summary["rows"]]
     response = JSONResponse(ImportSummary.model_validate(summary).model_dump(mode="json", exclude_none=True))
     answer_at(response, summary["position"])

@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from services.measurement.domain.access import Permission
-from services.measurement.entrypoints.http.authorization import allowed
-from services.measurement.entrypoints.http.deps import MeasurementDep, answer_at
+from services.common.access import Permission
+from services.common.http.authorization import allowed
+from services.measurement.application.queries import catalogue
+from services.common.http.deps import answer_at
+from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.measurement.entrypoints.http.schemas.common import MAX_POSITION
 from services.measurement.entrypoints.http.schemas.log import LogPage
 
@@ -23,6 +25,6 @@ def read_log(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Events in log order with their gap-free positions; page with `next_after`."""
-    page = measurement.log_page(after, limit)
+    page = catalogue.log_page(measurement, after, limit)
     answer_at(response, page["head"])
     return page

@@ -8,12 +8,13 @@ from uuid import UUID, uuid5
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from services.measurement.domain.access import Permission
+from services.common.access import Permission
 from services.measurement.domain.framework import STOCKTAKE_NAMESPACE
-from services.measurement.entrypoints.http.authorization import ObservationReader, Reporter, allowed
-from services.measurement.entrypoints.http.deps import BasedOnDep, MeasurementDep, answer_at, created
-from services.measurement.entrypoints.http.idempotency import CreationDep
-from services.measurement.entrypoints.http.problems import PROBLEM_JSON, Problem
+from services.common.http.authorization import ObservationReader, Reporter, allowed
+from services.common.http.deps import BasedOnDep, answer_at, created
+from services.measurement.entrypoints.http.deps import MeasurementDep
+from services.common.http.idempotency import CreationDep
+from services.common.http.problems import PROBLEM_JSON, Problem
 from services.measurement.entrypoints.http.schemas.log import StreamHistory
 from services.measurement.entrypoints.http.schemas.observations import (
     Correction,
@@ -22,7 +23,8 @@ from services.measurement.entrypoints.http.schemas.observations import (
     ObservationRead,
     Retraction,
 )
-from services.measurement.views import ObservationFilter
+from services.measurement.application.queries import catalogue
+from services.measurement.application.queries.catalogue import ObservationFilter
 
 router = APIRouter(prefix="/observations", tags=["observations"])
 IDEMPOTENT_OBSERVATIONS = uuid5(STOCKTAKE_NAMESPACE, "observations-by-idempotency-key")
@@ -97,7 +99,7 @@ def list_observations(
 ) -> dict[str, Any]:
     """Observations in the order they were recorded, a page at a time (a country office: its countries')."""
     where = ObservationFilter(benchmark, country, assumption, include_retracted)
-    page = measurement.observations(where, cursor, limit, reader)
+    page = catalogue.observations(measurement.database, where, cursor, limit, reader)
     answer_at(response, page["position"])
     return page
 
@@ -107,7 +109,7 @@ def get_observation(
     observation_id: UUID, measurement: MeasurementDep, reader: ObservationReader, response: Response
 ) -> dict[str, Any]:
     """One observation as it now stands."""
-    return _answer(response, measurement.observation(observation_id, reader))
+    return _answer(response, catalogue.observation_or_404(measurement.database, observation_id, reader))
 
 
 @router.get("/{observation_id}/history", response_model=StreamHistory, operation_id="getObservationHistory")
@@ -115,7 +117,7 @@ def observation_history(
     observation_id: UUID, measurement: MeasurementDep, reader: ObservationReader, response: Response
 ) -> dict[str, Any]:
     """Every event of the observation (recorded, corrected, retracted), as logged."""
-    history = measurement.observation_history(observation_id, reader)
+    history = catalogue.observation_history(measurement, observation_id, reader)
     answer_at(response, history["position"])
     return history
 

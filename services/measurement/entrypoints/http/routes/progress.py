@@ -1,5 +1,5 @@
 """Progress: benchmark states as of any valid date, as known at any log
-position (see services/measurement/states.py for the rules)."""
+position (answered by services/measurement/queries/progress.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from services.measurement.domain.access import Permission
-from services.measurement.entrypoints.http.authorization import allowed
-from services.measurement.entrypoints.http.deps import MeasurementDep, answer_at
+from services.common.access import Permission
+from services.common.http.authorization import allowed
+from services.measurement.application.queries import progress
+from services.common.http.deps import answer_at
+from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.measurement.entrypoints.http.schemas.common import LogPosition
 from services.measurement.entrypoints.http.schemas.progress import (
     AssumptionRollup,
@@ -19,7 +21,7 @@ from services.measurement.entrypoints.http.schemas.progress import (
     BenchmarkState,
     CountryProfile,
 )
-from services.measurement.series import Step
+from services.measurement.application.queries.series import Step
 
 router = APIRouter(tags=["progress"], dependencies=[allowed(Permission.READ_PROGRESS)])
 
@@ -58,7 +60,7 @@ def _answer(response: Response, answer: dict[str, Any]) -> dict[str, Any]:
 @router.get("/benchmarks/{code}/state", response_model=BenchmarkState, operation_id="getBenchmarkState")
 def benchmark_state(code: str, measurement: MeasurementDep, response: Response, when: PinnedDep) -> dict[str, Any]:
     """A benchmark's state at a valid date, as known at a log position."""
-    return _answer(response, measurement.benchmark_state(code, when.as_of, when.at, when.known_at))
+    return _answer(response, progress.benchmark_state(measurement.database, code, when.as_of, when.at, when.known_at))
 
 
 @router.get("/benchmarks/{code}/series", response_model=BenchmarkSeries, operation_id="getBenchmarkSeries")
@@ -74,16 +76,16 @@ def benchmark_series(
 ) -> dict[str, Any]:
     """A benchmark's state at the end of each period from start to end, all as known at one position."""
     when = pinned(None, at, known_at)
-    return _answer(response, measurement.benchmark_series(code, start, end, step, when.at, when.known_at))
+    return _answer(response, progress.benchmark_series(measurement.database, code, (start, end, step), when.at, when.known_at))
 
 
 @router.get("/progress/assumptions", response_model=AssumptionRollup, operation_id="getAssumptionRollup")
 def assumption_rollup(measurement: MeasurementDep, response: Response, when: PinnedDep) -> dict[str, Any]:
     """For each critical assumption CA1 ... CA10, its benchmarks' statuses and a summary."""
-    return _answer(response, measurement.assumption_rollup(when.as_of, when.at, when.known_at))
+    return _answer(response, progress.assumption_rollup(measurement, when.as_of, when.at, when.known_at))
 
 
 @router.get("/progress/countries/{iso3}", response_model=CountryProfile, operation_id="getCountryProfile")
 def country_profile(iso3: str, measurement: MeasurementDep, response: Response, when: PinnedDep) -> dict[str, Any]:
     """Every benchmark's value in force for one programme country."""
-    return _answer(response, measurement.country_profile(iso3, when.as_of, when.at, when.known_at))
+    return _answer(response, progress.country_profile(measurement.database, iso3, when.as_of, when.at, when.known_at))

@@ -7,10 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from services.measurement.domain.access import Permission
-from services.measurement.entrypoints.http.authorization import allowed
-from services.measurement.entrypoints.http.deps import MeasurementDep, answer_at, created
-from services.measurement.entrypoints.http.idempotency import CreationDep
+from services.common.access import Permission
+from services.common.http.authorization import allowed
+from services.measurement.application.queries import catalogue
+from services.common.http.deps import answer_at, created
+from services.measurement.entrypoints.http.deps import MeasurementDep
+from services.common.http.idempotency import CreationDep
 from services.measurement.entrypoints.http.schemas.common import LogPosition
 from services.measurement.entrypoints.http.schemas.scope import (
     CountrySelection,
@@ -35,7 +37,7 @@ def get_scope(
     at: Annotated[LogPosition | None, Query(description="As known at this log position")] = None,
 ) -> dict[str, Any]:
     """Selected sectors, countries and focal points."""
-    return _answer(response, measurement.scope(at))
+    return _answer(response, catalogue.scope(measurement, at))
 
 
 @router.post("/sectors", status_code=status.HTTP_201_CREATED, response_model=ScopePublic, operation_id="selectSector", dependencies=MANAGE)

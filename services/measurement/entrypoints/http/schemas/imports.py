@@ -6,7 +6,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from services.measurement.entrypoints.http.schemas.common import LogPosition, RequestModel
-from services.measurement.imports import MAX_ROWS
+from services.measurement.application.imports import MAX_ROWS
 
 
 class ObservationBatch(RequestModel):

@@ -18,9 +18,9 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from services.measurement.adapters.api_keys import AuthenticationError
-from services.measurement.adapters.idempotency import IdempotencyInFlightError, IdempotencyKeyReusedError
-from services.measurement.domain.errors import (
+from services.common.idempotency import IdempotencyInFlightError, IdempotencyKeyReusedError
+from services.common.errors import (
+    AuthenticationError,
     ConflictError,
     DomainError,
     FieldProblem,

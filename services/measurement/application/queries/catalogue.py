@@ -7,28 +7,28 @@ import base64
 import re
 import binascii
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping
+from dataclasses import replace
+from typing import Any, Mapping
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from sqlalchemy import ARRAY, Connection, Uuid, and_, func, literal, select
 
-from services.measurement.adapters.database import Database
-from services.measurement.adapters.event_store import as_utc, log_head
+from services.common.access import Principal
+from services.common.database import Database, as_utc
+from services.measurement.adapters.event_store import log_head
+from services.measurement.application.event_log import EventLogApplication
 from services.measurement.adapters.tables import (
     benchmarks_view,
     observations_view,
     projection_tracking,
 )
-from services.measurement.domain.errors import InvalidCommandError, NotFoundError
-from services.measurement.domain.framework import Framework
+from services.common.errors import InvalidCommandError, NotFoundError
+from services.measurement.domain.framework import PROGRAMME, Framework
+from services.measurement.domain.observations import Observation
 from services.measurement.domain.scope import ProgrammeScope
 from services.measurement.projections import READ_MODELS
 from services.measurement.projections.handlers import event_data
-
-if TYPE_CHECKING:
-    from services.measurement.application import Measurement
-
 
 
 def tracked_position(connection: Connection) -> int:
@@ -38,32 +38,24 @@ def tracked_position(connection: Connection) -> int:
     return int(position or 0)
 
 
+def head_position(database: Database) -> int:
+    """The log position the read models reflect."""
+    with database.snapshot() as connection:
+        return tracked_position(connection)
+
+
 # -- streams replayed from the log (small, few-event streams) ------------
 
 
-def _stream_at(app: Measurement, aggregate_id: UUID, at: int | None) -> tuple[Aggregate | None, int]:
-    """The aggregate as known at log position `at` (default: the head), and
-    that position, read in one snapshot so the two agree."""
-    with app.database.snapshot() as connection:
-        head = log_head(connection, at)
-        logged = app.event_log.select_logged(
-            originator_id=aggregate_id, until=head, limit=1_000_000, connection=connection
-        )
-    aggregate = None
-    for item in logged:
-        aggregate = app.mapper.to_domain_event(item.as_stored_event()).mutate(aggregate)
-    return aggregate, head
-
-
-def framework(app: Measurement, programme: str, at: int | None) -> dict[str, Any]:
-    aggregate, head = _stream_at(app, Framework.create_id(programme), at)
+def framework(app: EventLogApplication, at: int | None = None, programme: str = PROGRAMME) -> dict[str, Any]:
+    aggregate, head = app.stream_at(Framework.create_id(programme), at)
     if not isinstance(aggregate, Framework) or aggregate.document is None:
         raise NotFoundError(f"The programme framework {programme} was not loaded as of position {head}.")
     return {"version": aggregate.revision, "document": aggregate.document.content, "position": head}
 
 
-def scope(app: Measurement, programme: str, at: int | None) -> dict[str, Any]:
-    aggregate, head = _stream_at(app, ProgrammeScope.create_id(programme), at)
+def scope(app: EventLogApplication, at: int | None = None, programme: str = PROGRAMME) -> dict[str, Any]:
+    aggregate, head = app.stream_at(ProgrammeScope.create_id(programme), at)
     if aggregate is None:
         return {"sectors": [], "countries": [], "focal_points": [], "position": head}
     assert isinstance(aggregate, ProgrammeScope)
@@ -75,14 +67,19 @@ def scope(app: Measurement, programme: str, at: int | None) -> dict[str, Any]:
     }
 
 
-def stream_history(app: Measurement, aggregate_id: UUID) -> dict[str, Any]:
+def history(app: EventLogApplication, aggregate_id: UUID, kind: type[Aggregate], missing: str) -> dict[str, Any]:
+    """Every event of one stream of `kind`, in order, as recorded, and the
+    log position the answer reflects."""
     with app.database.snapshot() as connection:
         head = log_head(connection)
         items = app.event_log.select_logged(originator_id=aggregate_id, limit=100_000, connection=connection)
-    return {"events": [logged_event(app, item) for item in items], "position": head}
+    events = [logged_event(app, item) for item in items]
+    if not events or not events[0]["type"].startswith(f"{kind.__name__}."):
+        raise NotFoundError(missing)
+    return {"events": events, "position": head}
 
 
-def logged_event(app: Measurement, item: Any) -> dict[str, Any]:
+def logged_event(app: EventLogApplication, item: Any) -> dict[str, Any]:
     domain_event = app.mapper.to_domain_event(item.as_stored_event())
     return {
         "position": item.position,
@@ -94,7 +91,7 @@ def logged_event(app: Measurement, item: Any) -> dict[str, Any]:
     }
 
 
-def log_page(app: Measurement, after: int, limit: int) -> dict[str, Any]:
+def log_page(app: EventLogApplication, after: int, limit: int) -> dict[str, Any]:
     with app.database.snapshot() as connection:
         head = log_head(connection)
         items = app.event_log.select_logged(after=after, limit=limit, connection=connection)
@@ -119,6 +116,13 @@ def benchmark(database: Database, code: str) -> dict[str, Any] | None:
         row = connection.execute(select(benchmarks_view).where(benchmarks_view.c.code == code)).first()
         position = tracked_position(connection)
     return None if row is None else {**_benchmark_out(row), "position": position}
+
+
+def benchmark_or_404(database: Database, code: str) -> dict[str, Any]:
+    found = benchmark(database, code)
+    if found is None:
+        raise NotFoundError(f"There is no benchmark with code {code!r}.")
+    return found
 
 
 def benchmarks(database: Database, assumption: str | None, include_retired: bool) -> dict[str, Any]:
@@ -161,6 +165,21 @@ def observation(database: Database, observation_id: UUID) -> dict[str, Any] | No
     return None if row is None else {**observation_out(row._mapping), "position": position}
 
 
+def observation_or_404(database: Database, observation_id: UUID, reader: Principal | None = None) -> dict[str, Any]:
+    """The observation, if it exists and `reader` (when given) may read it."""
+    found = observation(database, observation_id)
+    if found is None:
+        raise NotFoundError(f"There is no observation {observation_id}.")
+    if reader is not None:
+        reader.check_may_read(found["country"])
+    return found
+
+
+def observation_history(app: EventLogApplication, observation_id: UUID, reader: Principal) -> dict[str, Any]:
+    observation_or_404(app.database, observation_id, reader)
+    return history(app, observation_id, Observation, f"There is no observation {observation_id}.")
+
+
 @dataclass(frozen=True)
 class ObservationFilter:
     benchmark: str | None = None
@@ -187,7 +206,14 @@ def decode_cursor(cursor: str) -> int:
         ) from None
 
 
-def observations(database: Database, where: ObservationFilter, cursor: str | None, limit: int) -> dict[str, Any]:
+def observations(
+    database: Database, where: ObservationFilter, cursor: str | None, limit: int, reader: Principal | None = None
+) -> dict[str, Any]:
+    """A page of observations; a country office sees those of its countries only."""
+    if reader is not None and not reader.reads_every_country:
+        if where.country is not None:
+            reader.check_may_read(where.country)
+        where = replace(where, countries=reader.countries)
     conditions = []
     if where.benchmark is not None:
         conditions.append(observations_view.c.benchmark == where.benchmark)

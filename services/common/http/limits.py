@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.measurement.entrypoints.http.problems import PROBLEM_JSON
+from services.common.http.problems import PROBLEM_JSON
 
 MAX_BODY_BYTES = 1_048_576
 # A batch import may send up to MAX_ROWS observations: it gets more room.

@@ -1,5 +1,9 @@
 """Who is calling, and may they call this operation (function level).
 
+The app's `state.authenticator` turns a bearer key into its principal (the
+key store in measurement; measurement's own answer about the key in
+reporting).
+
 Every operation but the problem documentation names the permission it needs
 with `allowed(...)`; the object-level rules (which countries, whose
 observation) are the application's, as they depend on the record."""
@@ -7,15 +11,20 @@ observation) are the application's, as they depend on the record."""
 from __future__ import annotations
 
 import inspect
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Callable, Protocol
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.measurement.adapters.api_keys import ApiKeys, AuthenticationError
-from services.measurement.domain.access import Permission, Principal, roles_with
-from services.measurement.entrypoints.http.problems import FORBIDDEN, UNAUTHENTICATED, documented_problems
+from services.common.access import Permission, Principal, roles_with
+from services.common.errors import AuthenticationError
+from services.common.http.problems import FORBIDDEN, UNAUTHENTICATED, documented_problems
+
+class Authenticator(Protocol):
+    def authenticate(self, token: str) -> Principal:
+        """The principal holding `token`; AuthenticationError if none does."""
+
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -32,8 +41,8 @@ def get_principal(
             "This API needs an API key: send `Authorization: Bearer <key>` (operators issue keys with "
             "`stocktake keys issue`)."
         )
-    keys: ApiKeys = request.app.state.api_keys
-    return keys.authenticate(credentials.credentials)
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator.authenticate(credentials.credentials)
 
 
 def allowed(permission: Permission) -> Any:

@@ -18,9 +18,8 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from services.measurement.adapters.database import Database
-from services.measurement.adapters.event_store import as_utc
-from services.measurement.adapters.tables import idempotency_records
+from services.common.database import Database, as_utc
+from services.common.tables import idempotency_records
 
 RETENTION = timedelta(hours=24)
 ABANDONED_AFTER = timedelta(minutes=2)

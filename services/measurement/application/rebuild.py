@@ -22,14 +22,12 @@ from sqlalchemy import Column, Connection, MetaData, Table, UniqueConstraint, de
 from sqlalchemy.schema import AddConstraint, CreateIndex, CreateTable
 
 from services.measurement.adapters.tables import LIVE, ReadModelTables, projection_tracking, read_model_tables
-from services.measurement.application import Measurement
+from services.measurement.application.event_log import EventLogApplication
 from services.measurement.projections import READ_MODELS, Projected, Projector
 from services.measurement.adapters.bulk import bulk_insert
-from services.measurement.adapters.database import Database
-from services.measurement.bootstrap import build_application
-from services.measurement.config import Settings
+from services.common.database import Database
 from services.measurement.projections.store import PRIMARY_KEYS, MemoryStore, Row, SqlStore
-from services.measurement.views import tracked_position
+from services.measurement.application.queries.catalogue import tracked_position
 
 REBUILD_SUFFIX = "_rebuild"
 BATCH = 5000
@@ -59,7 +57,7 @@ def _no_progress(phase: str, done: int, total: int) -> None:
 
 
 def _replay(
-    app: Measurement,
+    app: EventLogApplication,
     store: Any,
     after: int,
     until: int,
@@ -124,7 +122,7 @@ def _index_tables(connection: Connection, tables: ReadModelTables) -> None:
             connection.execute(CreateIndex(index))
 
 
-def _replay_here(app: Measurement, head: int, progress: Progress) -> tuple[MetaData, ReadModelTables, int, int]:
+def _replay_here(app: EventLogApplication, head: int, progress: Progress) -> tuple[MetaData, ReadModelTables, int, int]:
     """Replays the log in this process into memory, then writes the rows."""
     with _no_cycle_collection():
         memory = MemoryStore()
@@ -149,7 +147,7 @@ MAX_WORKERS = 4
 
 
 def _replay_in_parallel(
-    app: Measurement, head: int, workers: int, progress: Progress
+    app: EventLogApplication, head: int, workers: int, progress: Progress
 ) -> tuple[MetaData, ReadModelTables, int, int]:
     with app.database.transaction() as connection:  # committed: the workers' connections must see the tables
         metadata, rebuilt = _fresh_tables(connection)
@@ -162,7 +160,7 @@ def _replay_in_parallel(
 
 
 def _fill_in_parallel(
-    app: Measurement, metadata: MetaData, rebuilt: ReadModelTables, head: int, workers: int, progress: Progress
+    app: EventLogApplication, metadata: MetaData, rebuilt: ReadModelTables, head: int, workers: int, progress: Progress
 ) -> tuple[MetaData, ReadModelTables, int, int]:
     context = multiprocessing.get_context("spawn")  # no threads or connections of this process carried over
     with context.Manager() as manager:
@@ -193,7 +191,8 @@ def _replay_part(
 ) -> tuple[int, int, list[tuple[int, date]]]:
     """In a worker process: replays one part of the log and writes its rows.
     Returns the events replayed, the rows written, and the part's high water."""
-    part = build_application(Settings(database_url=url))
+    # The log alone: a worker replays, it records nothing.
+    part = EventLogApplication(Database(url))
 
     @event.listens_for(part.database.engine, "connect")
     def one_process_per_query(dbapi_connection: Any, _record: Any) -> None:
@@ -244,7 +243,7 @@ REBUILD_LOCK = 0x53544B52  # "STKR": a PostgreSQL advisory lock held for a whole
 
 
 @contextmanager
-def _only_rebuild(app: Measurement) -> Iterator[None]:
+def _only_rebuild(app: EventLogApplication) -> Iterator[None]:
     """One rebuild at a time: two would write the same `*_rebuild` tables.
     PostgreSQL: an advisory lock; SQLite: a lock on a file beside the database."""
     if not app.database.is_postgresql:
@@ -281,7 +280,7 @@ def _sqlite_rebuild_lock(database: Database) -> Iterator[None]:
 
 
 def rebuild(
-    app: Measurement, *, verify: bool = False, progress: Progress = _no_progress, workers: int | None = None
+    app: EventLogApplication, *, verify: bool = False, progress: Progress = _no_progress, workers: int | None = None
 ) -> RebuildReport:
     """`workers`: processes replaying the log side by side (PostgreSQL only);
     by default one per CPU for a log of PARALLEL_FROM events or more."""
@@ -289,7 +288,7 @@ def rebuild(
         return _rebuild(app, verify, progress, workers)
 
 
-def _rebuild(app: Measurement, verify: bool, progress: Progress, workers: int | None) -> RebuildReport:
+def _rebuild(app: EventLogApplication, verify: bool, progress: Progress, workers: int | None) -> RebuildReport:
     database = app.database
     head = app.event_log.max_notification_id() or 0
     if workers is None:
@@ -377,7 +376,7 @@ def compare(connection: Connection, live: ReadModelTables, rebuilt: ReadModelTab
     return differences
 
 
-def needs_rebuild(app: Measurement) -> bool:
+def needs_rebuild(app: EventLogApplication) -> bool:
     """True when the log has events the current read models never saw."""
     head = app.event_log.max_notification_id() or 0
     with app.database.snapshot() as connection:

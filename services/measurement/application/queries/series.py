@@ -6,7 +6,7 @@ import calendar
 from datetime import date
 from enum import StrEnum
 
-from services.measurement.domain.errors import FieldProblem, InvalidCommandError
+from services.common.errors import FieldProblem, InvalidCommandError
 from services.measurement.domain.values import Period
 
 MAX_POINTS = 400

@@ -17,7 +17,7 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from services.measurement.adapters.idempotency import (
+from services.common.idempotency import (
     Claimed,
     IdempotencyInFlightError,
     IdempotencyKeyReusedError,
@@ -26,8 +26,8 @@ from services.measurement.adapters.idempotency import (
     Mismatch,
     Replay,
 )
-from services.measurement.domain.access import Principal
-from services.measurement.entrypoints.http.authorization import get_principal
+from services.common.access import Principal
+from services.common.http.authorization import get_principal
 
 KEPT_HEADERS = ("Location", "ETag", "Stocktake-Log-Position")
 

@@ -19,19 +19,14 @@ from typing import Callable, Iterable
 
 from sqlalchemy import func, insert, select, update
 
-from services.measurement.adapters.database import Database
-from services.measurement.adapters.event_store import as_utc
-from services.measurement.adapters.tables import api_keys
-from services.measurement.domain.access import Principal, Role
-from services.measurement.domain.errors import ConflictError, ErrorCollector, NotFoundError
+from services.common.database import Database, as_utc
+from services.common.tables import api_keys
+from services.common.access import Principal, Role
+from services.common.errors import AuthenticationError, ConflictError, ErrorCollector, NotFoundError
 
 PREFIX = "stk"
 _TOKEN = re.compile(rf"{PREFIX}_([0-9a-f]{{12}})_([A-Za-z0-9_-]{{43}})")
 _PRINCIPAL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}")
-
-
-class AuthenticationError(Exception):
-    """No key, or a key that is not (or no longer) valid."""
 
 
 @dataclass(frozen=True)

@@ -86,3 +86,7 @@ class ErrorCollector:
 class ForbiddenError(DomainError):
     """The caller is known but may not do this (its role does not allow it,
     or the record is outside its countries or not its own)."""
+
+
+class AuthenticationError(Exception):
+    """No key, or a key that is not (or no longer) valid."""

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any, Iterator
 
 from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event
 from sqlalchemy.engine import make_url
+
+from services.common.settings import StoreSettings
 
 _WRITE_OPTION = "stocktake_write"
 _ambient: ContextVar[Connection | None] = ContextVar("stocktake_transaction", default=None)
@@ -36,6 +39,11 @@ class Database:
         self.engine: Engine = create_engine(self.url, **self._engine_options(engine_options))
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+
+    @property
+    def safe_url(self) -> str:
+        """The URL without its password, for messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
 
     @property
     def is_sqlite(self) -> bool:
@@ -123,3 +131,15 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite gives back naive ones;
+    every stored time is UTC)."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def open_store(settings: StoreSettings) -> Database:
+    """The store the settings name (creating an SQLite file's folder)."""
+    settings.ensure_sqlite_folder()
+    return Database(settings.database_url)

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.measurement.domain.errors import NotFoundError
-from services.measurement.entrypoints.http.problems import PROBLEM_TYPES, ProblemTypeDoc
+from services.common.errors import NotFoundError
+from services.common.http.problems import PROBLEM_TYPES, ProblemTypeDoc
 
 router = APIRouter(tags=["problems"])
 

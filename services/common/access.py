@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Iterable
 
-from services.measurement.domain.errors import ForbiddenError
+from services.common.errors import ForbiddenError
 
 
 class Role(StrEnum):

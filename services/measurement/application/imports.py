@@ -21,10 +21,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Sequence
 from uuid import UUID, uuid5
 
-from services.measurement import views
-from services.measurement.domain.access import Principal
+from services.measurement.application.queries import catalogue
+from services.common.access import Principal
+from services.measurement.application.commands import Measurement
 from services.measurement.domain.benchmarks import Benchmark
-from services.measurement.domain.errors import (
+from services.common.errors import (
     ConflictError,
     DomainError,
     FieldProblem,
@@ -36,8 +37,6 @@ from services.measurement.domain.observations import Observation
 from services.measurement.domain.scope import ProgrammeScope
 from services.measurement.domain.values import Period, read_text_value
 
-if TYPE_CHECKING:
-    from services.measurement.application import Measurement
 
 MAX_ROWS = 5000
 IMPORTED_OBSERVATIONS = uuid5(STOCKTAKE_NAMESPACE, "observations-by-import-row")
@@ -85,7 +84,7 @@ def row_identity(principal: str, key: tuple[str, ...], generation: int) -> UUID:
 
 
 class ObservationImport:
-    def __init__(self, measurement: "Measurement", actor: Principal) -> None:
+    def __init__(self, measurement: Measurement, actor: Principal) -> None:
         self.measurement = measurement
         self.actor = actor
         self._references: dict[str, tuple[Benchmark, ProgrammeScope] | InvalidCommandError] = {}
@@ -189,7 +188,7 @@ class ObservationImport:
         pending = {key: 0 for key in dict.fromkeys(keys)}
         while pending:
             ids = {key: row_identity(self.actor.name, key, generation) for key, generation in pending.items()}
-            found = views.observation_states(self.measurement.database, list(ids.values()))
+            found = catalogue.observation_states(self.measurement.database, list(ids.values()))
             still = {}
             for key, observation_id in ids.items():
                 state = found.get(observation_id)
@@ -232,7 +231,7 @@ class ObservationImport:
             "all_or_nothing": all_or_nothing,
             "counts": {"received": len(results), **counts},
             "rows": results,
-            "position": self.measurement.head_position(),
+            "position": catalogue.head_position(self.measurement.database),
         }
 
 

@@ -17,7 +17,8 @@ from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Connection, QueuePool, and_, bindparam, or_, select, text
 
-from services.measurement.adapters.database import Database
+from services.common.database import Database
+from services.measurement.application.event_log import EventLogApplication
 from services.measurement.adapters.event_store import log_head
 from services.measurement.adapters.tables import (
     benchmark_revisions,
@@ -25,7 +26,9 @@ from services.measurement.adapters.tables import (
     observation_values,
     valid_date_high_water,
 )
-from services.measurement.domain.errors import InvalidCommandError, NotFoundError
+from services.common.errors import InvalidCommandError, NotFoundError
+from services.measurement.application.queries import catalogue
+from services.measurement.application.queries.series import Step, series_dates
 from services.measurement.domain.progress import Assessment, BenchmarkSpec, CountryValue, Status, assess
 from services.measurement.domain.values import Measure
 
@@ -298,9 +301,15 @@ def benchmark_state(
 
 
 def benchmark_series(
-    database: Database, code: str, dates: Sequence[date], at: int | None = None, known_at: datetime | None = None
+    database: Database,
+    code: str,
+    period: tuple[str, str, Step],
+    at: int | None = None,
+    known_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The state at each date, all as known at one position."""
+    """The state at each date from `start` to `end` by `step` (`period`), all
+    as known at one position."""
+    dates = series_dates(*period)
     with database.snapshot() as connection:
         position = resolve_position(connection, at, known_at)
         revision = _revisions(connection, position, [code]).get(code)
@@ -325,13 +334,11 @@ STATUS_ORDER = [s.value for s in Status]
 
 
 def assumption_rollup(
-    database: Database,
-    assumptions: Sequence[dict[str, Any]],
-    as_of: date,
-    at: int | None = None,
-    known_at: datetime | None = None,
+    app: EventLogApplication, as_of: date, at: int | None = None, known_at: datetime | None = None
 ) -> dict[str, Any]:
     """For each critical assumption, its benchmarks' states and a summary."""
+    assumptions = catalogue.framework(app)["document"]["critical_assumptions"]
+    database = app.database
     with database.snapshot() as connection:
         position = resolve_position(connection, at, known_at)
         revisions = _revisions(connection, position)

@@ -1,0 +1,280 @@
+"""The write side of measurement: the commands of country offices and the
+programme management team. Each records events through the event log
+application (`event_log.py`) and answers with the record as it now stands."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+
+from services.common.access import Principal
+from services.common.database import Database
+from services.common.errors import (
+    ConflictError,
+    InvalidCommandError,
+    NotFoundError,
+    PreconditionRequiredError,
+    StaleVersionError,
+)
+from services.measurement.adapters.references import ReferenceCache
+from services.measurement.application.event_log import EventLogApplication
+from services.measurement.domain.benchmarks import Baseline, Benchmark, Target
+from services.measurement.domain.framework import PROGRAMME, Framework, FrameworkDocument
+from services.measurement.domain.observations import Disaggregation, Evidence, Observation
+from services.measurement.domain.scope import Criteria, IloRegion, ProgrammeScope
+from services.measurement.domain.values import Combination, Dimension, Measure, Value
+from services.measurement.projections.handlers import recorded_observation_row
+from services.measurement.application.queries import catalogue
+
+CountryLookup = Callable[[str], str | None]
+
+
+class Measurement(EventLogApplication):
+    def __init__(self, database: Database, country_name: CountryLookup) -> None:
+        super().__init__(database)
+        self.country_name = country_name
+        self.references = ReferenceCache(database, lambda aggregate_id: self.find(aggregate_id, Aggregate))
+
+    # -- framework --------------------------------------------------------
+
+    def load_framework(self, document: dict[str, Any], digest: str, principal: str) -> dict[str, Any]:
+        """Records a framework revision; loading the same revision again is a no-op."""
+        parsed = FrameworkDocument(document)
+        framework_id = Framework.create_id(parsed.code)
+        framework = self.find(framework_id, Framework) or Framework(code=parsed.code, principal=principal)
+        if framework.has_revision(parsed.version, digest):
+            return {"code": parsed.code, "version": parsed.version, "loaded": False}
+        framework.load_revision(parsed.version, digest, document, principal)
+        self.save(framework)
+        return {"code": parsed.code, "version": parsed.version, "loaded": True}
+
+    def current_framework(self) -> FrameworkDocument:
+        framework = self.get(
+            Framework.create_id(PROGRAMME),
+            Framework,
+            f"The programme framework {PROGRAMME} is not loaded yet: run `stocktake load-framework`.",
+        )
+        assert framework.document is not None
+        return framework.document
+
+    # -- benchmarks -------------------------------------------------------
+
+    def define_benchmark(
+        self,
+        *,
+        code: str,
+        assumption: str,
+        title: str,
+        description: str,
+        measure: Measure,
+        ascending: bool,
+        unit_label: str | None,
+        levels: Sequence[str],
+        baseline: Baseline,
+        targets: Sequence[Target],
+        combination: Combination,
+        threshold: Value | None,
+        disaggregations: Sequence[Dimension],
+        deliverables: Sequence[str],
+        pb_indicators: Sequence[str],
+        principal: str,
+    ) -> dict[str, Any]:
+        framework = self.current_framework()
+        if catalogue.benchmark_exists(self.database, code):
+            raise ConflictError(f"A benchmark with code {code!r} exists already; choose another code.")
+        benchmark = Benchmark.define(
+            framework=framework,
+            code=code,
+            assumption=assumption,
+            title=title,
+            description=description,
+            measure=measure,
+            ascending=ascending,
+            unit_label=unit_label,
+            levels=levels,
+            baseline=baseline,
+            targets=targets,
+            combination=combination,
+            threshold=threshold,
+            disaggregations=disaggregations,
+            deliverables=deliverables,
+            pb_indicators=pb_indicators,
+            principal=principal,
+        )
+        try:
+            self.save(benchmark)
+        except ConflictError:
+            raise ConflictError(f"A benchmark with code {code!r} exists already; choose another code.") from None
+        return catalogue.benchmark(self.database, code)
+
+    def _benchmark(self, code: str) -> Benchmark:
+        return self.get(Benchmark.create_id(code), Benchmark, f"There is no benchmark with code {code!r}.")
+
+    def revise_baseline(self, code: str, baseline: Baseline, reason: str, principal: str) -> dict[str, Any]:
+        benchmark = self._benchmark(code)
+        benchmark.revise_baseline(baseline, reason, principal)
+        self.save(benchmark)
+        return catalogue.benchmark(self.database, code)
+
+    def revise_targets(self, code: str, targets: Sequence[Target], reason: str, principal: str) -> dict[str, Any]:
+        benchmark = self._benchmark(code)
+        benchmark.revise_targets(targets, reason, principal)
+        self.save(benchmark)
+        return catalogue.benchmark(self.database, code)
+
+    def retire_benchmark(self, code: str, reason: str, principal: str) -> dict[str, Any]:
+        benchmark = self._benchmark(code)
+        benchmark.retire(reason, principal)
+        self.save(benchmark)
+        return catalogue.benchmark(self.database, code)
+
+    # -- scope ------------------------------------------------------------
+
+    def _scope(self, principal: str) -> ProgrammeScope:
+        """The programme's scope; its stream opens with the first decision."""
+        scope_id = ProgrammeScope.create_id(PROGRAMME)
+        return self.find(scope_id, ProgrammeScope) or ProgrammeScope(programme=PROGRAMME, principal=principal)
+
+    def select_sector(self, code: str, name: str, rationale: str, principal: str) -> dict[str, Any]:
+        scope = self._scope(principal)
+        scope.select_sector(code, name, rationale, principal)
+        self.save(scope)
+        return catalogue.scope(self, PROGRAMME)
+
+    def select_country(
+        self, iso3: str, region: IloRegion, criteria: Criteria, principal: str
+    ) -> dict[str, Any]:
+        name = self.country_name(iso3)
+        if name is None:
+            raise InvalidCommandError.at(
+                ("iso3",), f"{iso3!r} is not an ISO 3166-1 alpha-3 country code (e.g. BGD, VNM, ETH)."
+            )
+        scope = self._scope(principal)
+        scope.select_country(iso3, name, region, criteria, principal)
+        self.save(scope)
+        return catalogue.scope(self, PROGRAMME)
+
+    def nominate_focal_point(self, region: IloRegion, name: str, email: str, principal: str) -> dict[str, Any]:
+        scope = self._scope(principal)
+        scope.nominate_focal_point(region, name, email, principal)
+        self.save(scope)
+        return catalogue.scope(self, PROGRAMME)
+
+    # -- observations -----------------------------------------------------
+
+    def record_observation(
+        self,
+        *,
+        benchmark: str,
+        country: str,
+        sector: str | None,
+        period: str,
+        value: Any,
+        disaggregations: Sequence[Disaggregation],
+        evidence: Sequence[Evidence],
+        comment: str | None,
+        actor: Principal,
+        observation_id: UUID | None = None,
+    ) -> dict[str, Any]:
+        if self.country_name(country) is not None:  # else the scope check says what is wrong with it
+            actor.check_may_report_for(country)
+        try:
+            checked_benchmark, scope = self.references_for_observation(benchmark)
+            observation = Observation.record(
+                observation_id=observation_id or uuid4(),
+                benchmark=checked_benchmark,
+                scope=scope,
+                country=country,
+                sector=sector,
+                period=period,
+                value=value,
+                disaggregations=disaggregations,
+                evidence=evidence,
+                comment=comment,
+                principal=actor.name,
+            )
+            (recording,) = self.save(observation)
+        except ConflictError:
+            # An explicit id names one observation: if it was recorded before
+            # (a retry whose first attempt's answer was lost), that is the
+            # answer, even if its benchmark was retired since. The store is
+            # only asked once something refused the write: a first attempt
+            # costs no extra read.
+            found = catalogue.observation(self.database, observation_id) if observation_id else None
+            if found is not None:
+                return found
+            raise
+        (projected,) = self.last_saved().projected()
+        assert isinstance(recording.domain_event, Observation.Recorded)
+        row = recorded_observation_row(recording.domain_event, projected)
+        return {**catalogue.observation_out(row), "position": projected.position}
+
+    def references_for_observation(self, code: str) -> tuple[Benchmark, ProgrammeScope]:
+        """The benchmark and scope an observation is checked against."""
+        benchmark_id, scope_id = Benchmark.create_id(code), ProgrammeScope.create_id(PROGRAMME)
+        found = self.references.get(benchmark_id, scope_id)
+        benchmark, scope = found.get(benchmark_id), found.get(scope_id)
+        if not isinstance(benchmark, Benchmark):
+            raise InvalidCommandError.at(("benchmark",), f"There is no benchmark with code {code!r}.")
+        if not isinstance(scope, ProgrammeScope):
+            raise InvalidCommandError.at(("country",), "No programme country is selected yet.")
+        return benchmark, scope
+
+    def _observation(self, observation_id: UUID) -> Observation:
+        return self.get(observation_id, Observation, f"There is no observation {observation_id}.")
+
+    def _observation_at(self, observation_id: UUID, based_on: Sequence[int] | None, actor: Principal) -> Observation:
+        """The observation, if `actor` may change it and the change is based on
+        its current version (`based_on`: the versions of its If-Match; empty for `*`)."""
+        observation = self._observation(observation_id)
+        actor.check_may_change(observation.country, observation.recorded_by)
+        if based_on is None:
+            raise PreconditionRequiredError(
+                f"Send If-Match with the observation's ETag (now \"{observation.version}\") so that a change "
+                "based on an older version is refused rather than applied over one you have not seen."
+            )
+        if based_on and observation.version not in based_on:
+            raise StaleVersionError(
+                f"Observation {observation_id} is at version {observation.version}, not "
+                f"{', '.join(map(str, based_on))}: read it again, then retry with If-Match: \"{observation.version}\"."
+            )
+        return observation
+
+    def _save_based_on(self, observation: Observation) -> None:
+        try:
+            self.save(observation)
+        except ConflictError:
+            raise StaleVersionError(
+                f"Observation {observation.id} changed while this change was being saved: read it again and retry."
+            ) from None
+
+    def correct_observation(
+        self,
+        observation_id: UUID,
+        *,
+        value: Any,
+        disaggregations: Sequence[Disaggregation] | None,
+        reason: str,
+        actor: Principal,
+        based_on: Sequence[int] | None,
+    ) -> dict[str, Any]:
+        observation = self._observation_at(observation_id, based_on, actor)
+        observation.correct(
+            benchmark=self.references_for_observation(observation.benchmark)[0],
+            value=value,
+            disaggregations=disaggregations,
+            reason=reason,
+            principal=actor.name,
+        )
+        self._save_based_on(observation)
+        return catalogue.observation_or_404(self.database, observation_id)
+
+    def retract_observation(
+        self, observation_id: UUID, *, reason: str, actor: Principal, based_on: Sequence[int] | None
+    ) -> dict[str, Any]:
+        observation = self._observation_at(observation_id, based_on, actor)
+        observation.retract(reason, actor.name)
+        self._save_based_on(observation)
+        return catalogue.observation_or_404(self.database, observation_id)

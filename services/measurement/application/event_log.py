@@ -1,0 +1,170 @@
+"""The measurement context's `eventsourcing` Application, wired to our store:
+events are serialised in the caller's thread, appended to the log with
+gap-free positions and projected into the read models in one group-committed
+transaction (see `adapters/group_commit.py`). The commands (`commands.py`)
+and the queries that read streams from the log build on it."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Sequence, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Recording, StoredEvent, Transcoding
+from eventsourcing.utils import Environment
+from sqlalchemy import Connection
+
+from services.common.database import Database
+from services.common.errors import ConflictError, NotFoundError
+from services.measurement.adapters.event_store import RECORDED_AT, EventLogRecorder, Factory, log_head
+from services.measurement.adapters.group_commit import GroupCommit
+from services.measurement.adapters.tables import LIVE
+from services.measurement.projections import READ_MODELS, Projected, Projector
+from services.measurement.projections.store import SqlStore
+
+AggregateT = TypeVar("AggregateT", bound=Aggregate)
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+@dataclass(frozen=True)
+class _Save:
+    """The events of one `save`, and their stored (serialised) form."""
+
+    events: Sequence[DomainEventProtocol[UUID]]
+    stored: Sequence[StoredEvent]
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What one save recorded: each event with its log position, and the
+    log's recorded time of the transaction that holds them."""
+
+    recordings: list[Recording[UUID]]
+    recorded_at: datetime
+
+    def projected(self) -> list[Projected]:
+        return [Projected(r.domain_event, r.notification.id, self.recorded_at) for r in self.recordings]
+
+
+# The last save of this context, for answers built from the saved events
+# without reading them back.
+_last_saved: ContextVar[Saved] = ContextVar("last_saved")
+
+
+class EventLogApplication(Application[UUID]):
+    name = "Measurement"
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.projector = Projector()
+        super().__init__(env={"AGGREGATE_CACHE_MAXSIZE": "1000", "AGGREGATE_CACHE_FASTFORWARD": "y"})
+        self.group_commit: GroupCommit[_Save, Saved] = GroupCommit(
+            database, self._write, begin=self.event_log.locked, finish=self._track
+        )
+
+    def construct_factory(self, env: Environment) -> Factory:
+        return Factory(env, self.database)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    @property
+    def event_log(self) -> EventLogRecorder:
+        assert isinstance(self.recorder, EventLogRecorder)
+        return self.recorder
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        # Events are serialised here, in the caller's thread, not while the log is locked.
+        save = _Save(processing_event.events, [self.events.mapper.to_stored_event(e) for e in processing_event.events])
+        saved = self.group_commit.submit(save)
+        _last_saved.set(saved)
+        return saved.recordings
+
+    def last_saved(self) -> Saved:
+        """What the last `save` of this context recorded."""
+        return _last_saved.get()
+
+    def save_events(self, events: Sequence[DomainEventProtocol[UUID]]) -> list[Recording[UUID]]:
+        """Saves events built without their aggregates (a bulk import's new
+        observations: see `Observation.recorded`), as `save` would."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        processing_event.events.extend(events)
+        return self._record(processing_event)
+
+    def _write(self, connection: Connection, save: _Save) -> Saved:
+        """Appends the events to the log and projects them, in `connection`'s transaction."""
+        try:
+            positions = self.event_log.insert_events(save.stored)
+        except IntegrityError as error:
+            raise ConflictError(
+                "Another change to the same record was saved at the same moment; read it again and retry."
+            ) from error
+        recordings = [
+            Recording(
+                event,
+                Notification(
+                    id=position,
+                    originator_id=stored.originator_id,
+                    originator_version=stored.originator_version,
+                    topic=stored.topic,
+                    state=stored.state,
+                ),
+            )
+            for event, stored, position in zip(save.events, save.stored, positions, strict=True)
+        ]
+        saved = Saved(recordings, connection.info[RECORDED_AT])
+        self.projector.project(SqlStore(connection, LIVE), saved.projected(), track=False)
+        return saved
+
+    def _track(self, connection: Connection, saved: list[Saved]) -> None:
+        """Records, once per group of saves, the position the read models reached."""
+        positions = [s.recordings[-1].notification.id for s in saved if s.recordings]
+        if positions:
+            SqlStore(connection, LIVE).track(READ_MODELS, max(positions))
+
+    def close(self) -> None:
+        self.group_commit.close()
+        super().close()
+
+    def find(self, aggregate_id: UUID, kind: type[AggregateT]) -> AggregateT | None:
+        """The aggregate as it stands now, if it exists and is a `kind`."""
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, kind) else None
+
+    def get(self, aggregate_id: UUID, kind: type[AggregateT], missing: str) -> AggregateT:
+        """The aggregate as it stands now; `NotFoundError(missing)` if there is none."""
+        aggregate = self.find(aggregate_id, kind)
+        if aggregate is None:
+            raise NotFoundError(missing)
+        return aggregate
+
+    def stream_at(self, aggregate_id: UUID, at: int | None) -> tuple[Aggregate | None, int]:
+        """The aggregate as known at log position `at` (default: the head), and
+        that position, read in one snapshot so the two agree."""
+        with self.database.snapshot() as connection:
+            head = log_head(connection, at)
+            logged = self.event_log.select_logged(
+                originator_id=aggregate_id, until=head, limit=1_000_000, connection=connection
+            )
+        aggregate: Any = None
+        for item in logged:
+            aggregate = self.mapper.to_domain_event(item.as_stored_event()).mutate(aggregate)
+        return aggregate, head
