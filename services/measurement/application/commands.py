@@ -141,7 +141,7 @@ class Measurement(EventLogApplication):
         scope = self._scope(principal)
         scope.select_sector(code, name, rationale, principal)
         self.save(scope)
-        return catalogue.scope(self, PROGRAMME)
+        return catalogue.scope(self)
 
     def select_country(
         self, iso3: str, region: IloRegion, criteria: Criteria, principal: str
@@ -154,13 +154,13 @@ class Measurement(EventLogApplication):
         scope = self._scope(principal)
         scope.select_country(iso3, name, region, criteria, principal)
         self.save(scope)
-        return catalogue.scope(self, PROGRAMME)
+        return catalogue.scope(self)
 
     def nominate_focal_point(self, region: IloRegion, name: str, email: str, principal: str) -> dict[str, Any]:
         scope = self._scope(principal)
         scope.nominate_focal_point(region, name, email, principal)
         self.save(scope)
-        return catalogue.scope(self, PROGRAMME)
+        return catalogue.scope(self)
 
     # -- observations -----------------------------------------------------
 

@@ -13,7 +13,7 @@ from services.common.database import Database
 from services.measurement.entrypoints.cli import app as cli
 from migrations.target import TARGET_METADATA
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_committed_openapi_document_matches_the_app() -> None:

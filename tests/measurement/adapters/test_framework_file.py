@@ -13,11 +13,11 @@ import pytest
 import yaml
 
 DATA_FILE = (
-    Path(__file__).parents[2]
+    Path(__file__).parents[3]
     / "services/measurement/framework_data/gb329-ins-3-2.v1.yaml"
 )
 # In CI the repository is cloned with `shared/` beside it.
-SEED_FILE = Path(__file__).parents[3] / "shared/seed/000_4cc4cf7136998ffc.txt"
+SEED_FILE = Path(__file__).parents[4] / "shared/seed/000_4cc4cf7136998ffc.txt"
 
 needs_seed = pytest.mark.skipif(
     not SEED_FILE.exists(),
