@@ -109,10 +109,11 @@ import threading
 import time
 import uuid
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
@@ -127,18 +128,22 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 with warnings.catch_warnings():  # tests.support imports Starlette's TestClient, which warns about httpx
     warnings.simplefilter("ignore")
-    from tests.support import benchmark_body, country_body, observation_body  # noqa: E402
+    from tests.support import benchmark_body, country_body, observation_body
 
-from services.common.api_keys import ApiKeys  # noqa: E402
-from services.measurement.adapters.countries import country_name  # noqa: E402
-from services.common.database import Database  # noqa: E402
 from services.common.access import Role  # noqa: E402
+from services.common.api_keys import ApiKeys  # noqa: E402
+from services.common.database import Database  # noqa: E402
+from services.measurement.adapters.countries import country_name  # noqa: E402
 
 BENCH_DATABASE = "stocktake_bench"
 RAW_TABLE = "bench_raw_events"
 HOST = "127.0.0.1"
 COUNTRIES = {
-    "BGD": "asia_pacific", "VNM": "asia_pacific", "ETH": "africa", "IND": "asia_pacific", "KHM": "asia_pacific",
+    "BGD": "asia_pacific",
+    "VNM": "asia_pacific",
+    "ETH": "africa",
+    "IND": "asia_pacific",
+    "KHM": "asia_pacific",
 }
 TOPIC = "services.measurement.domain.observations:Observation.Recorded"
 EXIT_FAILED, EXIT_REFUSED, EXIT_TIMEOUT = 1, 2, 3
@@ -195,13 +200,11 @@ class Rate:
 class Timed:
     seconds: float
     latencies: list[float]
-    cpu_before: "CpuSample"
-    cpu_after: "CpuSample"
+    cpu_before: CpuSample
+    cpu_after: CpuSample
 
 
-def _timed_threads(
-    count: int, threads: int, deadline: Deadline, make_worker: Callable[[], Any], doing: str
-) -> Timed:
+def _timed_threads(count: int, threads: int, deadline: Deadline, make_worker: Callable[[], Any], doing: str) -> Timed:
     """Runs `count` operations over `threads` threads. `make_worker()` runs in
     each thread and returns (step, close): `step(i)` does operation i and
     raises to fail the run. Timing (and CPU accounting) starts once every
@@ -307,7 +310,7 @@ class CpuSample:
     own: float
 
     @classmethod
-    def take(cls) -> "CpuSample":
+    def take(cls) -> CpuSample:
         times = os.times()
         try:
             return cls(_machine_ticks(), _proc_stats(), times.user + times.system)
@@ -318,6 +321,7 @@ class CpuSample:
 def cpu_between(before: CpuSample, after: CpuSample, server_group: int | None, seconds: float) -> dict[str, float]:
     """CPU seconds spent by this process, the server's process group and
     PostgreSQL during a phase, and how busy the whole machine was (0..1)."""
+
     def spent(match: Callable[[str, int], bool]) -> float:
         total = 0.0
         for pid, (name, group, cpu) in after.procs.items():
@@ -404,12 +408,18 @@ def raw_state(size: int = 400) -> bytes:
     """An Observation.Recorded-like JSON document, padded to `size` bytes."""
     document = json.dumps(
         {
-            "benchmark": "CA2-INSPECTION", "assumption": "CA2", "country": "BGD", "sector": None,
-            "period": "2019-Q2", "period_start": {"_type_": "date_iso", "_data_": "2019-04-01"},
-            "period_end": {"_type_": "date_iso", "_data_": "2019-06-30"}, "value": 12.5,
+            "benchmark": "CA2-INSPECTION",
+            "assumption": "CA2",
+            "country": "BGD",
+            "sector": None,
+            "period": "2019-Q2",
+            "period_start": {"_type_": "date_iso", "_data_": "2019-04-01"},
+            "period_end": {"_type_": "date_iso", "_data_": "2019-06-30"},
+            "value": 12.5,
             "disaggregations": [{"dimension": "sex", "category": "female", "value": 11.0}],
             "evidence": [{"title": "Inspection report", "url": "https://example.org/report.pdf"}],
-            "comment": "", "principal": "anonymous",
+            "comment": "",
+            "principal": "anonymous",
         },
         separators=(",", ":"),
     ).encode()
@@ -544,7 +554,7 @@ def _tail(path: Path, lines: int = 25) -> str:
         return ""
 
 
-_servers: list["Server"] = []
+_servers: list[Server] = []
 
 
 class Server:
@@ -557,8 +567,16 @@ class Server:
         self._out = log.open("ab")
         self.process = subprocess.Popen(
             [
-                stocktake_command(), "serve", "--host", HOST, "--port", str(self.port),
-                "--workers", str(workers), "--database-url", database_url,
+                stocktake_command(),
+                "serve",
+                "--host",
+                HOST,
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+                "--database-url",
+                database_url,
             ],
             cwd=REPO_ROOT,
             stdout=self._out,
@@ -653,7 +671,9 @@ def issue_keys(database_url: str) -> dict[Role, str]:
         keys = ApiKeys(database, country_name)
         return {
             Role.PROGRAMME_MANAGER: keys.issue("bench-manager", Role.PROGRAMME_MANAGER, [], "bench", "bench").token,
-            Role.COUNTRY_OFFICE: keys.issue("bench-office", Role.COUNTRY_OFFICE, list(COUNTRIES), "bench", "bench").token,
+            Role.COUNTRY_OFFICE: keys.issue(
+                "bench-office", Role.COUNTRY_OFFICE, list(COUNTRIES), "bench", "bench"
+            ).token,
         }
     finally:
         database.dispose()
@@ -791,7 +811,9 @@ def post_observations(
                     "/observations",
                     content=bodies[index],
                     headers={
-                        **_bearer(token), "Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())
+                        **_bearer(token),
+                        "Content-Type": "application/json",
+                        "Idempotency-Key": str(uuid.uuid4()),
                     },
                 )
             except httpx.HTTPError as error:
@@ -805,8 +827,13 @@ def post_observations(
 
 
 def api_rate(
-    label: str, database_url: str, args: argparse.Namespace, deadline: Deadline, log: Path,
-    verify: Callable[[int], str] | None, before_timing: Callable[[], None] | None = None,
+    label: str,
+    database_url: str,
+    args: argparse.Namespace,
+    deadline: Deadline,
+    log: Path,
+    verify: Callable[[int], str] | None,
+    before_timing: Callable[[], None] | None = None,
     sample_sessions: str | None = None,
 ) -> tuple[Rate, Rate | None]:
     """The single-observation rate and, if asked, the batch rate, on one server."""
@@ -846,7 +873,12 @@ def api_rate(
 
 
 def _batch_rate(
-    label: str, server: "Server", codes: list[str], office: str, args: argparse.Namespace, deadline: Deadline,
+    label: str,
+    server: Server,
+    codes: list[str],
+    office: str,
+    args: argparse.Namespace,
+    deadline: Deadline,
     before_timing: Callable[[], None] | None,
 ) -> Rate:
     rows = batch_rows(args.batch_observations, codes, args.seed)
@@ -859,11 +891,16 @@ def _batch_rate(
         f"{args.batch_clients} client(s)"
     )
     timed = post_batches(
-        server.base_url, batches, [len(c) for c in chunks], args.batch_clients, office, deadline, f"timing {label} batches"
+        server.base_url,
+        batches,
+        [len(c) for c in chunks],
+        args.batch_clients,
+        office,
+        deadline,
+        f"timing {label} batches",
     )
     cpu = cpu_between(timed.cpu_before, timed.cpu_after, server.group, timed.seconds)
-    note = (f"POST /observations/batch, {args.batch_size} per batch, {args.batch_clients} client(s); "
-            "p50/p95 per batch")
+    note = f"POST /observations/batch, {args.batch_size} per batch, {args.batch_clients} client(s); p50/p95 per batch"
     return Rate(f"{label}, batches", len(rows), timed.seconds, timed.latencies, note, cpu)
 
 
@@ -901,7 +938,7 @@ class SessionSampler:
 
     XACTS = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
 
-    def __enter__(self) -> "SessionSampler":
+    def __enter__(self) -> SessionSampler:
         self._thread.start()
         return self
 
@@ -931,8 +968,12 @@ class SessionSampler:
         n = len(self.samples)
         waiting = sum(s[0] for s in self.samples) / n
         busy = sum(s[1] for s in self.samples) / n
-        kinds = {"idle in transaction (service code between statements)": 0, "flushing WAL (commit)": 0,
-                 "running SQL": 0, "nobody (lock free)": 0}
+        kinds = {
+            "idle in transaction (service code between statements)": 0,
+            "flushing WAL (commit)": 0,
+            "running SQL": 0,
+            "nobody (lock free)": 0,
+        }
         for _, _, holder in self.samples:
             if holder is None:
                 kinds["nobody (lock free)"] += 1
@@ -945,10 +986,13 @@ class SessionSampler:
         held = ", ".join(f"{name} {count / n:.0%}" for name, count in kinds.items())
         transactions = (
             f"; ~{self.transactions / observations:.1f} database transactions per observation"
-            if self.transactions is not None and observations else ""
+            if self.transactions is not None and observations
+            else ""
         )
-        return (f"{n} samples: on average {waiting:.1f} sessions waiting on a lock, {busy:.1f} not idle; "
-                f"the log's write lock holder was: {held}{transactions}")
+        return (
+            f"{n} samples: on average {waiting:.1f} sessions waiting on a lock, {busy:.1f} not idle; "
+            f"the log's write lock holder was: {held}{transactions}"
+        )
 
 
 def verify_postgres(info: str) -> Callable[[int], str]:
@@ -997,7 +1041,11 @@ def _ms(seconds: float) -> str:
 
 
 def report(
-    api: Rate, batched: Rate | None, raws: list[Rate], extra: list[Rate], settings: dict[str, str],
+    api: Rate,
+    batched: Rate | None,
+    raws: list[Rate],
+    extra: list[Rate],
+    settings: dict[str, str],
     args: argparse.Namespace,
 ) -> None:
     raw_many, raw_one = raws[0], raws[1]
@@ -1032,8 +1080,13 @@ def report(
             continue
         c = rate.cpu
         cpu.add_row(
-            rate.label, f"{c['seconds']:.1f}", f"{c['client']:.1f}", f"{c['server']:.1f}" if c["server"] else "-",
-            f"{c['postgres']:.1f}", f"{c['other']:.1f}", f"{c['busy'] * 100:.0f}%",
+            rate.label,
+            f"{c['seconds']:.1f}",
+            f"{c['client']:.1f}",
+            f"{c['server']:.1f}" if c["server"] else "-",
+            f"{c['postgres']:.1f}",
+            f"{c['other']:.1f}",
+            f"{c['busy'] * 100:.0f}%",
         )
     console.print(cpu)
     for rate in [api, *extra]:
@@ -1078,27 +1131,43 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
-                        help="an administrative connection; the bench database is created beside it")
-    parser.add_argument("--observations", type=int, default=4000,
-                        help="timed observations, and raw rows (default 4000)")
-    parser.add_argument("--clients", type=int, default=16,
-                        help="concurrent HTTP clients and raw connections (default 16)")
+    parser.add_argument(
+        "--postgres-url",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="an administrative connection; the bench database is created beside it",
+    )
+    parser.add_argument(
+        "--observations", type=int, default=4000, help="timed observations, and raw rows (default 4000)"
+    )
+    parser.add_argument(
+        "--clients", type=int, default=16, help="concurrent HTTP clients and raw connections (default 16)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2)")
     parser.add_argument("--warmup", type=int, default=200, help="untimed observations first (default 200)")
-    parser.add_argument("--batch-observations", type=int, default=20_000,
-                        help="timed observations sent through POST /observations/batch, and COPY rows (default 20000; 0: skip)")
-    parser.add_argument("--batch-size", type=int, default=1000, help="observations per batch and per COPY (default 1000)")
+    parser.add_argument(
+        "--batch-observations",
+        type=int,
+        default=20_000,
+        help="timed observations sent through POST /observations/batch, and COPY rows (default 20000; 0: skip)",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=1000, help="observations per batch and per COPY (default 1000)"
+    )
     parser.add_argument("--batch-clients", type=int, default=4, help="concurrent batch clients (default 4)")
     parser.add_argument("--sqlite", action="store_true", help="also run the API half on an SQLite file")
     parser.add_argument("--seed", type=int, default=2017, help="seed of the varied observations")
-    parser.add_argument("--timeout", type=float, default=300.0,
-                        help="hard limit on the whole run, seconds (default 300)")
+    parser.add_argument(
+        "--timeout", type=float, default=300.0, help="hard limit on the whole run, seconds (default 300)"
+    )
     args = parser.parse_args(argv)
     for name in ("observations", "clients", "workers"):
         if not 1 <= getattr(args, name) <= (100_000 if name == "observations" else 64):
             parser.error(f"--{name} is out of range")
-    if not 0 <= args.batch_observations <= 200_000 or not 1 <= args.batch_size <= 5000 or not 1 <= args.batch_clients <= 8:
+    if (
+        not 0 <= args.batch_observations <= 200_000
+        or not 1 <= args.batch_size <= 5000
+        or not 1 <= args.batch_clients <= 8
+    ):
         parser.error("--batch-observations, --batch-size or --batch-clients is out of range")
     if not 0 <= args.warmup <= 10_000 or not 10 <= args.timeout <= 3600:
         parser.error("--warmup or --timeout is out of range")
@@ -1107,6 +1176,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def _watchdog(seconds: float) -> threading.Timer:
     """The last resort: past the limit (+ grace), kill the servers and exit."""
+
     def fire() -> None:
         console.print(f"[red bold]Hard time limit ({seconds:.0f} s) exceeded: stopping.[/red bold]")
         _kill_servers_now()
@@ -1158,28 +1228,58 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[bold]raw PostgreSQL[/bold]: {args.observations} single-row INSERT + COMMIT each way")
         create_raw_table(bench)
         raws = [
-            raw_inserts(bench, args.observations, args.clients, deadline, locked=False,
-                        label=f"raw PostgreSQL, {args.clients} connections", note="group commit can merge flushes"),
-            raw_inserts(bench, args.observations, 1, deadline, locked=False,
-                        label="raw PostgreSQL, 1 connection", note="one flush per commit"),
-            raw_inserts(bench, args.observations, args.clients, deadline, locked=True,
-                        label=f"raw PostgreSQL, {args.clients} conns + table lock",
-                        note="(c) info: the event store's LOCK TABLE + max(position)"),
+            raw_inserts(
+                bench,
+                args.observations,
+                args.clients,
+                deadline,
+                locked=False,
+                label=f"raw PostgreSQL, {args.clients} connections",
+                note="group commit can merge flushes",
+            ),
+            raw_inserts(
+                bench,
+                args.observations,
+                1,
+                deadline,
+                locked=False,
+                label="raw PostgreSQL, 1 connection",
+                note="one flush per commit",
+            ),
+            raw_inserts(
+                bench,
+                args.observations,
+                args.clients,
+                deadline,
+                locked=True,
+                label=f"raw PostgreSQL, {args.clients} conns + table lock",
+                note="(c) info: the event store's LOCK TABLE + max(position)",
+            ),
         ]
         if args.batch_observations:
-            console.print(f"[bold]raw PostgreSQL COPY[/bold]: {args.batch_observations} rows, {args.batch_size} per COPY")
+            console.print(
+                f"[bold]raw PostgreSQL COPY[/bold]: {args.batch_observations} rows, {args.batch_size} per COPY"
+            )
             raws.append(raw_copy(bench, args.batch_observations, args.batch_size, deadline))
         drop_raw_table(bench)
 
         api, batched = api_rate(
-            "API on PostgreSQL", service_url, args, deadline, log, verify_postgres(bench),
-            before_timing=lambda: checkpoint(bench), sample_sessions=bench,
+            "API on PostgreSQL",
+            service_url,
+            args,
+            deadline,
+            log,
+            verify_postgres(bench),
+            before_timing=lambda: checkpoint(bench),
+            sample_sessions=bench,
         )
         extra: list[Rate] = []
         if args.sqlite:
             sqlite_file = workdir / "stocktake-bench.db"
             sqlite_url = f"sqlite:///{sqlite_file}"
-            extra.extend(r for r in api_rate("API on SQLite", sqlite_url, args, deadline, log, verify_sqlite(sqlite_file)) if r)
+            extra.extend(
+                r for r in api_rate("API on SQLite", sqlite_url, args, deadline, log, verify_sqlite(sqlite_file)) if r
+            )
             extra.append(raw_sqlite(workdir / "raw.db", args.observations, deadline))
         report(api, batched, raws, extra, settings, args)
         shutil.rmtree(workdir, ignore_errors=True)  # kept only when something failed

@@ -46,25 +46,27 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.common.database import normalise_url  # noqa: E402
-from services.measurement.adapters.framework_file import read_framework_file  # noqa: E402
-from services.measurement.application.commands import Measurement  # noqa: E402
-from services.measurement.bootstrap import build_application  # noqa: E402
-from services.measurement.settings import Settings  # noqa: E402
-from services.measurement.domain.benchmarks import Benchmark  # noqa: E402
-from services.measurement.domain.observations import Observation  # noqa: E402
-from services.measurement.domain.progress import BenchmarkSpec, CountryValue, assess  # noqa: E402
-from services.measurement.domain.scope import IloRegion, ProgrammeScope  # noqa: E402
-from services.measurement.domain.values import Combination, Measure  # noqa: E402
-from services.measurement.entrypoints.cli import run_migrations  # noqa: E402
-from services.measurement.application.rebuild import MAX_WORKERS, rebuild  # noqa: E402
-from services.measurement import states  # noqa: E402
+from services.common.database import normalise_url
+from services.measurement import states
+from services.measurement.adapters.framework_file import read_framework_file
+from services.measurement.application.commands import Measurement
+from services.measurement.application.rebuild import MAX_WORKERS, rebuild
+from services.measurement.bootstrap import build_application
+from services.measurement.domain.benchmarks import Benchmark
+from services.measurement.domain.observations import Observation
+from services.measurement.domain.progress import BenchmarkSpec, CountryValue, assess
+from services.measurement.domain.scope import IloRegion, ProgrammeScope
+from services.measurement.domain.values import Combination, Measure
+from services.measurement.entrypoints.cli import run_migrations
+from services.measurement.settings import Settings
 
 console = Console()
 PRINCIPAL = "bench-loader"
 MONTHS = [f"{year}-{month:02d}" for year in range(2017, 2022) for month in range(1, 13)]
 SECTORS = ["garments", "agri-food", "electronics", "automotive"]
-CRITERIA = {c: {"met": True, "evidence": "bench"} for c in ("decent_work_deficits", "political_commitment", "ilo_presence")}
+CRITERIA = {
+    c: {"met": True, "evidence": "bench"} for c in ("decent_work_deficits", "political_commitment", "ilo_presence")
+}
 BATCH = 20_000
 
 
@@ -91,26 +93,47 @@ def set_up(app: Measurement) -> tuple[list[str], list[str]]:
             code = f"BENCH-CA{ca}-{kind}"
             codes.append(code)
             common: dict[str, Any] = dict(
-                code=code, assumption=f"CA{ca}", title=code, description="bench", unit_label=None,
-                disaggregations=[], deliverables=[], pb_indicators=[], principal=PRINCIPAL, ascending=True,
+                code=code,
+                assumption=f"CA{ca}",
+                title=code,
+                description="bench",
+                unit_label=None,
+                disaggregations=[],
+                deliverables=[],
+                pb_indicators=[],
+                principal=PRINCIPAL,
+                ascending=True,
             )
             if kind == "pct":
                 app.define_benchmark(
-                    **common, measure=Measure.PERCENTAGE, levels=[], combination=Combination.MEAN, threshold=None,
+                    **common,
+                    measure=Measure.PERCENTAGE,
+                    levels=[],
+                    combination=Combination.MEAN,
+                    threshold=None,
                     baseline={"value": 20, "date": date(2017, 1, 1)},
-                    targets=[{"value": 40, "date": date(2019, 12, 31), "label": "mid"},
-                             {"value": 60, "date": date(2021, 12, 31), "label": "final"}],
+                    targets=[
+                        {"value": 40, "date": date(2019, 12, 31), "label": "mid"},
+                        {"value": 60, "date": date(2021, 12, 31), "label": "final"},
+                    ],
                 )
             elif kind == "count":
                 app.define_benchmark(
-                    **common, measure=Measure.UNIT, levels=[], combination=Combination.SUM, threshold=None,
+                    **common,
+                    measure=Measure.UNIT,
+                    levels=[],
+                    combination=Combination.SUM,
+                    threshold=None,
                     baseline={"value": 0, "date": date(2017, 1, 1)},
                     targets=[{"value": 5000, "date": date(2021, 12, 31), "label": "final"}],
                 )
             else:
                 app.define_benchmark(
-                    **common, measure=Measure.ORDINAL, levels=["none", "emerging", "functioning", "effective"],
-                    combination=Combination.COUNT_MEETING_THRESHOLD, threshold="functioning",
+                    **common,
+                    measure=Measure.ORDINAL,
+                    levels=["none", "emerging", "functioning", "effective"],
+                    combination=Combination.COUNT_MEETING_THRESHOLD,
+                    threshold="functioning",
                     baseline={"value": 0, "date": date(2017, 1, 1)},
                     targets=[{"value": 30, "date": date(2021, 12, 31), "label": "final"}],
                 )
@@ -144,9 +167,17 @@ def bulk_load(app: Measurement, codes: list[str], countries: list[str], total: i
         else:
             value = rng.choice(benchmark.levels)
         observation = Observation.record(
-            observation_id=uuid4(), benchmark=benchmark, scope=scope, country=rng.choice(countries),
-            sector=rng.choice(SECTORS), period=MONTHS[month_index], value=value,
-            disaggregations=[], evidence=[], comment=None, principal=PRINCIPAL,
+            observation_id=uuid4(),
+            benchmark=benchmark,
+            scope=scope,
+            country=rng.choice(countries),
+            sector=rng.choice(SECTORS),
+            period=MONTHS[month_index],
+            value=value,
+            disaggregations=[],
+            evidence=[],
+            comment=None,
+            principal=PRINCIPAL,
         )
         pending.extend(observation.collect_events())
         if rng.random() < 0.06:
@@ -155,8 +186,13 @@ def bulk_load(app: Measurement, codes: list[str], countries: list[str], total: i
             for earlier in kept:
                 if rng.random() < 5 / 6:
                     correction = round(rng.uniform(0, 100), 1) if isinstance(earlier.value, float) else earlier.value
-                    earlier.correct(benchmark=benchmarks[earlier.benchmark], value=correction,
-                                    disaggregations=None, reason="bench", principal=PRINCIPAL)
+                    earlier.correct(
+                        benchmark=benchmarks[earlier.benchmark],
+                        value=correction,
+                        disaggregations=None,
+                        reason="bench",
+                        principal=PRINCIPAL,
+                    )
                 else:
                     earlier.retract(reason="bench", principal=PRINCIPAL)
                 pending.extend(earlier.collect_events())
@@ -211,9 +247,13 @@ def naive_states(app: Measurement, codes: list[str], as_of: date, position: int)
             if event.originator_id in code_of:
                 definitions[event.originator_id] = {**definitions.get(event.originator_id, {}), **event.__dict__}
             elif kind == "Recorded" and getattr(event, "benchmark", None) in codes:
-                in_force[event.originator_id] = {"benchmark": event.benchmark, "country": event.country,
-                                                 "valid_date": event.period_end, "value": event.value,
-                                                 "learned": notification.id}
+                in_force[event.originator_id] = {
+                    "benchmark": event.benchmark,
+                    "country": event.country,
+                    "valid_date": event.period_end,
+                    "value": event.value,
+                    "learned": notification.id,
+                }
             elif kind == "Corrected" and event.originator_id in in_force:
                 in_force[event.originator_id].update(value=event.value, learned=notification.id)
             elif kind == "Retracted":
@@ -226,7 +266,10 @@ def naive_states(app: Measurement, codes: list[str], as_of: date, position: int)
         for item in in_force.values():
             if item["benchmark"] == code and item["valid_date"] <= as_of:
                 current = best.get(item["country"])
-                if current is None or (item["valid_date"], item["learned"]) > (current["valid_date"], current["learned"]):
+                if current is None or (item["valid_date"], item["learned"]) > (
+                    current["valid_date"],
+                    current["learned"],
+                ):
                     best[item["country"]] = item
         values = [CountryValue(c, o["valid_date"], o["value"], o["learned"]) for c, o in best.items()]
         assessment = assess(BenchmarkSpec.from_state(definition), values, as_of)
@@ -271,9 +314,7 @@ def main() -> None:
 
     state_ms, rollup_ms = [], []
     assumptions = app.framework()["document"]["critical_assumptions"]
-    first_position = min(
-        int(app.benchmark(code)["history"][0]["position"]) for code in codes
-    )
+    first_position = min(int(app.benchmark(code)["history"][0]["position"]) for code in codes)
     samples = []
     for _ in range(args.queries):
         as_of = date(2017, 1, 1).fromordinal(rng.randint(date(2017, 1, 1).toordinal(), date(2021, 12, 31).toordinal()))
@@ -299,8 +340,11 @@ def main() -> None:
         expected_all = naive_rollup(app, codes, as_of, position)
         rollup_replay_ms.append((time.perf_counter() - started) * 1000)
         rollup = states.assumption_rollup(app.database, assumptions, as_of, position)
-        figures = {b["benchmark"]: {"combined": b["combined"], "status": b["status"]}
-                   for item in rollup["assumptions"] for b in item["benchmarks"]}
+        figures = {
+            b["benchmark"]: {"combined": b["combined"], "status": b["status"]}
+            for item in rollup["assumptions"]
+            for b in item["benchmarks"]
+        }
         assert figures == expected_all, (figures, expected_all)
 
     table = Table(title=f"As-of queries and rebuild, PostgreSQL, {args.observations:,} observations ({head:,} events)")
@@ -311,19 +355,35 @@ def main() -> None:
     table.add_column("target")
     replay = statistics.median(replay_ms)
     rollup_replay = statistics.median(rollup_replay_ms)
-    table.add_row("benchmark state p50 / p95 (ms)", f"{percentile(state_ms, .5):.2f} / {percentile(state_ms, .95):.2f}",
-                  f"naive replay {replay:,.0f} ms", f"{replay / percentile(state_ms, .5):,.0f}x", "p95 < 20 ms, >= 1000x")
-    table.add_row("CA roll-up p50 / p95 (ms)", f"{percentile(rollup_ms, .5):.2f} / {percentile(rollup_ms, .95):.2f}",
-                  f"naive roll-up replay {rollup_replay:,.0f} ms", f"{rollup_replay / percentile(rollup_ms, .5):,.0f}x",
-                  "p95 < 20 ms, >= 1000x")
+    table.add_row(
+        "benchmark state p50 / p95 (ms)",
+        f"{percentile(state_ms, 0.5):.2f} / {percentile(state_ms, 0.95):.2f}",
+        f"naive replay {replay:,.0f} ms",
+        f"{replay / percentile(state_ms, 0.5):,.0f}x",
+        "p95 < 20 ms, >= 1000x",
+    )
+    table.add_row(
+        "CA roll-up p50 / p95 (ms)",
+        f"{percentile(rollup_ms, 0.5):.2f} / {percentile(rollup_ms, 0.95):.2f}",
+        f"naive roll-up replay {rollup_replay:,.0f} ms",
+        f"{rollup_replay / percentile(rollup_ms, 0.5):,.0f}x",
+        "p95 < 20 ms, >= 1000x",
+    )
     rebuild_rate = report.events / rebuild_seconds
     read_rate = read_count / read_seconds
-    table.add_row("rebuild (events/s)", f"{rebuild_rate:,.0f}", f"read+deserialise {read_rate:,.0f}/s",
-                  f"{rebuild_rate / read_rate:.2f}x", ">= 0.5x")
+    table.add_row(
+        "rebuild (events/s)",
+        f"{rebuild_rate:,.0f}",
+        f"read+deserialise {read_rate:,.0f}/s",
+        f"{rebuild_rate / read_rate:.2f}x",
+        ">= 0.5x",
+    )
     console.print(table)
-    console.print(f"Rebuild wrote {report.rows:,} rows in {rebuild_seconds:.1f} s with {workers} process(es) "
-                  f"({os.cpu_count()} CPUs); {args.queries} query samples; {len(replay_ms)} replays of a state and "
-                  f"{len(rollup_replay_ms)} of a roll-up, answers equal to the queries'.")
+    console.print(
+        f"Rebuild wrote {report.rows:,} rows in {rebuild_seconds:.1f} s with {workers} process(es) "
+        f"({os.cpu_count()} CPUs); {args.queries} query samples; {len(replay_ms)} replays of a state and "
+        f"{len(rollup_replay_ms)} of a roll-up, answers equal to the queries'."
+    )
     app.database.dispose()
 
 

@@ -8,9 +8,9 @@ from logging.config import fileConfig
 
 from alembic import context
 
+from migrations.target import TARGET_METADATA
 from services.common.database import Database, open_store
 from services.common.settings import StoreSettings
-from migrations.target import TARGET_METADATA
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):

@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pycountry
 import pytest
@@ -47,7 +48,9 @@ TEST_PRINCIPALS = (
 
 
 def _postgres_admin_engine() -> Any:
-    return create_engine(normalise_url(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    return create_engine(
+        normalise_url(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+    )
 
 
 def _reach_postgres() -> str | None:
@@ -110,9 +113,13 @@ def postgres_database() -> Iterator[str]:
 def _empty_postgres(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
-        tables = connection.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
-        ).scalars().all()
+        tables = (
+            connection.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+            )
+            .scalars()
+            .all()
+        )
         # The event store refuses TRUNCATE by trigger; tests (only) switch triggers off to reset it.
         connection.execute(text("SET LOCAL session_replication_role = replica"))
         connection.execute(text(f"TRUNCATE {', '.join(tables)}"))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Generator
+from collections.abc import Generator
+from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
@@ -89,7 +90,10 @@ def set_up_programme(client: TestClient, countries: tuple[str, ...] = ("BGD", "V
     assert client.post("/benchmarks", json=benchmark_body()).status_code == 201
     for iso3 in countries:
         assert client.post("/scope/countries", json=country_body(iso3)).status_code == 201
-    assert client.post("/scope/sectors", json={"code": "garments", "name": "Garments", "rationale": "test"}).status_code == 201
+    assert (
+        client.post("/scope/sectors", json={"code": "garments", "name": "Garments", "rationale": "test"}).status_code
+        == 201
+    )
 
 
 def assert_problem(response: Any, status: int, *pointers: str) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from typer.testing import CliRunner
 
+from migrations.target import TARGET_METADATA
 from services.common.database import Database
 from services.measurement.entrypoints.cli import app as cli
-from migrations.target import TARGET_METADATA
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -7,9 +7,9 @@ event records the principal that caused it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Iterable
 
 from services.common.errors import ForbiddenError
 
@@ -54,7 +54,7 @@ class Principal:
     countries: frozenset[str] = field(default_factory=frozenset)  # a country office's; empty for other roles
 
     @classmethod
-    def office(cls, name: str, countries: Iterable[str]) -> "Principal":
+    def office(cls, name: str, countries: Iterable[str]) -> Principal:
         return cls(name, Role.COUNTRY_OFFICE, frozenset(countries))
 
     def may(self, permission: Permission) -> bool:
@@ -81,9 +81,7 @@ class Principal:
     def check_may_report_for(self, country: str) -> None:
         self.check_may(Permission.RECORD_OBSERVATIONS)
         if country not in self.countries:
-            raise ForbiddenError(
-                f"{self.name} may record observations for {self._scope()} only, not for {country}."
-            )
+            raise ForbiddenError(f"{self.name} may record observations for {self._scope()} only, not for {country}.")
 
     def check_may_change(self, country: str, recorded_by: str) -> None:
         """A correction or retraction: only by the office that recorded the

@@ -13,16 +13,16 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Callable, Iterable
 
 from sqlalchemy import func, insert, select, update
 
-from services.common.database import Database, as_utc
-from services.common.tables import api_keys
 from services.common.access import Principal, Role
+from services.common.database import Database, as_utc
 from services.common.errors import AuthenticationError, ConflictError, ErrorCollector, NotFoundError
+from services.common.tables import api_keys
 
 PREFIX = "stk"
 _TOKEN = re.compile(rf"{PREFIX}_([0-9a-f]{{12}})_([A-Za-z0-9_-]{{43}})")
@@ -72,9 +72,13 @@ class ApiKeys:
         with self.database.transaction() as connection:
             if self.database.is_postgresql:  # SQLite's write transactions are serial already
                 connection.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"api-key:{principal}"))))
-            holders = connection.execute(
-                select(api_keys.c.role).where(api_keys.c.principal == principal, api_keys.c.revoked_at.is_(None))
-            ).scalars().all()
+            holders = (
+                connection.execute(
+                    select(api_keys.c.role).where(api_keys.c.principal == principal, api_keys.c.revoked_at.is_(None))
+                )
+                .scalars()
+                .all()
+            )
             if any(held != role for held in holders):
                 raise ConflictError(
                     f"{principal} already holds a {holders[0]} key: one principal has one role. Revoke its keys "
@@ -82,25 +86,42 @@ class ApiKeys:
                 )
             connection.execute(
                 insert(api_keys).values(
-                    key_id=key_id, secret_sha256=_digest(token), principal=principal, role=role.value,
-                    countries=countries, label=label, issued_at=now, issued_by=issued_by,
+                    key_id=key_id,
+                    secret_sha256=_digest(token),
+                    principal=principal,
+                    role=role.value,
+                    countries=countries,
+                    label=label,
+                    issued_at=now,
+                    issued_by=issued_by,
                 )
             )
-        info = KeyInfo(key_id, Principal(principal, role, frozenset(countries)), label, now, issued_by, None, None, None)
+        info = KeyInfo(
+            key_id, Principal(principal, role, frozenset(countries)), label, now, issued_by, None, None, None
+        )
         return IssuedKey(info, token)
 
     def _check_new_key(self, principal: str, role: Role, countries: list[str], label: str | None) -> None:
         errors = ErrorCollector()
         if not _PRINCIPAL_NAME.fullmatch(principal):
-            errors.add(("principal",), f"{principal!r} is not a principal name: use 1-100 letters, digits and . _ : @ -, "
-                       "starting with a letter or digit (e.g. office-bgd).")
+            errors.add(
+                ("principal",),
+                f"{principal!r} is not a principal name: use 1-100 letters, digits and . _ : @ -, "
+                "starting with a letter or digit (e.g. office-bgd).",
+            )
         if role == Role.COUNTRY_OFFICE and not countries:
-            errors.add(("countries",), "A country-office key needs at least one country (ISO 3166-1 alpha-3, e.g. BGD).")
+            errors.add(
+                ("countries",), "A country-office key needs at least one country (ISO 3166-1 alpha-3, e.g. BGD)."
+            )
         if role != Role.COUNTRY_OFFICE and countries:
-            errors.add(("countries",), f"Only country-office keys are scoped to countries; a {role} key reads every country.")
+            errors.add(
+                ("countries",), f"Only country-office keys are scoped to countries; a {role} key reads every country."
+            )
         for country in countries:
             if self.country_name(country) is None:
-                errors.add(("countries",), f"{country!r} is not an ISO 3166-1 alpha-3 country code (e.g. BGD, VNM, ETH).")
+                errors.add(
+                    ("countries",), f"{country!r} is not an ISO 3166-1 alpha-3 country code (e.g. BGD, VNM, ETH)."
+                )
         if label is not None and len(label) > 200:
             errors.add(("label",), "A label holds at most 200 characters.")
         errors.raise_if_any("The key cannot be issued; see errors.")

@@ -4,9 +4,9 @@ turn it into a JSON pointer)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
 
 FieldPath = tuple[str | int, ...]
 
@@ -32,7 +32,7 @@ class InvalidCommandError(DomainError):
     a field that does not fit the benchmark's measure...)."""
 
     @classmethod
-    def at(cls, path: FieldPath, detail: str, location: str = "body") -> "InvalidCommandError":
+    def at(cls, path: FieldPath, detail: str, location: str = "body") -> InvalidCommandError:
         return cls(detail, [FieldProblem(path, detail, location)])
 
 

@@ -69,7 +69,9 @@ class IdempotencyRecords:
         now = datetime.now(UTC)
         self._purge_if_due(now)
         for _ in range(3):
-            claim = self._insert(principal, key, fingerprint, now) or self._claim_existing(principal, key, fingerprint, now)
+            claim = self._insert(principal, key, fingerprint, now) or self._claim_existing(
+                principal, key, fingerprint, now
+            )
             if claim is not None:
                 return claim
             # The record went (released, or purged) between the two: claim again.
@@ -98,8 +100,14 @@ class IdempotencyRecords:
                 connection.execute(
                     update(idempotency_records)
                     .where(*where)
-                    .values(fingerprint=fingerprint, completed=False, response_status=None,
-                            response_body=None, response_headers=None, created_at=now)
+                    .values(
+                        fingerprint=fingerprint,
+                        completed=False,
+                        response_status=None,
+                        response_body=None,
+                        response_headers=None,
+                        created_at=now,
+                    )
                 )
                 return Claimed()
         if row.fingerprint != fingerprint:

@@ -49,4 +49,4 @@ class StoreSettings(BaseSettings):
     def ensure_sqlite_folder(self) -> None:
         """Creates the folder of an SQLite file, so the default needs no set-up."""
         if self.database_url.startswith(SQLITE_PREFIX) and ":memory:" not in self.database_url:
-            Path(self.database_url[len(SQLITE_PREFIX):]).parent.mkdir(parents=True, exist_ok=True)
+            Path(self.database_url[len(SQLITE_PREFIX) :]).parent.mkdir(parents=True, exist_ok=True)

@@ -49,4 +49,3 @@ def bootstrap(settings: Settings | None = None, *, require_migrated: bool = True
         api_keys=ApiKeys(database, country_name),
         idempotency=IdempotencyRecords(database),
     )
-

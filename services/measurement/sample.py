@@ -11,11 +11,11 @@ from uuid import NAMESPACE_URL, uuid5
 
 import yaml
 
+from services.common.access import Principal, Role
 from services.common.api_keys import ApiKeys, IssuedKey
 from services.common.errors import AuthenticationError
 from services.measurement.application.commands import Measurement
 from services.measurement.application.queries import catalogue
-from services.common.access import Principal, Role
 from services.measurement.domain.scope import IloRegion
 from services.measurement.domain.values import Combination, Dimension, Measure
 
@@ -54,7 +54,9 @@ def load_sample(measurement: Measurement) -> bool:
         return False
     for sector in sample["sectors"]:
         measurement.select_sector(sector["code"], sector["name"], sector["rationale"], SAMPLE_PRINCIPAL)
-    criteria = {name: dict(_ILLUSTRATIVE_CRITERION) for name in ("decent_work_deficits", "political_commitment", "ilo_presence")}
+    criteria = {
+        name: dict(_ILLUSTRATIVE_CRITERION) for name in ("decent_work_deficits", "political_commitment", "ilo_presence")
+    }
     for country in sample["countries"]:
         measurement.select_country(country["iso3"], IloRegion(country["region"]), criteria, SAMPLE_PRINCIPAL)
     for focal_point in sample["focal_points"]:

@@ -11,7 +11,8 @@ observation) are the application's, as they depend on the record."""
 from __future__ import annotations
 
 import inspect
-from typing import Annotated, Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
@@ -20,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.common.access import Permission, Principal, roles_with
 from services.common.errors import AuthenticationError
 from services.common.http.problems import FORBIDDEN, UNAUTHENTICATED, documented_problems
+
 
 class Authenticator(Protocol):
     def authenticate(self, token: str) -> Principal:

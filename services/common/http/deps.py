@@ -20,7 +20,9 @@ def refuse_nul_characters(request: Request) -> None:
     for location, values in (("query", request.query_params), ("path", request.path_params)):
         for name, value in values.items():
             if "\x00" in str(value):
-                raise InvalidCommandError.at((name,), f"The {location} parameter {name!r} holds a NUL character.", location)
+                raise InvalidCommandError.at(
+                    (name,), f"The {location} parameter {name!r} holds a NUL character.", location
+                )
 
 
 _ETAG = re.compile(r'(?:W/)?"([0-9]{1,9})"')
@@ -46,7 +48,9 @@ def based_on(
         match = _ETAG.fullmatch(tag.strip())
         if match is None:
             raise InvalidCommandError.at(
-                ("If-Match",), f'If-Match must hold ETags as this API sends them, e.g. "3"; got {tag.strip()!r}.', "header"
+                ("If-Match",),
+                f'If-Match must hold ETags as this API sends them, e.g. "3"; got {tag.strip()!r}.',
+                "header",
             )
         versions.append(int(match.group(1)))
     return versions

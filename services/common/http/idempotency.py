@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from services.common.access import Principal
+from services.common.http.authorization import get_principal
 from services.common.idempotency import (
     Claimed,
     IdempotencyInFlightError,
@@ -26,8 +29,6 @@ from services.common.idempotency import (
     Mismatch,
     Replay,
 )
-from services.common.access import Principal
-from services.common.http.authorization import get_principal
 
 KEPT_HEADERS = ("Location", "ETag", "Stocktake-Log-Position")
 
@@ -87,9 +88,13 @@ def respond_once(
         return run()
     claim = records.claim(principal, key, fingerprint(request.method, request.url.path, body))
     if isinstance(claim, Replay):
-        return JSONResponse(claim.body, status_code=claim.status, headers={**claim.headers, "Idempotent-Replayed": "true"})
+        return JSONResponse(
+            claim.body, status_code=claim.status, headers={**claim.headers, "Idempotent-Replayed": "true"}
+        )
     if isinstance(claim, InFlight):
-        raise IdempotencyInFlightError(f"A request with Idempotency-Key {key!r} is still being processed; retry shortly.")
+        raise IdempotencyInFlightError(
+            f"A request with Idempotency-Key {key!r} is still being processed; retry shortly."
+        )
     if isinstance(claim, Mismatch):
         raise IdempotencyKeyReusedError(
             f"Idempotency-Key {key!r} was used for another request; use a new key for a new request."

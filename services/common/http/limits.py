@@ -30,9 +30,7 @@ def _problem(path: str, limit: int) -> bytes:
 
 
 class BodySizeLimit:
-    def __init__(
-        self, app: ASGIApp, limit: int = MAX_BODY_BYTES, larger: dict[str, int] | None = None
-    ) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
         self.larger = LARGER_BODIES if larger is None else larger

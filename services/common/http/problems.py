@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,7 +19,6 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from services.common.idempotency import IdempotencyInFlightError, IdempotencyKeyReusedError
 from services.common.errors import (
     AuthenticationError,
     ConflictError,
@@ -30,6 +30,7 @@ from services.common.errors import (
     PreconditionRequiredError,
     StaleVersionError,
 )
+from services.common.idempotency import IdempotencyInFlightError, IdempotencyKeyReusedError
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -137,8 +138,7 @@ INTERNAL = ProblemType(
     "internal-error",
     "Unexpected error",
     500,
-    "The service failed in a way it does not expect. Nothing was recorded. Report the `instance` to the "
-    "service team.",
+    "The service failed in a way it does not expect. Nothing was recorded. Report the `instance` to the service team.",
 )
 PROBLEM_TYPES = {
     p.slug: p
@@ -324,7 +324,10 @@ def install(app: FastAPI) -> None:
         log.warning("storage error on %s %s: %s", request.method, request.url.path, exc)
         if exc.connection_invalidated or "locked" in str(exc.orig) or "connect" in str(exc.orig).lower():
             return problem_response(
-                UNAVAILABLE, "The database is busy or unreachable; retry shortly.", request, headers={"Retry-After": "2"}
+                UNAVAILABLE,
+                "The database is busy or unreachable; retry shortly.",
+                request,
+                headers={"Retry-After": "2"},
             )
         return unexpected(request, exc)
 

@@ -6,7 +6,8 @@ inside the caller's transaction."""
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, insert
 from sqlalchemy.exc import IntegrityError

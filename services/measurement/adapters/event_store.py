@@ -13,10 +13,11 @@ events commit atomically with the projections derived from them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Iterator, Sequence
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import (
@@ -33,10 +34,9 @@ from eventsourcing.utils import Environment
 from sqlalchemy import Connection, Text, cast, func, select, text
 from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 
-from services.measurement.adapters.bulk import bulk_insert
 from services.common.database import Database, as_utc
+from services.measurement.adapters.bulk import bulk_insert
 from services.measurement.adapters.tables import stored_events
-
 
 # Where insert_events leaves the time it recorded, for whatever else writes in
 # the same transaction (the projections) to use without reading it back.
@@ -74,7 +74,6 @@ def log_head(connection: Connection, at: int | None = None, recorded_by: datetim
         # Stored times are UTC, and SQLite compares them as text: so is the bound.
         query = query.where(stored_events.c.recorded_at <= recorded_by.astimezone(UTC))
     return int(connection.execute(query).scalar_one())
-
 
 
 class EventLogRecorder(ApplicationRecorder):

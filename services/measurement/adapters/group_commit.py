@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import nullcontext
-from typing import Callable, ContextManager, Generic, TypeVar
+from typing import ContextManager, Generic, TypeVar
 
 from sqlalchemy import Connection
 

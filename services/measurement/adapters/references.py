@@ -8,7 +8,7 @@ indexed query checks that no event was added to those streams since."""
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate

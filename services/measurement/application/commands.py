@@ -4,7 +4,8 @@ application (`event_log.py`) and answers with the record as it now stands."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
@@ -14,19 +15,18 @@ from services.common.database import Database
 from services.common.errors import (
     ConflictError,
     InvalidCommandError,
-    NotFoundError,
     PreconditionRequiredError,
     StaleVersionError,
 )
 from services.measurement.adapters.references import ReferenceCache
 from services.measurement.application.event_log import EventLogApplication
+from services.measurement.application.queries import catalogue
 from services.measurement.domain.benchmarks import Baseline, Benchmark, Target
 from services.measurement.domain.framework import PROGRAMME, Framework, FrameworkDocument
 from services.measurement.domain.observations import Disaggregation, Evidence, Observation
 from services.measurement.domain.scope import Criteria, IloRegion, ProgrammeScope
 from services.measurement.domain.values import Combination, Dimension, Measure, Value
 from services.measurement.projections.handlers import recorded_observation_row
-from services.measurement.application.queries import catalogue
 
 CountryLookup = Callable[[str], str | None]
 
@@ -143,9 +143,7 @@ class Measurement(EventLogApplication):
         self.save(scope)
         return catalogue.scope(self)
 
-    def select_country(
-        self, iso3: str, region: IloRegion, criteria: Criteria, principal: str
-    ) -> dict[str, Any]:
+    def select_country(self, iso3: str, region: IloRegion, criteria: Criteria, principal: str) -> dict[str, Any]:
         name = self.country_name(iso3)
         if name is None:
             raise InvalidCommandError.at(
@@ -232,13 +230,13 @@ class Measurement(EventLogApplication):
         actor.check_may_change(observation.country, observation.recorded_by)
         if based_on is None:
             raise PreconditionRequiredError(
-                f"Send If-Match with the observation's ETag (now \"{observation.version}\") so that a change "
+                f'Send If-Match with the observation\'s ETag (now "{observation.version}") so that a change '
                 "based on an older version is refused rather than applied over one you have not seen."
             )
         if based_on and observation.version not in based_on:
             raise StaleVersionError(
                 f"Observation {observation_id} is at version {observation.version}, not "
-                f"{', '.join(map(str, based_on))}: read it again, then retry with If-Match: \"{observation.version}\"."
+                f'{", ".join(map(str, based_on))}: read it again, then retry with If-Match: "{observation.version}".'
             )
         return observation
 

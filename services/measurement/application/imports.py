@@ -16,15 +16,13 @@ correction instead)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any
 from uuid import UUID, uuid5
 
-from services.measurement.application.queries import catalogue
 from services.common.access import Principal
-from services.measurement.application.commands import Measurement
-from services.measurement.domain.benchmarks import Benchmark
 from services.common.errors import (
     ConflictError,
     DomainError,
@@ -32,11 +30,13 @@ from services.common.errors import (
     ForbiddenError,
     InvalidCommandError,
 )
+from services.measurement.application.commands import Measurement
+from services.measurement.application.queries import catalogue
+from services.measurement.domain.benchmarks import Benchmark
 from services.measurement.domain.framework import STOCKTAKE_NAMESPACE
 from services.measurement.domain.observations import Observation
 from services.measurement.domain.scope import ProgrammeScope
 from services.measurement.domain.values import Period, read_text_value
-
 
 MAX_ROWS = 5000
 IMPORTED_OBSERVATIONS = uuid5(STOCKTAKE_NAMESPACE, "observations-by-import-row")
@@ -111,7 +111,9 @@ class ObservationImport:
         first_of_key: dict[tuple[str, ...], tuple[int, Observation.Recorded]] = {}
         for candidate in candidates:
             identity = identities.get(candidate.key) if candidate.key is not None else None
-            observation_id = identity[0] if identity else row_identity(self.actor.name, ("unkeyed", str(candidate.index)), 0)
+            observation_id = (
+                identity[0] if identity else row_identity(self.actor.name, ("unkeyed", str(candidate.index)), 0)
+            )
             try:
                 observation = self._record(observation_id, candidate)
             except DomainError as error:
@@ -185,7 +187,7 @@ class ObservationImport:
         the observation in force under that id, if any. A retracted one moves
         the key to its next generation."""
         resolved: dict[tuple[str, ...], tuple[UUID, dict[str, Any] | None]] = {}
-        pending = {key: 0 for key in dict.fromkeys(keys)}
+        pending = dict.fromkeys(dict.fromkeys(keys), 0)
         while pending:
             ids = {key: row_identity(self.actor.name, key, generation) for key, generation in pending.items()}
             found = catalogue.observation_states(self.measurement.database, list(ids.values()))

@@ -12,22 +12,23 @@ import fcntl
 import gc
 import multiprocessing
 import os
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, wait
-from datetime import date
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from datetime import date
+from typing import Any
 
 from sqlalchemy import Column, Connection, MetaData, Table, UniqueConstraint, delete, event, func, insert, select, text
 from sqlalchemy.schema import AddConstraint, CreateIndex, CreateTable
 
+from services.common.database import Database
+from services.measurement.adapters.bulk import bulk_insert
 from services.measurement.adapters.tables import LIVE, ReadModelTables, projection_tracking, read_model_tables
 from services.measurement.application.event_log import EventLogApplication
-from services.measurement.projections import READ_MODELS, Projected, Projector
-from services.measurement.adapters.bulk import bulk_insert
-from services.common.database import Database
-from services.measurement.projections.store import PRIMARY_KEYS, MemoryStore, Row, SqlStore
 from services.measurement.application.queries.catalogue import tracked_position
+from services.measurement.projections import READ_MODELS, Projected, Projector
+from services.measurement.projections.store import PRIMARY_KEYS, MemoryStore, Row, SqlStore
 
 REBUILD_SUFFIX = "_rebuild"
 BATCH = 5000
@@ -164,7 +165,7 @@ def _fill_in_parallel(
 ) -> tuple[MetaData, ReadModelTables, int, int]:
     context = multiprocessing.get_context("spawn")  # no threads or connections of this process carried over
     with context.Manager() as manager:
-        done = manager.dict({part: 0 for part in range(workers)})
+        done = manager.dict(dict.fromkeys(range(workers), 0))
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             parts = [
                 pool.submit(_replay_part, app.database.url, (part, workers), head, done) for part in range(workers)
@@ -186,9 +187,7 @@ def _fill_in_parallel(
     return metadata, rebuilt, events, rows + len(high_water)
 
 
-def _replay_part(
-    url: str, partition: tuple[int, int], head: int, done: Any
-) -> tuple[int, int, list[tuple[int, date]]]:
+def _replay_part(url: str, partition: tuple[int, int], head: int, done: Any) -> tuple[int, int, list[tuple[int, date]]]:
     """In a worker process: replays one part of the log and writes its rows.
     Returns the events replayed, the rows written, and the part's high water."""
     # The log alone: a worker replays, it records nothing.
@@ -358,8 +357,7 @@ def _swap(connection: Connection, rebuilt: ReadModelTables) -> None:
 def _rows_by_key(connection: Connection, table: Any, role: str) -> dict[tuple[Any, ...], dict[str, Any]]:
     key_columns = PRIMARY_KEYS[role]
     return {
-        tuple(row[c] for c in key_columns): row
-        for row in (dict(r._mapping) for r in connection.execute(select(table)))
+        tuple(row[c] for c in key_columns): row for row in (dict(r._mapping) for r in connection.execute(select(table)))
     }
 
 

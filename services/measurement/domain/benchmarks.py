@@ -3,8 +3,9 @@ assumption by, with its baseline and dated targets."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
-from typing import Any, Sequence
+from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -102,7 +103,7 @@ class Benchmark(Aggregate):
         deliverables: Sequence[str],
         pb_indicators: Sequence[str],
         principal: str,
-    ) -> "Benchmark":
+    ) -> Benchmark:
         """Checks every rule of a definition, reporting all broken ones at once."""
         errors = ErrorCollector()
         if assumption not in framework.assumption_codes():

@@ -5,14 +5,15 @@ on that stream."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence, TypedDict, Unpack
+from collections.abc import Sequence
+from typing import Any, TypedDict, Unpack
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
-from services.measurement.domain.benchmarks import Benchmark, check_reason
 from services.common.errors import ConflictError, ErrorCollector, InvalidCommandError
+from services.measurement.domain.benchmarks import Benchmark, check_reason
 from services.measurement.domain.scope import ProgrammeScope
 from services.measurement.domain.values import Period, Value, check_value
 
@@ -63,13 +64,13 @@ class Observation(Aggregate):
         return observation_id
 
     @classmethod
-    def record(cls, **recording: Unpack[Recording]) -> "Observation":
+    def record(cls, **recording: Unpack[Recording]) -> Observation:
         """Checks the observation against its benchmark and the programme
         scope, reporting every broken rule at once."""
         return cls(observation_id=recording["observation_id"], **_checked_recording(recording))
 
     @classmethod
-    def recorded(cls, **recording: Unpack[Recording]) -> "Observation.Recorded":
+    def recorded(cls, **recording: Unpack[Recording]) -> Observation.Recorded:
         """The event `record` would give, checked by the same rules, without
         building the aggregate: a bulk import only saves the events of its new
         observations, and building thousands of aggregates it never uses

@@ -115,7 +115,7 @@ class BenchmarkSpec:
     targets: tuple[DatedTarget, ...]
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any]) -> "BenchmarkSpec":
+    def from_state(cls, state: Mapping[str, Any]) -> BenchmarkSpec:
         """From a benchmark's state as stored or served: dates may be
         `date`s or ISO strings, and targets may come in any order."""
         baseline = state["baseline"]

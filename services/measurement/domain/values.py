@@ -7,10 +7,11 @@ from __future__ import annotations
 import calendar
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any, Sequence
+from typing import Any
 
 from services.common.errors import FieldPath, InvalidCommandError
 
@@ -64,9 +65,7 @@ COMBINATIONS_BY_MEASURE: dict[Measure, frozenset[Combination]] = {
 MAX_TEXT_VALUE_LENGTH = 4000
 
 
-def check_value(
-    measure: Measure, levels: Sequence[str], value: Any, path: FieldPath = ("value",)
-) -> Value:
+def check_value(measure: Measure, levels: Sequence[str], value: Any, path: FieldPath = ("value",)) -> Value:
     """Returns `value` in its canonical type if it fits `measure`, else raises."""
     if measure is Measure.UNIT:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -100,9 +99,7 @@ def check_value(
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
-def read_text_value(
-    measure: Measure, text: str, path: FieldPath = ("value",), *, decimal_comma: bool = False
-) -> Value:
+def read_text_value(measure: Measure, text: str, path: FieldPath = ("value",), *, decimal_comma: bool = False) -> Value:
     """A value written as text (a spreadsheet cell) read as its measure's
     type: a number for a count or a percentage, the text itself otherwise.
     With `decimal_comma` (a semicolon-separated sheet), 18,5 is 18.5."""
@@ -149,7 +146,7 @@ class Period:
         return self.end
 
     @classmethod
-    def parse(cls, text: str, path: FieldPath = ("period",)) -> "Period":
+    def parse(cls, text: str, path: FieldPath = ("period",)) -> Period:
         problem = (
             f"{text!r} is not a period: give a day (2019-06-30), a month (2019-06), "
             "a quarter (2019-Q2) or a year (2019)."

@@ -4,12 +4,13 @@ illustrative sample, serve)."""
 from __future__ import annotations
 
 import getpass
-from contextlib import contextmanager
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import Annotated
 
 import typer
 import uvicorn
@@ -34,7 +35,7 @@ app.add_typer(keys_app, name="keys")
 console = Console(stderr=True)
 
 DatabaseOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--database-url",
         envvar="STOCKTAKE_DATABASE_URL",
@@ -115,11 +116,17 @@ def _rebuild_with_progress(measurement: Measurement, verify: bool, workers: int 
 
 @app.command("rebuild")
 def rebuild_command(
-    verify: Annotated[bool, typer.Option(help="Compare a fresh rebuild with the live read models; change nothing")] = False,
+    verify: Annotated[
+        bool, typer.Option(help="Compare a fresh rebuild with the live read models; change nothing")
+    ] = False,
     workers: Annotated[
-        Optional[int],
-        typer.Option(min=1, max=16, help="Processes replaying the log side by side (PostgreSQL; default: one per CPU "
-                     "for 50,000 events or more)"),
+        int | None,
+        typer.Option(
+            min=1,
+            max=16,
+            help="Processes replaying the log side by side (PostgreSQL; default: one per CPU "
+            "for 50,000 events or more)",
+        ),
     ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -129,8 +136,10 @@ def rebuild_command(
         report = _rebuild_with_progress(running.measurement, verify, workers)
         seconds = time.perf_counter() - started
     rate = report.events / seconds if seconds else 0.0
-    console.print(f"{report.events} events, {report.rows} rows, up to position {report.position}, "
-                  f"in {seconds:.1f} s ({rate:,.0f} events/s).")
+    console.print(
+        f"{report.events} events, {report.rows} rows, up to position {report.position}, "
+        f"in {seconds:.1f} s ({rate:,.0f} events/s)."
+    )
     if not verify:
         console.print("Rebuilt read models swapped in.")
         return
@@ -146,7 +155,7 @@ def rebuild_command(
 
 @app.command("load-framework")
 def load_framework(
-    path: Annotated[Optional[Path], typer.Argument(help="Framework YAML (default: the roadmap's, v1)")] = None,
+    path: Annotated[Path | None, typer.Argument(help="Framework YAML (default: the roadmap's, v1)")] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Record the programme framework (a no-op if this revision is loaded)."""
@@ -230,9 +239,9 @@ def issue_key(
     principal: Annotated[str, typer.Argument(help="Who holds the key, e.g. office-bgd (recorded on every event)")],
     role: Annotated[Role, typer.Option(help="What the key may do")],
     country: Annotated[
-        Optional[list[str]], typer.Option(help="A country of a country-office key (ISO alpha-3); repeat for more")
+        list[str] | None, typer.Option(help="A country of a country-office key (ISO alpha-3); repeat for more")
     ] = None,
-    label: Annotated[Optional[str], typer.Option(help="A note for operators, e.g. who asked for it")] = None,
+    label: Annotated[str | None, typer.Option(help="A note for operators, e.g. who asked for it")] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Issue an API key. It is printed once, here; only its hash is kept."""
@@ -241,9 +250,11 @@ def issue_key(
             issued = keys.issue(principal, role, country or [], label, _cli_principal())
     except DomainError as error:
         raise _fail(error) from None
-    console.print(f"Key {issued.info.key_id} for {principal} ({role.value}"
-                  + (f"; {', '.join(sorted(issued.info.principal.countries))}" if issued.info.principal.countries else "")
-                  + "). It is shown only now: store it safely.")
+    console.print(
+        f"Key {issued.info.key_id} for {principal} ({role.value}"
+        + (f"; {', '.join(sorted(issued.info.principal.countries))}" if issued.info.principal.countries else "")
+        + "). It is shown only now: store it safely."
+    )
     typer.echo(issued.token)
 
 
@@ -273,11 +284,19 @@ def list_keys(
     # Tab-separated lines, never cut to the terminal's width: ids are copied from here.
     typer.echo("\t".join(("id", "principal", "role", "countries", "issued", "state", "label")))
     for info in found:
-        typer.echo("\t".join((
-            info.key_id, info.principal.name, info.principal.role.value,
-            ",".join(sorted(info.principal.countries)) or "-", f"{info.issued_at:%Y-%m-%dT%H:%MZ}",
-            _key_state(info), info.label or "",
-        )))
+        typer.echo(
+            "\t".join(
+                (
+                    info.key_id,
+                    info.principal.name,
+                    info.principal.role.value,
+                    ",".join(sorted(info.principal.countries)) or "-",
+                    f"{info.issued_at:%Y-%m-%dT%H:%MZ}",
+                    _key_state(info),
+                    info.label or "",
+                )
+            )
+        )
 
 
 def _key_state(info: KeyInfo) -> str:
@@ -296,7 +315,8 @@ def _print_sample_keys(keys: list[tuple[Principal, str]], path: Path, host: str,
     office = next(token for principal, token in keys if principal.role == Role.COUNTRY_OFFICE)
     console.print(
         f"Try: curl -H 'Authorization: Bearer {office}' 'http://{host}:{port}/observations?country=BGD'",
-        soft_wrap=True, highlight=False,
+        soft_wrap=True,
+        highlight=False,
     )
 
 

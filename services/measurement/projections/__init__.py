@@ -8,7 +8,7 @@ handlers into fresh tables."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from services.measurement.projections.handlers import Projected, ReadModelHandlers
 from services.measurement.projections.store import ReadModelStore

@@ -16,12 +16,12 @@ from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 
+from services.common.json import jsonable
 from services.measurement.domain.benchmarks import Benchmark
 from services.measurement.domain.observations import Observation
 from services.measurement.domain.scope import ProgrammeScope
 from services.measurement.projections.series_keys import benchmark_part, country_part, series_key
 from services.measurement.projections.store import ReadModelStore, Row
-from services.common.json import jsonable
 
 _EVENT_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 
@@ -133,9 +133,7 @@ class ReadModelHandlers:
         retired = {"reason": event.reason, "by": event.principal, "at": item.recorded_at.isoformat()}
         self._revise_benchmark(store, event, item, "retired", retired=retired)
 
-    def _revise_benchmark(
-        self, store: ReadModelStore, event: Any, item: Projected, kind: str, **changes: Any
-    ) -> None:
+    def _revise_benchmark(self, store: ReadModelStore, event: Any, item: Projected, kind: str, **changes: Any) -> None:
         row = store.get("benchmarks_view", (event.originator_id,))
         state = {**row["state"], **changes, "history": [*row["state"]["history"], _history_entry(event, item, kind)]}
         store.update(

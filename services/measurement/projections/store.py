@@ -6,8 +6,9 @@ Tables are named by their role, an attribute of `ReadModelTables`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import date
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, and_, func, insert, select, update
 

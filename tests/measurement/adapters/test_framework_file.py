@@ -12,10 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-DATA_FILE = (
-    Path(__file__).parents[3]
-    / "services/measurement/framework_data/gb329-ins-3-2.v1.yaml"
-)
+DATA_FILE = Path(__file__).parents[3] / "services/measurement/framework_data/gb329-ins-3-2.v1.yaml"
 # In CI the repository is cloned with `shared/` beside it.
 SEED_FILE = Path(__file__).parents[4] / "shared/seed/000_4cc4cf7136998ffc.txt"
 
@@ -117,9 +114,17 @@ def _norm(text: str) -> str:
 
 def test_top_level_keys_and_framework(data):
     assert list(data) == [
-        "schema", "framework", "theory_of_change", "areas_of_action",
-        "critical_assumptions", "expected_changes", "deliverables", "pb_alignment",
-        "cross_cutting_policy_drivers_note", "sdgs", "milestones",
+        "schema",
+        "framework",
+        "theory_of_change",
+        "areas_of_action",
+        "critical_assumptions",
+        "expected_changes",
+        "deliverables",
+        "pb_alignment",
+        "cross_cutting_policy_drivers_note",
+        "sdgs",
+        "milestones",
     ]
     assert data["schema"] == "stocktake.framework/1"
     fw = data["framework"]
@@ -234,9 +239,7 @@ def test_pb_alignment(data):
     pb = data["pb_alignment"]
     assert len(pb) == 22
     outcomes = [str(i) for i in range(1, 11)] + ["A"]
-    assert {(p["biennium"], p["outcome"]) for p in pb} == {
-        (b, o) for b in ("2016-17", "2018-19") for o in outcomes
-    }
+    assert {(p["biennium"], p["outcome"]) for p in pb} == {(b, o) for b in ("2016-17", "2018-19") for o in outcomes}
     for p in pb:
         named = re.findall(r"\b(?:\d+\.\d+|A\d)\b", p["text"])
         listed = p["direct_indicators"] + p["indirect_indicators"]
@@ -269,15 +272,20 @@ def test_milestones(data):
     def period(m):
         return (m["period"] or {}).get("start"), (m["period"] or {}).get("end")
 
-    assert has(lambda m: "selection" in m["text"] and "April 2017" in m["text"]
-               and period(m) == ("2017-04-01", "2017-04-30"))
-    assert has(lambda m: m["paragraph"] == 9 and "mid-term report" in m["text"]
-               and period(m) == ("2019-11-01", "2019-11-30"))
-    assert has(lambda m: m["paragraph"] == 12 and "mid-term report" in m["text"]
-               and period(m) == ("2019-10-01", "2019-10-31"))
-    assert has(lambda m: "Final consolidated assessment" in m["text"]
-               and period(m) == ("2021-10-01", "2021-12-31"))
-    assert has(lambda m: "final report" in m["text"] and "October 2022" in m["text"]
-               and period(m) == ("2022-10-01", "2022-10-31"))
+    assert has(
+        lambda m: "selection" in m["text"] and "April 2017" in m["text"] and period(m) == ("2017-04-01", "2017-04-30")
+    )
+    assert has(
+        lambda m: m["paragraph"] == 9 and "mid-term report" in m["text"] and period(m) == ("2019-11-01", "2019-11-30")
+    )
+    assert has(
+        lambda m: m["paragraph"] == 12 and "mid-term report" in m["text"] and period(m) == ("2019-10-01", "2019-10-31")
+    )
+    assert has(lambda m: "Final consolidated assessment" in m["text"] and period(m) == ("2021-10-01", "2021-12-31"))
+    assert has(
+        lambda m: (
+            "final report" in m["text"] and "October 2022" in m["text"] and period(m) == ("2022-10-01", "2022-10-31")
+        )
+    )
     for m in ms:
         assert m["period"] is None or m["period"]["start"] <= m["period"]["end"], m

@@ -10,14 +10,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from services.measurement.application.commands import Measurement
-from services.common.errors import ConflictError
 from services.common.access import Principal
-from services.measurement.domain.scope import IloRegion
-from services.measurement.domain.values import Combination, Measure
-from services.measurement.application.queries import catalogue
+from services.common.errors import ConflictError
+from services.measurement.application.commands import Measurement
 from services.measurement.application.queries import catalogue
 from services.measurement.application.queries.catalogue import ObservationFilter
+from services.measurement.domain.scope import IloRegion
+from services.measurement.domain.values import Combination, Measure
 from tests.support import criteria
 
 OFFICE = Principal.office("test-office", ["BGD"])
@@ -25,18 +24,37 @@ OFFICE = Principal.office("test-office", ["BGD"])
 
 def _programme(measurement: Measurement) -> None:
     measurement.define_benchmark(
-        code="B1", assumption="CA2", title="t", description="", measure=Measure.UNIT, ascending=True,
-        unit_label=None, levels=[], baseline={"value": 0, "date": date(2017, 1, 1)},
-        targets=[{"value": 10, "date": date(2021, 12, 31), "label": None}], combination=Combination.SUM,
-        threshold=None, disaggregations=[], deliverables=[], pb_indicators=[], principal="test",
+        code="B1",
+        assumption="CA2",
+        title="t",
+        description="",
+        measure=Measure.UNIT,
+        ascending=True,
+        unit_label=None,
+        levels=[],
+        baseline={"value": 0, "date": date(2017, 1, 1)},
+        targets=[{"value": 10, "date": date(2021, 12, 31), "label": None}],
+        combination=Combination.SUM,
+        threshold=None,
+        disaggregations=[],
+        deliverables=[],
+        pb_indicators=[],
+        principal="test",
     )
     measurement.select_country("BGD", IloRegion.ASIA_PACIFIC, criteria(), "test")
 
 
 def _record(measurement: Measurement, value: int) -> None:
     measurement.record_observation(
-        benchmark="B1", country="BGD", sector=None, period="2019", value=value,
-        disaggregations=[], evidence=[], comment=None, actor=OFFICE,
+        benchmark="B1",
+        country="BGD",
+        sector=None,
+        period="2019",
+        value=value,
+        disaggregations=[],
+        evidence=[],
+        comment=None,
+        actor=OFFICE,
     )
 
 
@@ -59,7 +77,9 @@ def test_a_refused_concurrent_change_leaves_no_gap(measurement: Measurement) -> 
     _record(measurement, 1)
     observation_id = catalogue.observations(measurement.database, ObservationFilter(), None, 10)["items"][0]["id"]
     stale = measurement.repository.get(observation_id)
-    measurement.correct_observation(observation_id, value=2, disaggregations=None, reason="first", actor=OFFICE, based_on=[1])
+    measurement.correct_observation(
+        observation_id, value=2, disaggregations=None, reason="first", actor=OFFICE, based_on=[1]
+    )
     stale.retract("second, from a stale copy", "b")
     with pytest.raises(ConflictError):
         measurement.save(stale)
@@ -72,9 +92,8 @@ def test_a_refused_concurrent_change_leaves_no_gap(measurement: Measurement) -> 
 @pytest.mark.parametrize("statement", ["UPDATE stored_events SET topic = 'x'", "DELETE FROM stored_events"])
 def test_the_database_refuses_to_change_or_delete_stored_events(measurement: Measurement, statement: str) -> None:
     before = _positions(measurement)
-    with pytest.raises(DBAPIError, match="append-only"):
-        with measurement.database.transaction() as connection:
-            connection.execute(text(statement))
+    with pytest.raises(DBAPIError, match="append-only"), measurement.database.transaction() as connection:
+        connection.execute(text(statement))
     assert _positions(measurement) == before
 
 

@@ -10,18 +10,18 @@ import threading
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from alembic import command
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner, Result
 
+from services.common.migrations import alembic_config
 from services.measurement.adapters.tables import LIVE
 from services.measurement.application.commands import Measurement
-from services.common.migrations import alembic_config
+from services.measurement.application.queries.catalogue import tracked_position
+from services.measurement.application.rebuild import REBUILD_LOCK, rebuild
 from services.measurement.entrypoints.cli import app
 from services.measurement.projections.store import PRIMARY_KEYS
-from services.measurement.application.rebuild import REBUILD_LOCK, rebuild
-from services.measurement.application.queries.catalogue import tracked_position
 from tests.support import benchmark_body, country_body, if_match, log_head, observation_body, set_up_programme
 
 CODE = "CA2-INSPECTION"
@@ -37,8 +37,13 @@ def _history(client: TestClient) -> None:
     """Benchmarks, countries, observations, a correction, a retraction, revisions and a retirement."""
     set_up_programme(client, ("BGD", "VNM", "ETH"))
     count = benchmark_body(
-        code="CA5-AGREEMENTS", assumption="CA5", measure="unit", combination="sum", disaggregations=[],
-        baseline={"value": 0, "date": "2017-01-01"}, targets=[{"value": 12, "date": "2021-12-31", "label": "final"}],
+        code="CA5-AGREEMENTS",
+        assumption="CA5",
+        measure="unit",
+        combination="sum",
+        disaggregations=[],
+        baseline={"value": 0, "date": "2017-01-01"},
+        targets=[{"value": 12, "date": "2021-12-31", "label": "final"}],
     )
     assert client.post("/benchmarks", json=count).status_code == 201
     spare = benchmark_body(code="CA2-SPARE", targets=[{"value": 50, "date": "2021-12-31"}])
@@ -58,8 +63,18 @@ def _history(client: TestClient) -> None:
 
     for corrected, value in ((ids[0], 11), (ids[1], 15)):
         correction = {"value": value, "reason": "recount"}
-        assert client.post(f"/observations/{corrected}/corrections", headers=if_match(client, corrected), json=correction).status_code == 200
-    assert client.post(f"/observations/{ids[3]}/retraction", headers=if_match(client, ids[3]), json={"reason": "duplicate"}).status_code == 200
+        assert (
+            client.post(
+                f"/observations/{corrected}/corrections", headers=if_match(client, corrected), json=correction
+            ).status_code
+            == 200
+        )
+    assert (
+        client.post(
+            f"/observations/{ids[3]}/retraction", headers=if_match(client, ids[3]), json={"reason": "duplicate"}
+        ).status_code
+        == 200
+    )
     revision = {
         "targets": [{"value": 22, "date": "2019-12-31"}, {"value": 35, "date": "2021-12-31"}],
         "reason": "mid-term review",
@@ -220,7 +235,9 @@ def test_upgrading_from_read_models_without_series_keys_rebuilds_them(
     measurement.database.engine.dispose()  # SQLite rebuilds tables in the downgrade: no connection holds them
     command.downgrade(alembic_config(database_url), "0005")
     with measurement.database.transaction() as connection:
-        connection.execute(text("UPDATE projection_tracking SET projection = 'read-models/3'"))  # as that version left it
+        connection.execute(
+            text("UPDATE projection_tracking SET projection = 'read-models/3'")
+        )  # as that version left it
         assert connection.execute(text("SELECT count(*) FROM observation_values")).scalar_one() == 0
 
     migrated = _stocktake(database_url, "migrate")

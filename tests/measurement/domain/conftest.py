@@ -4,20 +4,21 @@ a test overrides only where the rule under test needs it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from uuid import uuid4
 
 import pytest
 import yaml
 
+from services.common.json import jsonable
 from services.measurement.domain.benchmarks import Benchmark
 from services.measurement.domain.framework import FrameworkDocument
 from services.measurement.domain.observations import Observation
 from services.measurement.domain.scope import IloRegion, ProgrammeScope, SelectionCriterion
-from services.measurement.domain.values import Combination, Dimension, Measure, Period
-from services.common.json import jsonable
+from services.measurement.domain.values import Combination, Dimension, Measure
 
 FRAMEWORK_FILE = Path(__file__).parents[3] / "services/measurement/framework_data/gb329-ins-3-2.v1.yaml"
 
@@ -61,7 +62,6 @@ VALID_DEFINITION_BY_MEASURE: dict[Measure, dict[str, Any]] = {
         "threshold": None,
     },
 }
-
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from services.measurement.domain.benchmarks import Benchmark
 from services.common.errors import ConflictError, DomainError, InvalidCommandError
+from services.measurement.domain.benchmarks import Benchmark
 from services.measurement.domain.values import Combination, Dimension, Measure
 
 BASELINE_DATE = date(2017, 1, 1)
@@ -168,9 +168,7 @@ def test_baseline_and_targets_of_a_levelled_benchmark_must_be_levels(define_benc
     ],
 )
 def test_combination_must_suit_the_measure(define_benchmark, measure, combination):
-    assert refused_definition(define_benchmark, measure, combination=combination, threshold=None) == [
-        ("combination",)
-    ]
+    assert refused_definition(define_benchmark, measure, combination=combination, threshold=None) == [("combination",)]
 
 
 @pytest.mark.parametrize("measure", [Measure.UNIT, Measure.PERCENTAGE])

@@ -7,7 +7,7 @@ import pytest
 
 from services.common.errors import ConflictError, DomainError, InvalidCommandError
 from services.measurement.domain.observations import Observation
-from services.measurement.domain.values import Dimension, Measure, Period
+from services.measurement.domain.values import Dimension, Measure
 
 PRINCIPAL = "co-hanoi@ilo.org"
 
@@ -302,7 +302,12 @@ def test_recorded_gives_the_event_record_would_save(define_benchmark, observatio
     assert type(alone) is type(saved)
     assert _without_timestamp(alone) == _without_timestamp(saved)
     rebuilt = alone.mutate(None)  # as a repository would rebuild it from the log
-    assert (rebuilt.id, rebuilt.version, rebuilt.value, rebuilt.period) == (kwargs["observation_id"], 1, saved.value, saved.period)
+    assert (rebuilt.id, rebuilt.version, rebuilt.value, rebuilt.period) == (
+        kwargs["observation_id"],
+        1,
+        saved.value,
+        saved.period,
+    )
 
 
 def test_recorded_refuses_what_record_refuses(observation_kwargs, benchmark):

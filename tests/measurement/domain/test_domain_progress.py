@@ -512,9 +512,7 @@ def test_raising_every_value_of_an_ascending_mean_never_worsens_the_status(bench
 
 
 @given(benchmark=mean_benchmarks(), given_figures=st.lists(figures, min_size=1, max_size=6), day=days_from_baseline)
-def test_a_descending_benchmark_of_negated_numbers_is_the_mirror_of_the_ascending_one(
-    benchmark, given_figures, day
-):
+def test_a_descending_benchmark_of_negated_numbers_is_the_mirror_of_the_ascending_one(benchmark, given_figures, day):
     # The pure rule, outside the ranges the definitions check: a pure mirror image.
     as_of = BASELINE_DATE + timedelta(days=day)
     mirrored = replace(

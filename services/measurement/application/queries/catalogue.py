@@ -4,11 +4,11 @@ reflects. Reads only; every write goes through the application's commands."""
 from __future__ import annotations
 
 import base64
-import re
 import binascii
-from dataclasses import dataclass
-from dataclasses import replace
-from typing import Any, Mapping
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -16,14 +16,14 @@ from sqlalchemy import ARRAY, Connection, Uuid, and_, func, literal, select
 
 from services.common.access import Principal
 from services.common.database import Database, as_utc
+from services.common.errors import InvalidCommandError, NotFoundError
 from services.measurement.adapters.event_store import log_head
-from services.measurement.application.event_log import EventLogApplication
 from services.measurement.adapters.tables import (
     benchmarks_view,
     observations_view,
     projection_tracking,
 )
-from services.common.errors import InvalidCommandError, NotFoundError
+from services.measurement.application.event_log import EventLogApplication
 from services.measurement.domain.framework import PROGRAMME, Framework
 from services.measurement.domain.observations import Observation
 from services.measurement.domain.scope import ProgrammeScope
@@ -104,7 +104,9 @@ def log_page(app: EventLogApplication, after: int, limit: int) -> dict[str, Any]
 
 def benchmark_exists(database: Database, code: str) -> bool:
     with database.snapshot() as connection:
-        return connection.execute(select(benchmarks_view.c.code).where(benchmarks_view.c.code == code)).first() is not None
+        return (
+            connection.execute(select(benchmarks_view.c.code).where(benchmarks_view.c.code == code)).first() is not None
+        )
 
 
 def _benchmark_out(row: Any) -> dict[str, Any]:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, QueuePool, and_, bindparam, or_, select, text
 
 from services.common.database import Database
-from services.measurement.application.event_log import EventLogApplication
+from services.common.errors import InvalidCommandError, NotFoundError
 from services.measurement.adapters.event_store import log_head
 from services.measurement.adapters.tables import (
     benchmark_revisions,
@@ -26,7 +27,7 @@ from services.measurement.adapters.tables import (
     observation_values,
     valid_date_high_water,
 )
-from services.common.errors import InvalidCommandError, NotFoundError
+from services.measurement.application.event_log import EventLogApplication
 from services.measurement.application.queries import catalogue
 from services.measurement.application.queries.series import Step, series_dates
 from services.measurement.domain.progress import Assessment, BenchmarkSpec, CountryValue, Status, assess
@@ -38,7 +39,9 @@ def resolve_position(connection: Connection, at: int | None, known_at: datetime 
     at the recorded time `known_at`, or the head now."""
     head = log_head(connection)
     if at is not None and known_at is not None:
-        raise InvalidCommandError.at(("at",), "Give either `at` (a log position) or `known_at` (a time), not both.", "query")
+        raise InvalidCommandError.at(
+            ("at",), "Give either `at` (a log position) or `known_at` (a time), not both.", "query"
+        )
     if at is not None:
         if at > head:
             raise InvalidCommandError.at(
@@ -87,7 +90,12 @@ def _values_in_force(
     if high_water is None:
         return {}
     as_of = min(as_of, high_water)
-    if connection.dialect.name == "postgresql" and country is None and len(codes) >= FAN_OUT_FROM_BENCHMARKS and _idle_connection(connection):
+    if (
+        connection.dialect.name == "postgresql"
+        and country is None
+        and len(codes) >= FAN_OUT_FROM_BENCHMARKS
+        and _idle_connection(connection)
+    ):
         rows = _in_force_fanned_out(connection, codes, as_of, position)
     elif connection.dialect.name == "postgresql":
         rows = _in_force_by_lookup(connection, codes, as_of, position, country)
@@ -176,8 +184,9 @@ def _in_force_by_lookup(
     return cursor.execute(_LOOKUP, parameters).fetchall()
 
 
-_LOOKUP_SQLITE = text(
-    f"""
+_LOOKUP_SQLITE = (
+    text(
+        f"""
     SELECT r.benchmark, c.iso3, v.valid_date, v.number, v.text, v.known_from
     FROM {benchmark_revisions.name} AS r
     CROSS JOIN {country_selections.name} AS c
@@ -194,16 +203,19 @@ _LOOKUP_SQLITE = text(
         LIMIT 1
       )
     """
-).bindparams(
-    bindparam("codes", expanding=True),
-    bindparam("as_of", type_=observation_values.c.valid_date.type),
-).columns(
-    observation_values.c.benchmark,
-    country_selections.c.iso3,
-    observation_values.c.valid_date,
-    observation_values.c.number,
-    observation_values.c.text,
-    observation_values.c.known_from,
+    )
+    .bindparams(
+        bindparam("codes", expanding=True),
+        bindparam("as_of", type_=observation_values.c.valid_date.type),
+    )
+    .columns(
+        observation_values.c.benchmark,
+        country_selections.c.iso3,
+        observation_values.c.valid_date,
+        observation_values.c.number,
+        observation_values.c.text,
+        observation_values.c.known_from,
+    )
 )
 
 
@@ -353,7 +365,7 @@ def assumption_rollup(
     items = []
     for assumption in assumptions:
         states = states_by_assumption.get(assumption["code"], [])
-        counts = {status: 0 for status in STATUS_ORDER}
+        counts = dict.fromkeys(STATUS_ORDER, 0)
         for state in states:
             counts[state["status"]] += 1
         items.append(

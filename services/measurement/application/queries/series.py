@@ -25,7 +25,9 @@ def _query_period(text: str, name: str) -> Period:
     try:
         return Period.parse(text, (name,))
     except InvalidCommandError as error:
-        raise InvalidCommandError(error.detail, [FieldProblem(p.path, p.detail, "query") for p in error.problems]) from None
+        raise InvalidCommandError(
+            error.detail, [FieldProblem(p.path, p.detail, "query") for p in error.problems]
+        ) from None
 
 
 def series_dates(start: str, end: str, step: Step) -> list[date]:
@@ -40,7 +42,9 @@ def series_dates(start: str, end: str, step: Step) -> list[date]:
         dates.append(day)
         if len(dates) > MAX_POINTS:
             raise InvalidCommandError.at(
-                ("step",), f"That series has more than {MAX_POINTS} points; use a larger step or a shorter range.", "query"
+                ("step",),
+                f"That series has more than {MAX_POINTS} points; use a larger step or a shorter range.",
+                "query",
             )
         month += _MONTHS[step]
         year, month = year + (month - 1) // 12, (month - 1) % 12 + 1

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 from fastapi import Depends, FastAPI
 
@@ -13,7 +13,6 @@ from services.common.http.authorization import document_permissions
 from services.common.http.deps import refuse_nul_characters
 from services.common.http.limits import BodySizeLimit
 from services.measurement.bootstrap import MeasurementServices, bootstrap
-from services.measurement.settings import Settings
 from services.measurement.entrypoints.http.routes import (
     benchmarks,
     framework,
@@ -23,6 +22,7 @@ from services.measurement.entrypoints.http.routes import (
     progress,
     scope,
 )
+from services.measurement.settings import Settings
 
 DESCRIPTION = """
 Stocktake measures the progress of the ILO Programme of Action on decent work

@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from services.common.errors import FieldPath, FieldProblem, InvalidCommandError
-from services.measurement.domain.values import Dimension
 from services.common.http.problems import pydantic_message
-from services.measurement.entrypoints.http.schemas.observations import ObservationCreate
 from services.measurement.application.imports import MAX_ROWS, ImportRow
+from services.measurement.domain.values import Dimension
+from services.measurement.entrypoints.http.schemas.observations import ObservationCreate
 
 REQUIRED_COLUMNS = ("benchmark", "country", "period", "value")
 OPTIONAL_COLUMNS = ("sector", "comment", "evidence_title", "evidence_url")
@@ -92,7 +93,9 @@ def json_rows(items: Sequence[Any]) -> list[ReadRow]:
         candidates = [index for index in candidates if index not in problems]
         parsed = _ROWS.validate_python([items[index] for index in candidates])
     valid = {index: ImportRow(fields_of(row)) for index, row in zip(candidates, parsed, strict=True)}
-    return [ReadRow(valid[index] if index in valid else ImportRow(None, problems[index])) for index in range(len(items))]
+    return [
+        ReadRow(valid[index] if index in valid else ImportRow(None, problems[index])) for index in range(len(items))
+    ]
 
 
 def csv_rows(data: bytes) -> list[ReadRow]:

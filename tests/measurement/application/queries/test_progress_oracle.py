@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.measurement.application.commands import Measurement
 from services.common.access import Principal
 from services.common.errors import ConflictError
+from services.measurement.application.commands import Measurement
 from services.measurement.domain.progress import BenchmarkSpec, CountryValue, assess
 from services.measurement.domain.scope import IloRegion
 from services.measurement.domain.values import Combination, Measure
@@ -30,8 +30,17 @@ ORACLE_OFFICE = Principal.office("oracle", (c.alpha_3 for c in pycountry.countri
 COUNTRIES = ("BGD", "VNM", "ETH")
 # Few periods, so that several observations of a country often share a valid date.
 PERIODS = ["2017-Q4", "2018-06-15", "2018-Q2", "2019", "2019-Q3", "2020-Q1", "2021-Q4"]
-VALID_DATES = [date(2017, 12, 30), date(2017, 12, 31), date(2018, 6, 29), date(2018, 6, 30), date(2019, 9, 30),
-               date(2019, 12, 31), date(2020, 3, 31), date(2021, 6, 30), date(2022, 1, 1)]
+VALID_DATES = [
+    date(2017, 12, 30),
+    date(2017, 12, 31),
+    date(2018, 6, 29),
+    date(2018, 6, 30),
+    date(2019, 9, 30),
+    date(2019, 12, 31),
+    date(2020, 3, 31),
+    date(2021, 6, 30),
+    date(2022, 1, 1),
+]
 _example = itertools.count()
 
 record = st.tuples(
@@ -83,13 +92,22 @@ def _apply(measurement: Measurement, codes: list[str], ops: list[tuple[Any, ...]
                 _, which, country, period, value = op
                 observations.append(
                     measurement.record_observation(
-                        benchmark=codes[which], country=country, sector=None, period=period, value=value,
-                        disaggregations=[], evidence=[], comment=None, actor=ORACLE_OFFICE,
+                        benchmark=codes[which],
+                        country=country,
+                        sector=None,
+                        period=period,
+                        value=value,
+                        disaggregations=[],
+                        evidence=[],
+                        comment=None,
+                        actor=ORACLE_OFFICE,
                     )["id"]
                 )
             elif op[0] == "correct" and observations:
                 target = observations[op[1] % len(observations)]
-                measurement.correct_observation(target, value=op[2], disaggregations=None, reason="r", actor=ORACLE_OFFICE, based_on=[])
+                measurement.correct_observation(
+                    target, value=op[2], disaggregations=None, reason="r", actor=ORACLE_OFFICE, based_on=[]
+                )
             elif op[0] == "retract" and observations:
                 measurement.retract_observation(
                     observations[op[1] % len(observations)], reason="r", actor=ORACLE_OFFICE, based_on=[]
@@ -136,8 +154,11 @@ def _oracle(events: list[dict[str, Any]], code: str, as_of: date, position: int)
             selected.add(data["iso3"])
         elif kind == "Observation.Recorded" and data["benchmark"] == code:
             observations[event["stream_id"]] = {
-                "country": data["country"], "valid_date": date.fromisoformat(data["period_end"]),
-                "value": data["value"], "learned": event["position"], "retracted": False,
+                "country": data["country"],
+                "valid_date": date.fromisoformat(data["period_end"]),
+                "value": data["value"],
+                "learned": event["position"],
+                "retracted": False,
             }
         elif kind == "Observation.Corrected" and event["stream_id"] in observations:
             observations[event["stream_id"]].update(value=data["value"], learned=event["position"])
@@ -168,18 +189,28 @@ def _oracle(events: list[dict[str, Any]], code: str, as_of: date, position: int)
     }
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(
     history=st.tuples(st.lists(record, min_size=2, max_size=16), st.lists(other_operation, max_size=14)).flatmap(
         lambda parts: st.permutations(parts[0] + parts[1])
     ),
-    combination=st.sampled_from([Combination.MEAN, Combination.SUM, Combination.COUNT_MEETING_THRESHOLD, Combination.LATEST]),
+    combination=st.sampled_from(
+        [Combination.MEAN, Combination.SUM, Combination.COUNT_MEETING_THRESHOLD, Combination.LATEST]
+    ),
     ascending=st.booleans(),
-    as_of_dates=st.lists(st.sampled_from(VALID_DATES) | st.dates(date(2016, 6, 1), date(2022, 6, 30)), min_size=1, max_size=2),
+    as_of_dates=st.lists(
+        st.sampled_from(VALID_DATES) | st.dates(date(2016, 6, 1), date(2022, 6, 30)), min_size=1, max_size=2
+    ),
 )
 def test_benchmark_state_equals_a_naive_replay_of_the_log(
-    client: TestClient, measurement: Measurement, history: list[tuple[Any, ...]], combination: Combination,
-    ascending: bool, as_of_dates: list[date],
+    client: TestClient,
+    measurement: Measurement,
+    history: list[tuple[Any, ...]],
+    combination: Combination,
+    ascending: bool,
+    as_of_dates: list[date],
 ) -> None:
     example = next(_example)
     codes = [f"ORACLE-{example}-A", f"ORACLE-{example}-B"]

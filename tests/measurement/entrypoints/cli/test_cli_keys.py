@@ -15,18 +15,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 from typer.testing import CliRunner
 
-from services.common.api_keys import ApiKeys
-from services.common.errors import AuthenticationError
-from services.measurement.adapters.countries import country_name
-from services.common.database import Database, normalise_url
-from services.common.tables import api_keys as api_keys_table
-from services.measurement.application.commands import Measurement
-from services.measurement.settings import Settings
 from services.common.access import Principal, Role
-from services.measurement.entrypoints.cli import app
+from services.common.api_keys import ApiKeys
+from services.common.database import Database, normalise_url
+from services.common.errors import AuthenticationError
+from services.common.tables import api_keys as api_keys_table
+from services.measurement.adapters.countries import country_name
+from services.measurement.application.commands import Measurement
 from services.measurement.bootstrap import MeasurementServices
+from services.measurement.entrypoints.cli import app
 from services.measurement.entrypoints.http.app import create_app
 from services.measurement.sample import SAMPLE_PRINCIPALS, sample_keys
+from services.measurement.settings import Settings
 from tests.support import bearer
 
 TOKEN = re.compile(r"stk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
@@ -124,8 +124,12 @@ def test_a_key_may_name_several_countries_in_any_case(stocktake: Any, stored_key
         (("auditor-x", "--role", "auditor", "--label", "x" * 201), "at most 200 characters"),
     ],
     ids=[
-        "office without country", "unknown country", "alpha-2 code",
-        "auditor with country", "bad principal", "long label",
+        "office without country",
+        "unknown country",
+        "alpha-2 code",
+        "auditor with country",
+        "bad principal",
+        "long label",
     ],
 )
 def test_a_key_that_cannot_be_issued_fails_and_stores_nothing(

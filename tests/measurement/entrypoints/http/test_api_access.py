@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from services.common.api_keys import ApiKeys
 from services.common.access import Role
+from services.common.api_keys import ApiKeys
 from tests.support import (
     assert_problem,
     bearer,
@@ -99,11 +99,13 @@ CALLS: dict[str, Call] = {
     "getBenchmarkHistory": Call("GET", "/benchmarks/CA2-INSPECTION/history"),
     "defineBenchmark": Call("POST", "/benchmarks", benchmark_body(code="CA3-AGREEMENTS", assumption="CA3")),
     "reviseBaseline": Call(
-        "POST", "/benchmarks/CA2-INSPECTION/baseline-revisions",
+        "POST",
+        "/benchmarks/CA2-INSPECTION/baseline-revisions",
         {"baseline": {"value": 12, "date": "2017-06-30"}, "reason": "survey"},
     ),
     "reviseTargets": Call(
-        "POST", "/benchmarks/CA2-INSPECTION/target-revisions",
+        "POST",
+        "/benchmarks/CA2-INSPECTION/target-revisions",
         {"targets": [{"value": 35, "date": "2021-12-31"}], "reason": "review"},
     ),
     "retireBenchmark": Call("POST", "/benchmarks/CA2-INSPECTION/retirement", {"reason": "replaced"}),

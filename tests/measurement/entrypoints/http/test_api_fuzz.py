@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from services.measurement.application.commands import Measurement
 from services.common.access import Role
+from services.measurement.application.commands import Measurement
 from services.measurement.sample import load_sample
 
 EXAMPLES_PER_OPERATION = 15

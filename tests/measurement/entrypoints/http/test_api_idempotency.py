@@ -7,14 +7,22 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from services.common.access import Principal
+from services.common.http.idempotency import fingerprint
 from services.common.idempotency import PURGE_EVERY, RETENTION, Claimed, IdempotencyRecords
 from services.common.tables import idempotency_records
 from services.measurement.application.commands import Measurement
-from services.common.access import Principal
-from services.common.http.idempotency import fingerprint
 from services.measurement.entrypoints.http.routes.observations import observation_id_for
 from services.measurement.entrypoints.http.schemas.observations import ObservationCreate
-from tests.support import assert_problem, benchmark_body, country_body, log_head, observation_body, set_up_programme, stored_observations
+from tests.support import (
+    assert_problem,
+    benchmark_body,
+    country_body,
+    log_head,
+    observation_body,
+    set_up_programme,
+    stored_observations,
+)
 
 
 def _count(client: TestClient) -> int:
@@ -60,22 +68,40 @@ def test_a_refused_request_frees_its_key(client: TestClient) -> None:
     set_up_programme(client)
     headers = {"Idempotency-Key": "k-refused"}
     assert_problem(client.post("/observations", json=observation_body(country="ETH"), headers=headers), 422, "/country")
-    assert client.post("/scope/countries", json={"iso3": "ETH", "region": "africa", "criteria": {
-        name: {"met": True, "evidence": "e"} for name in ("decent_work_deficits", "political_commitment", "ilo_presence")
-    }}).status_code == 201
+    assert (
+        client.post(
+            "/scope/countries",
+            json={
+                "iso3": "ETH",
+                "region": "africa",
+                "criteria": {
+                    name: {"met": True, "evidence": "e"}
+                    for name in ("decent_work_deficits", "political_commitment", "ilo_presence")
+                },
+            },
+        ).status_code
+        == 201
+    )
     assert client.post("/observations", json=observation_body(country="ETH"), headers=headers).status_code == 201
 
 
-def _first_attempt_cut_off_after_its_commit(
-    client: TestClient, measurement: Measurement, key: str, body: dict
-) -> dict:
+def _first_attempt_cut_off_after_its_commit(client: TestClient, measurement: Measurement, key: str, body: dict) -> dict:
     """The first attempt claimed the key and committed its observation, then
     its process stopped: the claim is abandoned, the observation is stored."""
-    client.app.state.idempotency.claim("test-office", key, fingerprint("POST", "/observations", ObservationCreate.model_validate(body)))
+    client.app.state.idempotency.claim(
+        "test-office", key, fingerprint("POST", "/observations", ObservationCreate.model_validate(body))
+    )
     recorded = measurement.record_observation(
-        observation_id=observation_id_for("test-office", key), benchmark=body["benchmark"], country=body["country"],
-        sector=None, period=body["period"], value=body["value"], disaggregations=body["disaggregations"],
-        evidence=body["evidence"], comment=body["comment"], actor=Principal.office("test-office", ["BGD"]),
+        observation_id=observation_id_for("test-office", key),
+        benchmark=body["benchmark"],
+        country=body["country"],
+        sector=None,
+        period=body["period"],
+        value=body["value"],
+        disaggregations=body["disaggregations"],
+        evidence=body["evidence"],
+        comment=body["comment"],
+        actor=Principal.office("test-office", ["BGD"]),
     )
     with measurement.database.transaction() as connection:
         connection.execute(update(idempotency_records).values(created_at=datetime.now(UTC) - timedelta(minutes=5)))
@@ -119,7 +145,11 @@ def test_a_retry_after_a_cut_off_attempt_finds_its_observation_even_once_the_ben
 def test_a_malformed_key_is_a_422_naming_the_header(client: TestClient) -> None:
     set_up_programme(client)
     for key in ("", "x" * 256, " padded "):
-        assert_problem(client.post("/observations", json=observation_body(), headers={"Idempotency-Key": key}), 422, "Idempotency-Key")
+        assert_problem(
+            client.post("/observations", json=observation_body(), headers={"Idempotency-Key": key}),
+            422,
+            "Idempotency-Key",
+        )
     assert _count(client) == 0
 
 
@@ -146,7 +176,9 @@ def _records(measurement: Measurement) -> list[str]:
         return sorted(connection.execute(select(idempotency_records.c.key)).scalars())
 
 
-def test_records_past_their_retention_are_deleted_by_the_next_purge(client: TestClient, measurement: Measurement) -> None:
+def test_records_past_their_retention_are_deleted_by_the_next_purge(
+    client: TestClient, measurement: Measurement
+) -> None:
     set_up_programme(client)
     for key, period in (("old", "2019-Q1"), ("recent", "2019-Q2")):
         body = observation_body(period=period)
@@ -164,7 +196,9 @@ def test_records_past_their_retention_are_deleted_by_the_next_purge(client: Test
     records.claim("someone-else", "first-claim", "f" * 64)
     assert _records(measurement) == ["first-claim", "recent"]
     with measurement.database.transaction() as connection:
-        connection.execute(update(idempotency_records).values(created_at=datetime.now(UTC) - RETENTION - timedelta(minutes=1)))
+        connection.execute(
+            update(idempotency_records).values(created_at=datetime.now(UTC) - RETENTION - timedelta(minutes=1))
+        )
     records.claim("someone-else", "second-claim", "f" * 64)
     assert "recent" in _records(measurement), "purged again before PURGE_EVERY had passed"
     assert records.purge(datetime.now(UTC) + PURGE_EVERY) == 2  # "recent" and "first-claim", aged

@@ -20,9 +20,17 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.common.api_keys import ApiKeys
 from services.common.access import Role
-from tests.support import assert_problem, bearer, if_match, log_head, observation_body, set_up_programme, stored_observations
+from services.common.api_keys import ApiKeys
+from tests.support import (
+    assert_problem,
+    bearer,
+    if_match,
+    log_head,
+    observation_body,
+    set_up_programme,
+    stored_observations,
+)
 
 BATCH = "/observations/batch"
 CSV = "/observations/batch/csv"
@@ -34,9 +42,10 @@ HEADER = "benchmark,country,sector,period,value,sex:female,comment,evidence_titl
 
 def row(country: str = "BGD", period: str = "2019-Q2", value: Any = 12.5, **overrides: Any) -> dict[str, Any]:
     """An observation for the batch, without disaggregations or evidence unless given."""
-    return observation_body(
-        country=country, period=period, value=value, disaggregations=[], evidence=[], comment=None
-    ) | overrides
+    return (
+        observation_body(country=country, period=period, value=value, disaggregations=[], evidence=[], comment=None)
+        | overrides
+    )
 
 
 def count(client: TestClient) -> int:
@@ -70,11 +79,15 @@ def checked(response: Any) -> dict[str, Any]:
     return summary
 
 
-def import_json(client: TestClient, rows: list[Any], headers: dict[str, str] | None = None, **params: Any) -> dict[str, Any]:
+def import_json(
+    client: TestClient, rows: list[Any], headers: dict[str, str] | None = None, **params: Any
+) -> dict[str, Any]:
     return checked(client.post(BATCH, json={"observations": rows}, params=params, headers=headers))
 
 
-def import_csv(client: TestClient, body: str | bytes, headers: dict[str, str] | None = None, **params: Any) -> dict[str, Any]:
+def import_csv(
+    client: TestClient, body: str | bytes, headers: dict[str, str] | None = None, **params: Any
+) -> dict[str, Any]:
     data = body.encode() if isinstance(body, str) else body
     return checked(client.post(CSV, content=data, params=params, headers={**CSV_HEADERS, **(headers or {})}))
 
@@ -146,7 +159,9 @@ def test_valid_rows_are_imported_and_each_invalid_row_is_reported_with_its_point
         observation = response.json()
         assert observation["recorded_position"] == result["position"]
         assert (observation["country"], observation["period"], observation["value"]) == (
-            sent["country"], sent["period"], sent["value"],
+            sent["country"],
+            sent["period"],
+            sent["value"],
         )
         assert observation["sector"] == sent.get("sector")
         assert observation["recorded_by"] == "test-office"
@@ -165,7 +180,10 @@ def test_the_status_is_ok_warning_or_error_as_documented(client: TestClient) -> 
     warning = import_json(client, [row(period="2019-Q3"), row(value=-1)])
     assert (warning["status"], outcomes(warning)) == ("WARNING", ["imported", "rejected"])
     present_and_rejected = import_json(client, [row(period="2019-Q3"), row(country="ETH")])
-    assert (present_and_rejected["status"], outcomes(present_and_rejected)) == ("WARNING", ["already_present", "rejected"])
+    assert (present_and_rejected["status"], outcomes(present_and_rejected)) == (
+        "WARNING",
+        ["already_present", "rejected"],
+    )
     error = import_json(client, [row(value=101), row(country="XXX")])
     assert (error["status"], outcomes(error)) == ("ERROR", ["rejected", "rejected"])
     assert count(client) == 3
@@ -223,7 +241,9 @@ def test_after_a_retraction_the_period_is_imported_anew(client: TestClient) -> N
     set_up_programme(client)
     (first,) = import_json(client, [row()])["rows"]
     retracted = client.post(
-        f"/observations/{first['id']}/retraction", json={"reason": "entered twice"}, headers=if_match(client, first["id"])
+        f"/observations/{first['id']}/retraction",
+        json={"reason": "entered twice"},
+        headers=if_match(client, first["id"]),
     )
     assert retracted.status_code == 200, retracted.text
     assert retracted.json()["status"] == "retracted"
@@ -231,7 +251,10 @@ def test_after_a_retraction_the_period_is_imported_anew(client: TestClient) -> N
     assert again["outcome"] == "imported"
     assert again["id"] != first["id"]
     assert client.get(f"/observations/{again['id']}").json()["status"] == "recorded"
-    assert {o["id"]: o["status"] for o in stored_observations(client)} == {first["id"]: "retracted", again["id"]: "recorded"}
+    assert {o["id"]: o["status"] for o in stored_observations(client)} == {
+        first["id"]: "retracted",
+        again["id"]: "recorded",
+    }
     # And that new observation is, in its turn, present to a retry.
     (third,) = import_json(client, [row()])["rows"]
     assert (third["outcome"], third["id"]) == ("already_present", again["id"])
@@ -266,7 +289,13 @@ def test_a_dry_run_says_what_would_happen_and_records_nothing(client: TestClient
     set_up_programme(client)
     import_json(client, [row(period="2018")])
     head = log_head(client)
-    rows = [row(period="2018"), row(period="2019-Q1"), row(country="VNM"), row(value="many"), row(period="2019-Q1", value=1)]
+    rows = [
+        row(period="2018"),
+        row(period="2019-Q1"),
+        row(country="VNM"),
+        row(value="many"),
+        row(period="2019-Q1", value=1),
+    ]
     dry = import_json(client, rows, dry_run="true")
     assert dry["dry_run"] is True
     assert dry["counts"] == {"received": 5, "imported": 2, "already_present": 1, "rejected": 2, "skipped": 0}
@@ -313,11 +342,17 @@ def test_an_office_imports_only_for_its_own_countries(client: TestClient, api_ke
     assert outcomes(summary) == ["imported", "rejected", "imported"]
     assert pointers(summary, 1) == {"/observations/1/country"}
     assert "VNM" in summary["rows"][1]["errors"][0]["detail"]
-    csv = import_csv(client, "benchmark,country,period,value\nCA2-INSPECTION,VNM,2020,5\nCA2-INSPECTION,BGD,2020,5\n", headers=bgd)
+    csv = import_csv(
+        client, "benchmark,country,period,value\nCA2-INSPECTION,VNM,2020,5\nCA2-INSPECTION,BGD,2020,5\n", headers=bgd
+    )
     assert outcomes(csv) == ["rejected", "imported"]
     assert columns(csv, 0) == {"country"}
     stored = stored_observations(client)
-    assert sorted((o["country"], o["period"]) for o in stored) == [("BGD", "2019-Q2"), ("BGD", "2019-Q3"), ("BGD", "2020")]
+    assert sorted((o["country"], o["period"]) for o in stored) == [
+        ("BGD", "2019-Q2"),
+        ("BGD", "2019-Q3"),
+        ("BGD", "2020"),
+    ]
     assert {o["recorded_by"] for o in stored} == {"office-bgd"}
 
 
@@ -328,7 +363,9 @@ def test_only_country_offices_may_import(client: TestClient, tokens: dict[Role, 
     for role in (Role.AUDITOR, Role.PROGRAMME_MANAGER, Role.REPORTING):
         headers = bearer(tokens[role])
         for dry_run in ("false", "true"):
-            json_answer = client.post(BATCH, json={"observations": [row()]}, params={"dry_run": dry_run}, headers=headers)
+            json_answer = client.post(
+                BATCH, json={"observations": [row()]}, params={"dry_run": dry_run}, headers=headers
+            )
             assert assert_problem(json_answer, 403)["type"] == "/problems/forbidden", role
             csv_answer = client.post(CSV, content=csv, params={"dry_run": dry_run}, headers={**CSV_HEADERS, **headers})
             assert assert_problem(csv_answer, 403)["type"] == "/problems/forbidden", role
@@ -360,14 +397,23 @@ def test_a_spreadsheet_saved_as_csv_is_imported_with_its_lines(client: TestClien
     first, second, third = (by_id[r["id"]] for r in summary["rows"])
     assert first["recorded_position"] == summary["rows"][0]["position"]
     assert (first["benchmark"], first["country"], first["sector"], first["period"], first["value"]) == (
-        "CA2-INSPECTION", "BGD", "garments", "2020-Q2", 18.5,
+        "CA2-INSPECTION",
+        "BGD",
+        "garments",
+        "2020-Q2",
+        18.5,
     )
     assert first["disaggregations"] == [{"dimension": "sex", "category": "female", "value": 17}]
     assert first["evidence"] == [{"title": "Inspection report", "url": "https://example.org/r.pdf"}]
     assert first["comment"] is None
     assert (second["sector"], second["value"], second["comment"]) == (None, 21, "second survey")
     assert (second["disaggregations"], second["evidence"]) == ([], [])
-    assert (third["sector"], third["period"], third["value"], third["comment"]) == (None, "2020-Q3", 22, "a comment, with a comma")
+    assert (third["sector"], third["period"], third["value"], third["comment"]) == (
+        None,
+        "2020-Q3",
+        22,
+        "a comment, with a comma",
+    )
     # The same file again (or as application/csv) finds everything present.
     again = import_csv(client, body.encode("utf-8"), headers={"Content-Type": "application/csv"})
     assert outcomes(again) == ["already_present"] * 3
@@ -434,13 +480,25 @@ def test_a_row_with_the_wrong_number_of_cells_is_rejected_alone(client: TestClie
         (b"benchmark,country,period,comment\nCA2-INSPECTION,BGD,2020,x\n", "lacks value"),
         (b"benchmark,country,period,value,colour\nCA2-INSPECTION,BGD,2020,5,red\n", "'colour'"),
         (b"benchmark,country,period,value,value\nCA2-INSPECTION,BGD,2020,5,5\n", "more than once"),
-        ("benchmark,country,period,value,comment\nCA2-INSPECTION,BGD,2020,5,Côte d'Ivoire\n".encode("latin-1"), "UTF-8"),
+        (
+            "benchmark,country,period,value,comment\nCA2-INSPECTION,BGD,2020,5,Côte d'Ivoire\n".encode("latin-1"),
+            "UTF-8",
+        ),
         (b"", "empty"),
         (b"\xef\xbb\xbf", "empty"),
         (b"benchmark,country,period,value\r\n", "no rows"),
         (b"benchmark,country,period,value\n\n\n", "no rows"),
     ],
-    ids=["missing-column", "unknown-column", "repeated-column", "latin-1", "empty", "bom-only", "header-only", "header-and-blank-lines"],
+    ids=[
+        "missing-column",
+        "unknown-column",
+        "repeated-column",
+        "latin-1",
+        "empty",
+        "bom-only",
+        "header-only",
+        "header-and-blank-lines",
+    ],
 )
 def test_a_csv_that_cannot_be_read_is_refused_whole(client: TestClient, body: bytes, says: str) -> None:
     set_up_programme(client)
@@ -625,7 +683,9 @@ def test_a_retry_with_the_disaggregations_in_another_order_is_already_present(cl
     assert outcomes(import_csv(client, csv_first)) == ["imported"]
     head = log_head(client)
     again = import_json(client, [row(disaggregations=[male, female])])
-    csv_again = import_csv(client, "benchmark,country,period,value,sex:male,sex:female\nCA2-INSPECTION,VNM,2020,12,14,11\n")
+    csv_again = import_csv(
+        client, "benchmark,country,period,value,sex:male,sex:female\nCA2-INSPECTION,VNM,2020,12,14,11\n"
+    )
     assert (outcomes(again), outcomes(csv_again)) == (["already_present"], ["already_present"])
     assert (log_head(client), count(client)) == (head, 2)
 

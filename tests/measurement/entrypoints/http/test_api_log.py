@@ -31,8 +31,16 @@ def run_scenario(client: TestClient) -> str:
     """Every kind of decision once; the id of the observation."""
     set_up_programme(client)
     observation_id: str = client.post("/observations", json=observation_body()).json()["id"]
-    client.post(f"/observations/{observation_id}/corrections", headers=if_match(client, observation_id), json={"value": 13, "reason": "typo"})
-    client.post(f"/observations/{observation_id}/retraction", headers=if_match(client, observation_id), json={"reason": "duplicate"})
+    client.post(
+        f"/observations/{observation_id}/corrections",
+        headers=if_match(client, observation_id),
+        json={"value": 13, "reason": "typo"},
+    )
+    client.post(
+        f"/observations/{observation_id}/retraction",
+        headers=if_match(client, observation_id),
+        json={"reason": "duplicate"},
+    )
     return observation_id
 
 
@@ -72,8 +80,12 @@ def test_each_event_has_its_type_stream_version_and_principal(client: TestClient
     events, _ = whole_log(client, limit=100)
 
     assert [e["type"] for e in events] == SCENARIO_TYPES
-    who = {"Framework": "test-setup", "Benchmark": "test-programme-manager", "ProgrammeScope": "test-programme-manager",
-           "Observation": "test-office"}
+    who = {
+        "Framework": "test-setup",
+        "Benchmark": "test-programme-manager",
+        "ProgrammeScope": "test-programme-manager",
+        "Observation": "test-office",
+    }
     assert [e["data"]["principal"] for e in events] == [who[e["type"].split(".")[0]] for e in events]
     versions: dict[str, list[int]] = {}
     for event in events:

@@ -12,7 +12,15 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support import assert_problem, benchmark_body, if_match, log_head, observation_body, set_up_programme, stored_observations
+from tests.support import (
+    assert_problem,
+    benchmark_body,
+    if_match,
+    log_head,
+    observation_body,
+    set_up_programme,
+    stored_observations,
+)
 
 POSITION = "Stocktake-Log-Position"
 PERCENTAGE = "CA2-INSPECTION"
@@ -341,7 +349,11 @@ def test_a_correction_replaces_the_value_and_keeps_the_history(client: TestClien
     set_up_programme(client)
     created = record(client)
 
-    corrected = client.post(f"/observations/{created['id']}/corrections", headers=if_match(client, created['id']), json={"value": 13, "reason": "typo"})
+    corrected = client.post(
+        f"/observations/{created['id']}/corrections",
+        headers=if_match(client, created["id"]),
+        json={"value": 13, "reason": "typo"},
+    )
 
     assert corrected.status_code == 200, corrected.text
     assert corrected.headers["ETag"] == '"2"'
@@ -354,7 +366,9 @@ def test_a_correction_replaces_the_value_and_keeps_the_history(client: TestClien
 
     replaced = [{"dimension": "sex", "category": "male", "value": 14}]
     again = client.post(
-        f"/observations/{created['id']}/corrections", headers=if_match(client, created['id']), json={"value": 13.5, "disaggregations": replaced, "reason": "r"}
+        f"/observations/{created['id']}/corrections",
+        headers=if_match(client, created["id"]),
+        json={"value": 13.5, "disaggregations": replaced, "reason": "r"},
     )
     assert again.status_code == 200, again.text
     assert again.json()["disaggregations"] == replaced
@@ -395,7 +409,13 @@ def test_an_invalid_correction_is_refused_and_nothing_is_stored(client: TestClie
         with subtests.test(msg=case):
             head = log_head(client)
 
-            assert_problem(client.post(f"/observations/{created['id']}/corrections", headers=if_match(client, created['id']), json=body), 422, pointer)
+            assert_problem(
+                client.post(
+                    f"/observations/{created['id']}/corrections", headers=if_match(client, created["id"]), json=body
+                ),
+                422,
+                pointer,
+            )
 
             assert log_head(client) == head
             assert client.get(f"/observations/{created['id']}").json() == created
@@ -404,14 +424,32 @@ def test_an_invalid_correction_is_refused_and_nothing_is_stored(client: TestClie
 def test_a_retracted_observation_can_be_neither_corrected_nor_retracted_again(client: TestClient) -> None:
     set_up_programme(client)
     created = record(client)
-    retracted = client.post(f"/observations/{created['id']}/retraction", headers=if_match(client, created['id']), json={"reason": "duplicate of BGD report"})
+    retracted = client.post(
+        f"/observations/{created['id']}/retraction",
+        headers=if_match(client, created["id"]),
+        json={"reason": "duplicate of BGD report"},
+    )
     assert retracted.status_code == 200, retracted.text
     assert retracted.json()["retraction"]["reason"] == "duplicate of BGD report"
     assert retracted.json()["value"] == created["value"]
     head = log_head(client)
 
-    assert_problem(client.post(f"/observations/{created['id']}/corrections", headers=if_match(client, created['id']), json={"value": 1, "reason": "r"}), 409)
-    assert_problem(client.post(f"/observations/{created['id']}/retraction", headers=if_match(client, created['id']), json={"reason": "again"}), 409)
+    assert_problem(
+        client.post(
+            f"/observations/{created['id']}/corrections",
+            headers=if_match(client, created["id"]),
+            json={"value": 1, "reason": "r"},
+        ),
+        409,
+    )
+    assert_problem(
+        client.post(
+            f"/observations/{created['id']}/retraction",
+            headers=if_match(client, created["id"]),
+            json={"reason": "again"},
+        ),
+        409,
+    )
 
     assert log_head(client) == head
     assert client.get(f"/observations/{created['id']}").json()["status"] == "retracted"
@@ -422,8 +460,20 @@ def test_a_retraction_needs_a_reason(client: TestClient) -> None:
     created = record(client)
     head = log_head(client)
 
-    assert_problem(client.post(f"/observations/{created['id']}/retraction", headers=if_match(client, created['id']), json={"reason": ""}), 422, "/reason")
-    assert_problem(client.post(f"/observations/{created['id']}/retraction", headers=if_match(client, created['id']), json={"reason": "  "}), 422, "/reason")
+    assert_problem(
+        client.post(
+            f"/observations/{created['id']}/retraction", headers=if_match(client, created["id"]), json={"reason": ""}
+        ),
+        422,
+        "/reason",
+    )
+    assert_problem(
+        client.post(
+            f"/observations/{created['id']}/retraction", headers=if_match(client, created["id"]), json={"reason": "  "}
+        ),
+        422,
+        "/reason",
+    )
 
     assert log_head(client) == head
     assert client.get(f"/observations/{created['id']}").json()["status"] == "recorded"
@@ -469,12 +519,6 @@ def test_the_history_of_a_stream_that_is_not_an_observation_is_not_found(client:
     assert_problem(client.get(f"/observations/{framework_stream}/history"), 404)
 
 
-
-
-
-
-
-
 # -- listing ----------------------------------------------------------------
 
 
@@ -485,7 +529,11 @@ def test_observations_are_listed_by_benchmark_country_and_assumption(client: Tes
     vnm = record(client, country="VNM")
     bgd_unit = record(client, benchmark=unit, value=2, disaggregations=[])
     retracted = record(client, period="2019-Q3")
-    client.post(f"/observations/{retracted['id']}/retraction", headers=if_match(client, retracted['id']), json={"reason": "duplicate"})
+    client.post(
+        f"/observations/{retracted['id']}/retraction",
+        headers=if_match(client, retracted["id"]),
+        json={"reason": "duplicate"},
+    )
 
     def ids(**params: Any) -> list[str]:
         response = client.get("/observations", params=params)
@@ -607,7 +655,9 @@ def test_a_correction_or_retraction_needs_the_current_etag_in_if_match(client: T
         f"/observations/{observation_id}/corrections", json={"value": 13, "reason": "typo"}, headers={"If-Match": etag}
     )
     assert (corrected.status_code, corrected.headers["ETag"]) == (200, '"2"')
-    stale = client.post(f"/observations/{observation_id}/retraction", json={"reason": "dup"}, headers={"If-Match": etag})
+    stale = client.post(
+        f"/observations/{observation_id}/retraction", json={"reason": "dup"}, headers={"If-Match": etag}
+    )
     assert_problem(stale, 412)
     assert client.get(f"/observations/{observation_id}").json()["status"] == "corrected"
     url = f"/observations/{observation_id}/corrections"

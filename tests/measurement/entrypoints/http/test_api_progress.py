@@ -4,23 +4,35 @@ country profile; pinned answers never change, and every error is a problem."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from services.measurement.application.commands import Measurement
 from services.common.access import Role
+from services.measurement.application.commands import Measurement
 from services.measurement.bootstrap import MeasurementServices
 from services.measurement.entrypoints.http.app import create_app
-from tests.support import ActingInTheRoleNeeded, assert_problem, benchmark_body, country_body, if_match, log_head, set_up_programme
+from tests.support import (
+    ActingInTheRoleNeeded,
+    assert_problem,
+    benchmark_body,
+    country_body,
+    if_match,
+    log_head,
+    set_up_programme,
+)
 
 CODE = "CA2-INSPECTION"
 POSITION_HEADER = "Stocktake-Log-Position"
 ENDPOINTS = (
-    f"/benchmarks/{CODE}/state", f"/benchmarks/{CODE}/series", "/progress/assumptions", "/progress/countries/BGD"
+    f"/benchmarks/{CODE}/state",
+    f"/benchmarks/{CODE}/series",
+    "/progress/assumptions",
+    "/progress/countries/BGD",
 )
 # benchmark_body(): mean of percentages, baseline 10 at 2017-01-01, targets 20 at 2019-12-31 and 30 at 2021-12-31.
 # At 2019-09-30 the trajectory expects 10 + 10 x 1002/1094 days; the bands are 10% and 25% of |20 - 10|.
@@ -61,7 +73,6 @@ def _recorded_at(client: TestClient, position: int) -> str:
     return str(event["recorded_at"])
 
 
-
 # -- "Done means": a pinned answer never changes --------------------------------
 
 
@@ -79,7 +90,9 @@ def _story_until_p1(client: TestClient) -> tuple[int, str, dict[str, dict[str, A
 
 def _late_news(client: TestClient, bgd_q2: str) -> None:
     """A backdated correction of BGD's 2019-Q2 value, then VNM's value for 2019-08, recorded late."""
-    corrected = client.post(f"/observations/{bgd_q2}/corrections", headers=if_match(client, bgd_q2), json={"value": 11, "reason": "recount"})
+    corrected = client.post(
+        f"/observations/{bgd_q2}/corrections", headers=if_match(client, bgd_q2), json={"value": 11, "reason": "recount"}
+    )
     assert corrected.status_code == 200, corrected.text
     _record(client, CODE, "VNM", "2019-08", 20)
 
@@ -91,7 +104,10 @@ def test_late_and_corrected_values_change_the_state_but_not_the_answer_pinned_at
     at_p1 = before["2019-09-30"]
     assert _countries(at_p1) == [("BGD", "2019-09-30", 16), ("VNM", "2019-06-30", 14)]
     assert (at_p1["combined"], at_p1["status"], at_p1["countries_reporting"], at_p1["freshest"]) == (
-        15, "off_track", 2, "2019-09-30"
+        15,
+        "off_track",
+        2,
+        "2019-09-30",
     )
     assert at_p1["expected"] == pytest.approx(EXPECTED_2019_09_30)
     assert at_p1["target"] == {"value": 20, "date": "2019-12-31", "label": "mid-term"}
@@ -119,8 +135,6 @@ def test_known_at_the_recorded_time_of_p1_gives_the_answer_at_p1(client: TestCli
     assert _state(client, as_of="2019-09-30", known_at=known_at) == before["2019-09-30"]
     for url in (f"/benchmarks/{CODE}/state", f"/benchmarks/{CODE}/series", "/progress/assumptions"):
         assert_problem(client.get(url, params={"at": p1, "known_at": known_at}), 422, "at")
-
-
 
 
 def test_known_at_with_another_utc_offset_gives_the_same_answer(client: TestClient) -> None:
@@ -190,12 +204,17 @@ def test_each_status_follows_the_documented_rule(client: TestClient) -> None:
     }
     no_data = states["ST-NO-DATA"]
     assert (no_data["combined"], no_data["progress"], no_data["countries_reporting"], no_data["freshest"]) == (
-        None, None, 0, None
+        None,
+        None,
+        0,
+        None,
     )
     assert (no_data["expected"], no_data["target"]["value"]) == (20, 20)
     qualitative = states["ST-QUALITATIVE"]
     assert (qualitative["combined"], qualitative["expected"], qualitative["progress"]) == (
-        "draft policy before parliament", None, None
+        "draft policy before parliament",
+        None,
+        None,
     )
     assert states["ST-COUNT"]["combined"] == 1
     assert states["ST-NOT-YET-VALID"]["countries"] == []
@@ -206,10 +225,20 @@ def test_a_retracted_value_no_longer_counts(client: TestClient) -> None:
     earlier = _record(client, CODE, "BGD", "2019-Q2", 19)
     later = _record(client, CODE, "BGD", "2019-Q4", 25)
     assert _state(client, as_of="2019-12-31")["status"] == "achieved"
-    assert client.post(f"/observations/{later}/retraction", headers=if_match(client, later), json={"reason": "wrong country"}).status_code == 200
+    assert (
+        client.post(
+            f"/observations/{later}/retraction", headers=if_match(client, later), json={"reason": "wrong country"}
+        ).status_code
+        == 200
+    )
     fallen_back = _state(client, as_of="2019-12-31")
     assert (_countries(fallen_back), fallen_back["status"]) == ([("BGD", "2019-06-30", 19)], "on_track")
-    assert client.post(f"/observations/{earlier}/retraction", headers=if_match(client, earlier), json={"reason": "wrong country"}).status_code == 200
+    assert (
+        client.post(
+            f"/observations/{earlier}/retraction", headers=if_match(client, earlier), json={"reason": "wrong country"}
+        ).status_code
+        == 200
+    )
     assert _state(client, as_of="2019-12-31")["status"] == "no_data"
 
 
@@ -310,8 +339,15 @@ def test_a_series_in_the_last_representable_year_is_answered(client: TestClient)
 def test_the_rollup_lists_the_ten_assumptions_with_their_live_benchmarks(client: TestClient) -> None:
     set_up_programme(client)
     _define(client, "CA2-SECOND")
-    _define(client, "CA5-AGREEMENTS", assumption="CA5", measure="unit", combination="sum",
-            baseline={"value": 0, "date": "2017-01-01"}, targets=[{"value": 4, "date": "2019-12-31"}])
+    _define(
+        client,
+        "CA5-AGREEMENTS",
+        assumption="CA5",
+        measure="unit",
+        combination="sum",
+        baseline={"value": 0, "date": "2017-01-01"},
+        targets=[{"value": 4, "date": "2019-12-31"}],
+    )
     _define(client, "CA2-RETIRED")
     _record(client, CODE, "BGD", "2019-Q4", 20)
     _record(client, "CA2-SECOND", "BGD", "2019-Q4", 17)
@@ -324,19 +360,21 @@ def test_the_rollup_lists_the_ten_assumptions_with_their_live_benchmarks(client:
     assert all(item["text"] for item in rollup["assumptions"])
     by_code = {item["assumption"]: item for item in rollup["assumptions"]}
     assert [(b["benchmark"], b["status"], b["combined"]) for b in by_code["CA2"]["benchmarks"]] == [
-        ("CA2-INSPECTION", "achieved", 20), ("CA2-SECOND", "off_track", 17)
+        ("CA2-INSPECTION", "achieved", 20),
+        ("CA2-SECOND", "off_track", 17),
     ]
     assert [(b["benchmark"], b["status"], b["combined"]) for b in by_code["CA5"]["benchmarks"]] == [
         ("CA5-AGREEMENTS", "at_risk", 3)
     ]
     statuses = ["achieved", "on_track", "at_risk", "off_track", "no_data", "not_assessed"]
     assert by_code["CA2"]["summary"] == {
-        "benchmarks": 2, "by_status": {s: int(s in ("achieved", "off_track")) for s in statuses}
+        "benchmarks": 2,
+        "by_status": {s: int(s in ("achieved", "off_track")) for s in statuses},
     }
     assert by_code["CA5"]["summary"] == {"benchmarks": 1, "by_status": {s: int(s == "at_risk") for s in statuses}}
     for code in ("CA1", "CA3", "CA4", "CA6", "CA7", "CA8", "CA9", "CA10"):
         assert by_code[code]["benchmarks"] == []
-        assert by_code[code]["summary"] == {"benchmarks": 0, "by_status": {s: 0 for s in statuses}}
+        assert by_code[code]["summary"] == {"benchmarks": 0, "by_status": dict.fromkeys(statuses, 0)}
 
     earlier = _get(client, "/progress/assumptions", as_of="2019-12-31", at=before_retirement)
     ca2_then = next(item for item in earlier["assumptions"] if item["assumption"] == "CA2")
@@ -366,8 +404,11 @@ def test_a_rollup_of_many_benchmarks_agrees_with_each_benchmarks_state(client: T
     for at in (positions[2], positions[7], log_head(client)):
         for as_of in ("2019-03-31", "2019-12-31"):
             rollup = _get(client, "/progress/assumptions", as_of=as_of, at=at)
-            figures = {b["benchmark"]: (b["combined"], b["status"], b["countries_reporting"])
-                       for item in rollup["assumptions"] for b in item["benchmarks"]}
+            figures = {
+                b["benchmark"]: (b["combined"], b["status"], b["countries_reporting"])
+                for item in rollup["assumptions"]
+                for b in item["benchmarks"]
+            }
             assert len(figures) == len(codes)
             for code in codes:
                 state = _state(client, code, as_of=as_of, at=at)
@@ -382,7 +423,9 @@ def test_many_roll_ups_at_once_all_answer(client: TestClient) -> None:
         _define(client, f"CA{n + 1}-MANY", assumption=f"CA{n + 1}")
         _record(client, f"CA{n + 1}-MANY", "BGD", "2019-Q2", 10 + n)
     with ThreadPoolExecutor(max_workers=40) as pool:
-        answers = list(pool.map(lambda _: client.get("/progress/assumptions", params={"as_of": "2019-12-31"}), range(80)))
+        answers = list(
+            pool.map(lambda _: client.get("/progress/assumptions", params={"as_of": "2019-12-31"}), range(80))
+        )
     assert {answer.status_code for answer in answers} == {200}
     assert len({answer.text for answer in answers}) == 1
 
@@ -392,8 +435,15 @@ def test_many_roll_ups_at_once_all_answer(client: TestClient) -> None:
 
 def test_a_country_profile_lists_each_benchmarks_value_in_force(client: TestClient) -> None:
     set_up_programme(client)
-    _define(client, "CA5-AGREEMENTS", assumption="CA5", measure="unit", combination="sum",
-            baseline={"value": 0, "date": "2017-01-01"}, targets=[{"value": 4, "date": "2019-12-31"}])
+    _define(
+        client,
+        "CA5-AGREEMENTS",
+        assumption="CA5",
+        measure="unit",
+        combination="sum",
+        baseline={"value": 0, "date": "2017-01-01"},
+        targets=[{"value": 4, "date": "2019-12-31"}],
+    )
     _record(client, CODE, "BGD", "2019-Q2", 12)
     _record(client, CODE, "BGD", "2019-Q4", 21)
     _record(client, CODE, "VNM", "2019-Q4", 19)
@@ -453,7 +503,9 @@ def test_a_benchmark_is_not_found_where_it_is_not_yet_defined(client: TestClient
 
 
 @pytest.fixture
-def tolerant_client(services: MeasurementServices, measurement: Measurement, tokens: dict[Role, str]) -> Iterator[TestClient]:
+def tolerant_client(
+    services: MeasurementServices, measurement: Measurement, tokens: dict[Role, str]
+) -> Iterator[TestClient]:
     """A client that answers a 500 instead of raising the server's exception."""
     with TestClient(create_app(services=services), raise_server_exceptions=False) as test_client:
         test_client.auth = ActingInTheRoleNeeded(tokens)

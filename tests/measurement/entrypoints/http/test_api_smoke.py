@@ -10,10 +10,18 @@ def test_an_observation_is_recorded_corrected_and_retracted_with_its_history(cli
     observation_id = created.json()["id"]
     assert created.headers["Location"] == f"/observations/{observation_id}"
 
-    corrected = client.post(f"/observations/{observation_id}/corrections", headers=if_match(client, observation_id), json={"value": 13, "reason": "typo"})
+    corrected = client.post(
+        f"/observations/{observation_id}/corrections",
+        headers=if_match(client, observation_id),
+        json={"value": 13, "reason": "typo"},
+    )
     assert corrected.status_code == 200, corrected.text
     assert corrected.json()["value"] == 13
-    retracted = client.post(f"/observations/{observation_id}/retraction", headers=if_match(client, observation_id), json={"reason": "duplicate"})
+    retracted = client.post(
+        f"/observations/{observation_id}/retraction",
+        headers=if_match(client, observation_id),
+        json={"reason": "duplicate"},
+    )
     assert retracted.json()["status"] == "retracted"
 
     history = client.get(f"/observations/{observation_id}/history").json()["events"]

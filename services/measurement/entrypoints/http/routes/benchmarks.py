@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from services.measurement.domain.benchmarks import Benchmark
 from services.common.access import Permission
 from services.common.http.authorization import BenchmarkManager, allowed
-from services.measurement.application.queries import catalogue
 from services.common.http.deps import answer_at, created
-from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.common.http.idempotency import CreationDep
+from services.measurement.application.queries import catalogue
+from services.measurement.domain.benchmarks import Benchmark
+from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.measurement.entrypoints.http.schemas.benchmarks import (
     BaselineRevision,
     BenchmarkCreate,
@@ -64,7 +64,9 @@ def define_benchmark(
 def list_benchmarks(
     measurement: MeasurementDep,
     response: Response,
-    assumption: Annotated[str | None, Query(max_length=8, description="Only this critical assumption, e.g. CA2")] = None,
+    assumption: Annotated[
+        str | None, Query(max_length=8, description="Only this critical assumption, e.g. CA2")
+    ] = None,
     include_retired: bool = False,
 ) -> dict[str, Any]:
     """Benchmarks in the order they were defined."""
@@ -82,7 +84,9 @@ def get_benchmark(code: str, measurement: MeasurementDep, response: Response) ->
 @router.get("/{code}/history", response_model=StreamHistory, operation_id="getBenchmarkHistory", dependencies=READ)
 def benchmark_history(code: str, measurement: MeasurementDep, response: Response) -> dict[str, Any]:
     """Every event of the benchmark, as recorded in the log."""
-    history = catalogue.history(measurement, Benchmark.create_id(code), Benchmark, f"There is no benchmark with code {code!r}.")
+    history = catalogue.history(
+        measurement, Benchmark.create_id(code), Benchmark, f"There is no benchmark with code {code!r}."
+    )
     answer_at(response, history["position"])
     return history
 

@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from services.common.errors import NotFoundError
 from services.common.access import Permission
+from services.common.errors import NotFoundError
 from services.common.http.authorization import allowed
-from services.measurement.application.queries import catalogue
 from services.common.http.deps import answer_at
+from services.measurement.application.queries import catalogue
 from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.measurement.entrypoints.http.schemas.common import LogPosition
 from services.measurement.entrypoints.http.schemas.framework import (
@@ -65,7 +65,9 @@ def list_deliverables(
     measurement: MeasurementDep,
     response: Response,
     area: Annotated[str | None, Query(description="Area of action code, AA1 ... AA5")] = None,
-    active_in: Annotated[str | None, Query(pattern=r"^20\d\d-Q[1-4]$", description="Only those active in this quarter, e.g. 2019-Q3")] = None,
+    active_in: Annotated[
+        str | None, Query(pattern=r"^20\d\d-Q[1-4]$", description="Only those active in this quarter, e.g. 2019-Q3")
+    ] = None,
     at: AtPosition = None,
 ) -> dict[str, Any]:
     """Workplan deliverables (Appendix I) with their active quarters."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any, Sequence
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
@@ -11,14 +12,16 @@ from fastapi.responses import JSONResponse
 from services.common.access import Permission
 from services.common.http.authorization import allowed
 from services.common.http.deps import answer_at
-from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.common.http.idempotency import Creation, CreationDep
-from services.measurement.entrypoints.http.import_rows import ReadRow, csv_rows, json_rows
 from services.common.http.problems import UnsupportedMediaTypeError, pointer
-from services.measurement.entrypoints.http.schemas.imports import ImportSummary, ObservationBatch
 from services.measurement.application.imports import MAX_ROWS, ObservationImport, RowResult
+from services.measurement.entrypoints.http.deps import MeasurementDep
+from services.measurement.entrypoints.http.import_rows import ReadRow, csv_rows, json_rows
+from services.measurement.entrypoints.http.schemas.imports import ImportSummary, ObservationBatch
 
-router = APIRouter(prefix="/observations/batch", tags=["observations"], dependencies=[allowed(Permission.RECORD_OBSERVATIONS)])
+router = APIRouter(
+    prefix="/observations/batch", tags=["observations"], dependencies=[allowed(Permission.RECORD_OBSERVATIONS)]
+)
 
 DryRun = Annotated[bool, Query(description="Check every row and say what would happen; record nothing")]
 AllOrNothing = Annotated[bool, Query(description="Record nothing if any row is rejected (default: every valid row)")]
@@ -111,4 +114,3 @@ def _outcome(result: RowResult, read: ReadRow, csv: bool) -> dict[str, Any]:
         "position": result.position,
         "errors": errors,
     }
-

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Response
 
 from services.common.access import Permission
 from services.common.http.authorization import allowed
-from services.measurement.application.queries import catalogue
 from services.common.http.deps import answer_at
+from services.measurement.application.queries import catalogue
 from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.measurement.entrypoints.http.schemas.common import MAX_POSITION
 from services.measurement.entrypoints.http.schemas.log import LogPage

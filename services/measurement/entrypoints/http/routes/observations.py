@@ -9,12 +9,14 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from services.common.access import Permission
-from services.measurement.domain.framework import STOCKTAKE_NAMESPACE
 from services.common.http.authorization import ObservationReader, Reporter, allowed
 from services.common.http.deps import BasedOnDep, answer_at, created
-from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.common.http.idempotency import CreationDep
 from services.common.http.problems import PROBLEM_JSON, Problem
+from services.measurement.application.queries import catalogue
+from services.measurement.application.queries.catalogue import ObservationFilter
+from services.measurement.domain.framework import STOCKTAKE_NAMESPACE
+from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.measurement.entrypoints.http.schemas.log import StreamHistory
 from services.measurement.entrypoints.http.schemas.observations import (
     Correction,
@@ -23,8 +25,6 @@ from services.measurement.entrypoints.http.schemas.observations import (
     ObservationRead,
     Retraction,
 )
-from services.measurement.application.queries import catalogue
-from services.measurement.application.queries.catalogue import ObservationFilter
 
 router = APIRouter(prefix="/observations", tags=["observations"])
 IDEMPOTENT_OBSERVATIONS = uuid5(STOCKTAKE_NAMESPACE, "observations-by-idempotency-key")
@@ -169,7 +169,5 @@ def retract_observation(
     response: Response,
 ) -> dict[str, Any]:
     """Retract the observation (a new event; nothing is deleted). Needs If-Match."""
-    observation = measurement.retract_observation(
-        observation_id, reason=body.reason, actor=office, based_on=based_on
-    )
+    observation = measurement.retract_observation(observation_id, reason=body.reason, actor=office, based_on=based_on)
     return _answer(response, observation)

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from services.common.access import Permission
 from services.common.http.authorization import allowed
-from services.measurement.application.queries import progress
 from services.common.http.deps import answer_at
+from services.measurement.application.queries import progress
+from services.measurement.application.queries.series import Step
 from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.measurement.entrypoints.http.schemas.common import LogPosition
 from services.measurement.entrypoints.http.schemas.progress import (
@@ -21,7 +22,6 @@ from services.measurement.entrypoints.http.schemas.progress import (
     BenchmarkState,
     CountryProfile,
 )
-from services.measurement.application.queries.series import Step
 
 router = APIRouter(tags=["progress"], dependencies=[allowed(Permission.READ_PROGRESS)])
 
@@ -76,7 +76,9 @@ def benchmark_series(
 ) -> dict[str, Any]:
     """A benchmark's state at the end of each period from start to end, all as known at one position."""
     when = pinned(None, at, known_at)
-    return _answer(response, progress.benchmark_series(measurement.database, code, (start, end, step), when.at, when.known_at))
+    return _answer(
+        response, progress.benchmark_series(measurement.database, code, (start, end, step), when.at, when.known_at)
+    )
 
 
 @router.get("/progress/assumptions", response_model=AssumptionRollup, operation_id="getAssumptionRollup")

@@ -9,10 +9,10 @@ from fastapi.responses import JSONResponse
 
 from services.common.access import Permission
 from services.common.http.authorization import allowed
-from services.measurement.application.queries import catalogue
 from services.common.http.deps import answer_at, created
-from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.common.http.idempotency import CreationDep
+from services.measurement.application.queries import catalogue
+from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.measurement.entrypoints.http.schemas.common import LogPosition
 from services.measurement.entrypoints.http.schemas.scope import (
     CountrySelection,
@@ -40,7 +40,13 @@ def get_scope(
     return _answer(response, catalogue.scope(measurement, at))
 
 
-@router.post("/sectors", status_code=status.HTTP_201_CREATED, response_model=ScopePublic, operation_id="selectSector", dependencies=MANAGE)
+@router.post(
+    "/sectors",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ScopePublic,
+    operation_id="selectSector",
+    dependencies=MANAGE,
+)
 def select_sector(
     body: SectorSelection,
     measurement: MeasurementDep,
@@ -49,13 +55,19 @@ def select_sector(
     """Select a sectoral supply chain (at most four, para. 8)."""
 
     def select() -> JSONResponse:
-        return created(ScopePublic, measurement.select_sector(body.code, body.name, body.rationale, creation.principal.name))
+        return created(
+            ScopePublic, measurement.select_sector(body.code, body.name, body.rationale, creation.principal.name)
+        )
 
     return creation.respond(body, select)
 
 
 @router.post(
-    "/countries", status_code=status.HTTP_201_CREATED, response_model=ScopePublic, operation_id="selectCountry", dependencies=MANAGE
+    "/countries",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ScopePublic,
+    operation_id="selectCountry",
+    dependencies=MANAGE,
 )
 def select_country(
     body: CountrySelection,
@@ -72,7 +84,11 @@ def select_country(
 
 
 @router.post(
-    "/focal-points", status_code=status.HTTP_201_CREATED, response_model=ScopePublic, operation_id="nominateFocalPoint", dependencies=MANAGE
+    "/focal-points",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ScopePublic,
+    operation_id="nominateFocalPoint",
+    dependencies=MANAGE,
 )
 def nominate_focal_point(
     body: FocalPointNomination,
@@ -82,6 +98,8 @@ def nominate_focal_point(
     """Record the GSC focal point nominated by an ILO Regional Office (para. 11)."""
 
     def nominate() -> JSONResponse:
-        return created(ScopePublic, measurement.nominate_focal_point(body.region, body.name, body.email, creation.principal.name))
+        return created(
+            ScopePublic, measurement.nominate_focal_point(body.region, body.name, body.email, creation.principal.name)
+        )
 
     return creation.respond(body, nominate)

@@ -37,14 +37,20 @@ class BenchmarkCreate(RequestModel):
     measure: Measure
     ascending: StrictBool = Field(description="True when a higher value is better")
     unit_label: str | None = Field(None, max_length=100)
-    levels: list[Title] = Field(default_factory=list, max_length=MAX_LIST_LENGTH, description="Ordinal (in order) or nominal levels")
+    levels: list[Title] = Field(
+        default_factory=list, max_length=MAX_LIST_LENGTH, description="Ordinal (in order) or nominal levels"
+    )
     baseline: BaselineIn
     targets: list[TargetIn] = Field(min_length=1, max_length=MAX_LIST_LENGTH)
     combination: Combination
     threshold: Value | None = None
     disaggregations: list[Dimension] = Field(default_factory=list, max_length=len(Dimension))
-    deliverables: list[str] = Field(default_factory=list, max_length=MAX_LIST_LENGTH, description="Workplan codes, e.g. 2.4")
-    pb_indicators: list[str] = Field(default_factory=list, max_length=MAX_LIST_LENGTH, description="BIENNIUM:CODE, e.g. 2018-19:7.1")
+    deliverables: list[str] = Field(
+        default_factory=list, max_length=MAX_LIST_LENGTH, description="Workplan codes, e.g. 2.4"
+    )
+    pb_indicators: list[str] = Field(
+        default_factory=list, max_length=MAX_LIST_LENGTH, description="BIENNIUM:CODE, e.g. 2018-19:7.1"
+    )
 
 
 class BaselineRevision(RequestModel):

@@ -41,6 +41,7 @@ Value = Annotated[
     WithJsonSchema({"oneOf": [{"type": "number"}, {"type": "string", "maxLength": MAX_TEXT_VALUE_LENGTH}]}),
 ]
 
+
 def _iso_date(value: Any) -> Any:
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
         raise ValueError("Give a date as YYYY-MM-DD.")

@@ -5,8 +5,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from services.measurement.entrypoints.http.schemas.common import LogPosition, RequestModel
 from services.measurement.application.imports import MAX_ROWS
+from services.measurement.entrypoints.http.schemas.common import LogPosition, RequestModel
 
 
 class ObservationBatch(RequestModel):

@@ -33,7 +33,9 @@ class ObservationCreate(RequestModel):
     benchmark: Code
     country: str = Field(min_length=3, max_length=3, description="ISO 3166-1 alpha-3 of a selected country")
     sector: Code | None = None
-    period: str = Field(max_length=10, description="Day (2019-06-30), month (2019-06), quarter (2019-Q2) or year (2019)")
+    period: str = Field(
+        max_length=10, description="Day (2019-06-30), month (2019-06), quarter (2019-Q2) or year (2019)"
+    )
     value: Value
     disaggregations: list[DisaggregatedValue] = Field(default_factory=list, max_length=MAX_LIST_LENGTH)
     evidence: list[EvidenceLink] = Field(default_factory=list, max_length=MAX_LIST_LENGTH)

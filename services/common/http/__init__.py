@@ -1,0 +1,1 @@
+"""What both services share over HTTP: problems, authorization, idempotency, limits."""

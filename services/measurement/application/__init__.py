@@ -1,0 +1,1 @@
+"""Measurement's application layer: commands (write side), bulk import, queries (read side), rebuild."""

@@ -1,0 +1,1 @@
+"""The domain: aggregates and rules (standard library and eventsourcing.domain only)."""

@@ -1,0 +1,1 @@
+"""The reporting service: stocktaking reports assembled from measurement's projections over HTTP."""
