@@ -1,0 +1,306 @@
+"""The content of a stocktaking report edition: what every rendering (JSON,
+HTML, CSV, XLSX) shows, and nothing else. The renderers in
+`services/reporting/rendering/` take a `ReportContent` and return bytes.
+
+The content is a tree of plain JSON values (str, int, float, bool, None,
+lists, dicts) built only from the edition's pins and what measurement answers
+at those pins, so building it twice gives an equal tree. Its canonical JSON
+(`canonical_json`) is the JSON rendering's bytes: keys sorted, no
+whitespace, UTF-8. Lists are ordered as documented below, never by
+dictionary or database order. Numbers are rounded once, when the content is
+built: figures of a `unit` measure (and counts) are ints, every other figure
+is rounded to `FIGURE_DECIMALS` decimals and `progress` to
+`PROGRESS_DECIMALS`, so a renderer never has to round and two stores
+(SQLite, PostgreSQL) give the same digits. Dates are ISO 8601 strings
+(`2019-10-31`). A renderer formats, it does not compute: every figure it
+shows is in the content.
+
+ReportContent (the root)
+    schema: "stocktake.report/1", the version of this model.
+    edition: EditionPins, what the edition is pinned to.
+    programme: Programme, the framework's title and theory of change.
+    colour_rule: ColourRule, the documented rule behind every `colour`.
+    assumptions: Assumption per critical assumption of the framework, in the
+        framework's order (CA1 ... CA10), each listed even without benchmarks.
+    restatements: Restatement per cell whose value at the previous edition's
+        valid date changed since the previous edition of the same kind was
+        made; ordered by (benchmark, country). Empty for the first edition of
+        a kind.
+    workplan: None until measurement serves workplan delivery (reserved; a
+        renderer shows nothing for None).
+
+EditionPins
+    kind: "mid-term" | "final-assessment" | "final" | "custom".
+    title: a human title, e.g. "Mid-term stocktaking report (as of 2019-10-31)".
+    as_of: the valid date of every state in the report.
+    position: the log position every figure was read at (`known_at`).
+    framework: "<framework code> v<version>", e.g. "GSC-POA-2017-21 v1".
+    template_version: the version of the report's layout (renderers may print it).
+    generator_version: the version of the code that built the content.
+    previous: PreviousEdition or None: the edition of the same kind that
+        restatements and trends compare with.
+    The edition's id, creator and approval are NOT in the content: two
+    editions with the same pins have the same content and the same bytes.
+
+PreviousEdition
+    id: its edition id (a UUID string); as_of; position.
+
+Programme
+    code, title: the framework's code and title.
+    period: {"start", "end"} ISO dates of the programme.
+    theory_of_change: {"intervention", "current_situation", "future_situation"}:
+        Appendix II's boxes, which frame all ten assumptions (str or None when
+        the framework file has no such box).
+
+ColourRule
+    thresholds: {"on_track_tolerance", "at_risk_tolerance"} as fractions of
+        |target in force - baseline| (measurement's status rule, as it
+        answered them).
+    legend: list of {"colour", "statuses", "meaning"} in the order
+        green, amber, red, grey; `meaning` is a sentence a renderer prints.
+    The rule: green = achieved or on track (at most on_track_tolerance of the
+    span behind the expected figure); amber = at risk (at most
+    at_risk_tolerance behind); red = off track (further behind); grey = no
+    data or not assessed. "Behind" honours the benchmark's direction: below
+    the expected figure for an ascending benchmark, above it for a
+    descending (lower is better) one.
+
+Assumption
+    code: "CA1" ... "CA10"; text: its wording in Appendix II.
+    benchmarks: Benchmark per non-retired benchmark of the assumption as known
+        at the edition's position, ordered by code.
+    summary: {"benchmarks": n, "by_colour": {"green", "amber", "red", "grey"}: counts}.
+
+Benchmark
+    code, title; measure: "unit" | "percentage" | "ordinal" | "nominal" |
+    "qualitative"; unit: the unit label or None; ascending: bool (False =
+    lower is better); combination: "sum" | "mean" | "count_meeting_threshold"
+    | "latest".
+    baseline: {"date", "value"}.
+    targets: list of {"date", "value", "label"} in date order.
+    target_in_force: {"date", "value", "label"} or None.
+    combined: the figure combined across countries at as_of, or None (no data);
+        a number, or a level (str) for ordinal/nominal/qualitative measures.
+    expected: the figure on the straight-line trajectory at as_of, or None.
+    progress: fraction of the way from baseline to the target in force, or None.
+    status: "achieved" | "on_track" | "at_risk" | "off_track" | "no_data" |
+        "not_assessed" (measurement's status).
+    colour: "green" | "amber" | "red" | "grey" (ColourRule).
+    position: the log position the figures were read at (= edition position).
+    cells: Cell per country with a value in force, ordered by country.
+    coverage: {"countries_selected": n, "countries_reporting": n,
+        "countries_missing": [iso3, ...] sorted, "freshest": date or None}.
+    trend: Trend since the previous edition.
+    series: list of {"date", "combined", "expected", "status"}: the state at
+        each quarter end from the programme's start to as_of, all as known at
+        the edition's position, in date order (for the charts).
+
+Cell
+    country: ISO 3166-1 alpha-3; sector: the sector of the observation or None
+        (measurement combines a country's sectors: None today);
+    value: the value in force at as_of (number or level);
+    valid_date: the valid date of that value; known_at: the log position it
+        was learned at.
+    A country office's report holds only its own countries' cells (the
+    combined figures are the programme's).
+
+Trend
+    previous_as_of, previous_position: of the previous edition, or None.
+    previous_combined: the combined figure as that edition stated it, or None.
+    change: combined - previous_combined when both are numbers, else None.
+    direction: "better" | "worse" | "unchanged" | None (honouring ascending).
+
+Restatement
+    benchmark, country: the cell; as_of: the previous edition's valid date.
+    before: {"value", "valid_date", "known_at"} as known at the previous
+        edition's position, or None (no value then).
+    after: the same as known at this edition's position, or None.
+    reason: "new_observation" | "correction" | "retraction" | "scope_change".
+        new_observation: a value for a valid date later than the one in force
+        before (or where there was none) was learned late; correction: the
+        value for the same valid date changed; retraction: the value in
+        force before is gone (an earlier value, or none, is in force again);
+        scope_change: the benchmark's definition or the country's selection
+        changed between the two positions.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal, TypedDict
+
+SCHEMA = "stocktake.report/1"
+FIGURE_DECIMALS = 4
+PROGRESS_DECIMALS = 4
+
+EditionKind = Literal["mid-term", "final-assessment", "final", "custom"]
+Colour = Literal["green", "amber", "red", "grey"]
+RestatementReason = Literal["new_observation", "correction", "retraction", "scope_change"]
+Figure = int | float | str | None
+
+
+class PreviousEdition(TypedDict):
+    id: str
+    as_of: str
+    position: int
+
+
+class EditionPins(TypedDict):
+    kind: EditionKind
+    title: str
+    as_of: str
+    position: int
+    framework: str
+    template_version: str
+    generator_version: str
+    previous: PreviousEdition | None
+
+
+class TheoryOfChange(TypedDict):
+    intervention: str | None
+    current_situation: str | None
+    future_situation: str | None
+
+
+class Period(TypedDict):
+    start: str
+    end: str
+
+
+class Programme(TypedDict):
+    code: str
+    title: str
+    period: Period
+    theory_of_change: TheoryOfChange
+
+
+class Thresholds(TypedDict):
+    on_track_tolerance: float
+    at_risk_tolerance: float
+
+
+class LegendEntry(TypedDict):
+    colour: Colour
+    statuses: list[str]
+    meaning: str
+
+
+class ColourRule(TypedDict):
+    thresholds: Thresholds
+    legend: list[LegendEntry]
+
+
+class Baseline(TypedDict):
+    date: str
+    value: Figure
+
+
+class Target(TypedDict):
+    date: str
+    value: Figure
+    label: str | None
+
+
+class Cell(TypedDict):
+    country: str
+    sector: str | None
+    value: Figure
+    valid_date: str
+    known_at: int
+
+
+class Coverage(TypedDict):
+    countries_selected: int
+    countries_reporting: int
+    countries_missing: list[str]
+    freshest: str | None
+
+
+class Trend(TypedDict):
+    previous_as_of: str | None
+    previous_position: int | None
+    previous_combined: Figure
+    change: int | float | None
+    direction: Literal["better", "worse", "unchanged"] | None
+
+
+class SeriesPoint(TypedDict):
+    date: str
+    combined: Figure
+    expected: Figure
+    status: str
+
+
+class Benchmark(TypedDict):
+    code: str
+    title: str
+    measure: str
+    unit: str | None
+    ascending: bool
+    combination: str
+    baseline: Baseline
+    targets: list[Target]
+    target_in_force: Target | None
+    combined: Figure
+    expected: Figure
+    progress: float | None
+    status: str
+    colour: Colour
+    position: int
+    cells: list[Cell]
+    coverage: Coverage
+    trend: Trend
+    series: list[SeriesPoint]
+
+
+class ColourCounts(TypedDict):
+    green: int
+    amber: int
+    red: int
+    grey: int
+
+
+class AssumptionSummary(TypedDict):
+    benchmarks: int
+    by_colour: ColourCounts
+
+
+class Assumption(TypedDict):
+    code: str
+    text: str
+    benchmarks: list[Benchmark]
+    summary: AssumptionSummary
+
+
+class CellValue(TypedDict):
+    value: Figure
+    valid_date: str
+    known_at: int
+
+
+class Restatement(TypedDict):
+    benchmark: str
+    country: str
+    as_of: str
+    before: CellValue | None
+    after: CellValue | None
+    reason: RestatementReason
+
+
+class ReportContent(TypedDict):
+    schema: str
+    edition: EditionPins
+    programme: Programme
+    colour_rule: ColourRule
+    assumptions: list[Assumption]
+    restatements: list[Restatement]
+    workplan: None
+
+
+def canonical_json(content: ReportContent) -> bytes:
+    """The JSON rendering: keys sorted, no insignificant whitespace, UTF-8,
+    a final newline. Equal contents give equal bytes."""
+    return (
+        json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+        + b"\n"
+    )
