@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -43,6 +44,16 @@ stored_events = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("originator_id", "originator_version", name="stored_events_stream_version_key"),
     Index("stored_events_recorded_at_idx", "recorded_at"),
+)
+
+# The Merkle tree over the log (adapters/merkle_nodes.py): the hash of each
+# perfect subtree, by level (0: leaf hashes) and index within the level.
+merkle_nodes = Table(
+    "merkle_nodes",
+    metadata,
+    Column("level", SmallInteger(), primary_key=True, autoincrement=False),
+    Column("index", Position, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(), nullable=False),
 )
 
 projection_tracking = Table(

@@ -1,0 +1,117 @@
+"""The transparency log's Merkle tree (RFC 9162 §2.1) over the event log, kept
+in the `merkle_nodes` table: the hash of every perfect subtree (level 0 holds
+the leaf hashes). Leaf number i (0-based) is the event at position i + 1, so
+the tree of size n covers positions 1..n.
+
+Nodes are written by the event store in the transaction of their events,
+under the log's write lock, so the tree never lags the log; an append reads
+the O(log n) border nodes it needs in one query and never recomputes a root.
+Nothing in the service updates or deletes a node (the database refuses it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import Connection, Table, select, tuple_
+
+from services.common.database import as_utc
+from services.common.transparency.leaf import leaf_bytes
+from services.common.transparency.merkle import (
+    NodeReader,
+    hash_leaf,
+    node_ids_read,
+    nodes_completed_by_appends,
+)
+
+
+def recorded_at_text(moment: datetime) -> str:
+    """The leaf's recorded time: the stored UTC time in ISO 8601, to the microsecond."""
+    return as_utc(moment).isoformat(timespec="microseconds")
+
+
+def event_leaf(
+    *, position: int, originator_id: UUID | str, version: int, topic: str, recorded_at: datetime, state: bytes
+) -> bytes:
+    """The leaf of a stored event (services/common/transparency/leaf.py)."""
+    return leaf_bytes(
+        position=position,
+        stream_id=str(originator_id),
+        version=version,
+        topic=topic,
+        recorded_at=recorded_at_text(recorded_at),
+        payload=bytes(state).decode("utf-8"),
+    )
+
+
+def event_leaf_hash(
+    *, position: int, originator_id: UUID | str, version: int, topic: str, recorded_at: datetime, state: bytes
+) -> bytes:
+    return hash_leaf(
+        event_leaf(
+            position=position,
+            originator_id=originator_id,
+            version=version,
+            topic=topic,
+            recorded_at=recorded_at,
+            state=state,
+        )
+    )
+
+
+def read_nodes(connection: Connection, table: Table, ids: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """The stored nodes at `ids` (level, index), in one query."""
+    if not ids:
+        return {}
+    wanted = sorted(set(ids))
+    rows = connection.execute(
+        select(table.c.level, table.c.index, table.c.hash).where(tuple_(table.c.level, table.c.index).in_(wanted))
+    ).all()
+    return {(row[0], row[1]): bytes(row[2]) for row in rows}
+
+
+def fetched_reader(fetched: dict[tuple[int, int], bytes], size: int) -> NodeReader:
+    def node(level: int, index: int) -> bytes:
+        try:
+            return fetched[(level, index)]
+        except KeyError:
+            raise MissingNodeError(
+                f"the Merkle tree of {size} events has no stored node at level {level}, index {index}: "
+                "run `stocktake audit verify` to find where the log and its tree part"
+            ) from None
+
+    return node
+
+
+class MissingNodeError(LookupError):
+    """A node the tree of a size must hold is not stored."""
+
+
+def with_nodes_of(
+    connection: Connection, table: Table, compute: Callable[[NodeReader], object], size: int
+) -> NodeReader:
+    """A node reader holding every node `compute` reads, fetched in one query."""
+    return fetched_reader(read_nodes(connection, table, node_ids_read(compute)), size)
+
+
+def border_node_ids(size: int) -> list[tuple[int, int]]:
+    """The roots of the perfect subtrees the tree of `size` leaves is made of, left to right (one per one
+    bit of `size`): every stored node an append can read (RFC 9162 trees grow along this border)."""
+    ids, start = [], 0
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size >> level & 1:
+            ids.append((level, start >> level))
+            start += 1 << level
+    return ids
+
+
+def append_leaves(connection: Connection, table: Table, size_before: int, leaf_hashes: Iterable[bytes]) -> None:
+    """Stores the nodes completed by appending `leaf_hashes` to the tree of `size_before` leaves. The caller
+    holds the log's write lock. Reads the old tree's border (at most log2(size_before) + 1 nodes) in one query."""
+    hashes = list(leaf_hashes)
+    if not hashes:
+        return
+    border = fetched_reader(read_nodes(connection, table, border_node_ids(size_before)), size_before)
+    new = nodes_completed_by_appends(size_before, hashes, border)
+    connection.execute(table.insert(), [{"level": level, "index": index, "hash": value} for level, index, value in new])
