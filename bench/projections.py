@@ -47,11 +47,11 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.common.database import normalise_url
-from services.measurement import states
 from services.measurement.adapters.framework_file import read_framework_file
 from services.measurement.application.commands import Measurement
+from services.measurement.application.queries import catalogue, progress
 from services.measurement.application.rebuild import MAX_WORKERS, rebuild
-from services.measurement.bootstrap import build_application
+from services.measurement.bootstrap import bootstrap
 from services.measurement.domain.benchmarks import Benchmark
 from services.measurement.domain.observations import Observation
 from services.measurement.domain.progress import BenchmarkSpec, CountryValue, assess
@@ -296,7 +296,8 @@ def main() -> None:
     url = fresh_database(args.postgres_url, "stocktake_bench_projections")
     settings = Settings(database_url=url)
     run_migrations(settings)
-    app = build_application(settings)
+    services = bootstrap(settings)
+    app = services.measurement
     codes, countries = set_up(app)
     console.print(f"Loading {args.observations:,} observations ...")
     load_seconds = bulk_load(app, codes, countries, args.observations, args.seed)
@@ -313,8 +314,8 @@ def main() -> None:
     rebuild_seconds = time.perf_counter() - started
 
     state_ms, rollup_ms = [], []
-    assumptions = app.framework()["document"]["critical_assumptions"]
-    first_position = min(int(app.benchmark(code)["history"][0]["position"]) for code in codes)
+    assumptions = catalogue.framework(app)["document"]["critical_assumptions"]
+    first_position = min(int(catalogue.benchmark_or_404(app.database, code)["history"][0]["position"]) for code in codes)
     samples = []
     for _ in range(args.queries):
         as_of = date(2017, 1, 1).fromordinal(rng.randint(date(2017, 1, 1).toordinal(), date(2021, 12, 31).toordinal()))
@@ -322,10 +323,10 @@ def main() -> None:
         code = rng.choice(codes)
         samples.append((code, as_of, position))
         started = time.perf_counter()
-        states.benchmark_state(app.database, code, as_of, position)
+        progress.benchmark_state(app.database, code, as_of, position)
         state_ms.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
-        states.assumption_rollup(app.database, assumptions, as_of, position)
+        progress.rollup(app.database, assumptions, as_of, position)
         rollup_ms.append((time.perf_counter() - started) * 1000)
 
     replay_ms, rollup_replay_ms = [], []
@@ -333,13 +334,13 @@ def main() -> None:
         started = time.perf_counter()
         expected = naive_state(app, code, as_of, position)
         replay_ms.append((time.perf_counter() - started) * 1000)
-        answer = states.benchmark_state(app.database, code, as_of, position)
+        answer = progress.benchmark_state(app.database, code, as_of, position)
         assert (answer["combined"], answer["status"]) == (expected["combined"], expected["status"]), (answer, expected)
 
         started = time.perf_counter()
         expected_all = naive_rollup(app, codes, as_of, position)
         rollup_replay_ms.append((time.perf_counter() - started) * 1000)
-        rollup = states.assumption_rollup(app.database, assumptions, as_of, position)
+        rollup = progress.rollup(app.database, assumptions, as_of, position)
         figures = {
             b["benchmark"]: {"combined": b["combined"], "status": b["status"]}
             for item in rollup["assumptions"]
@@ -384,7 +385,7 @@ def main() -> None:
         f"({os.cpu_count()} CPUs); {args.queries} query samples; {len(replay_ms)} replays of a state and "
         f"{len(rollup_replay_ms)} of a roll-up, answers equal to the queries'."
     )
-    app.database.dispose()
+    services.close()
 
 
 if __name__ == "__main__":

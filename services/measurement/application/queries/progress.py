@@ -102,8 +102,8 @@ def _values_in_force(
     else:
         rows = _in_force_by_subquery(connection, codes, as_of, position, country)
     found: dict[str, list[ValueRow]] = defaultdict(list)
-    for benchmark, country_code, valid_date, number, text, known_from in rows:
-        found[benchmark].append((country_code, valid_date, number, text, known_from))
+    for benchmark, country_code, valid_date, number, text_value, known_from in rows:
+        found[benchmark].append((country_code, valid_date, number, text_value, known_from))
     return found
 
 
@@ -181,7 +181,8 @@ def _in_force_by_lookup(
     back as plain tuples."""
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     parameters = {"codes": list(codes), "as_of": as_of, "position": position, "country": country}
-    return cursor.execute(_LOOKUP, parameters).fetchall()
+    found: list[Any] = cursor.execute(_LOOKUP, parameters).fetchall()
+    return found
 
 
 _LOOKUP_SQLITE = (
@@ -233,8 +234,8 @@ def _in_force_by_subquery(
 
 def _country_values(spec: BenchmarkSpec, rows: Iterable[ValueRow]) -> list[CountryValue]:
     values = []
-    for country, valid_date, number, text, known_from in rows:
-        value: Any = text
+    for country, valid_date, number, text_value, known_from in rows:
+        value: Any = text_value
         if number is not None:
             value = int(number) if spec.measure is Measure.UNIT else number
         values.append(CountryValue(country=country, valid_date=valid_date, value=value, known_at=known_from))
@@ -348,9 +349,19 @@ STATUS_ORDER = [s.value for s in Status]
 def assumption_rollup(
     app: EventLogApplication, as_of: date, at: int | None = None, known_at: datetime | None = None
 ) -> dict[str, Any]:
-    """For each critical assumption, its benchmarks' states and a summary."""
+    """For each critical assumption of the framework, its benchmarks' states and a summary."""
     assumptions = catalogue.framework(app)["document"]["critical_assumptions"]
-    database = app.database
+    return rollup(app.database, assumptions, as_of, at, known_at)
+
+
+def rollup(
+    database: Database,
+    assumptions: Sequence[dict[str, Any]],
+    as_of: date,
+    at: int | None = None,
+    known_at: datetime | None = None,
+) -> dict[str, Any]:
+    """For each of `assumptions`, its benchmarks' states and a summary."""
     with database.snapshot() as connection:
         position = resolve_position(connection, at, known_at)
         revisions = _revisions(connection, position)
