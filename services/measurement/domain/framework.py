@@ -57,7 +57,23 @@ class Framework(Aggregate):
     def create_id(code: str) -> UUID:
         return uuid5(STOCKTAKE_NAMESPACE, f"framework:{code}")
 
-    @event("Registered")
+    # Each event's class name and attributes are stored (topic and state):
+    # renaming or moving one needs a registered old topic or an upcaster.
+    # @dataclass shows type checkers the constructor that eventsourcing's
+    # metaclass gives every event anyway (it skips a second dataclass pass).
+    @dataclass(frozen=True)
+    class Registered(Aggregate.Created):
+        code: str
+        principal: str
+
+    @dataclass(frozen=True)
+    class RevisionLoaded(Aggregate.Event):
+        version: int
+        digest: str
+        document: dict[str, Any]
+        principal: str
+
+    @event(Registered)
     def __init__(self, code: str, principal: str) -> None:
         self.code = code
         self.revision = 0
@@ -86,7 +102,7 @@ class Framework(Aggregate):
     def has_revision(self, version: int, digest: str) -> bool:
         return self.digests.get(version) == digest
 
-    @event("RevisionLoaded")
+    @event(RevisionLoaded)
     def _load_revision(self, version: int, digest: str, document: dict[str, Any], principal: str) -> None:
         self.revision = version
         self.document = FrameworkDocument(document)

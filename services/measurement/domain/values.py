@@ -68,27 +68,42 @@ MAX_TEXT_VALUE_LENGTH = 4000
 def check_value(measure: Measure, levels: Sequence[str], value: Any, path: FieldPath = ("value",)) -> Value:
     """Returns `value` in its canonical type if it fits `measure`, else raises."""
     if measure is Measure.UNIT:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InvalidCommandError.at(path, "A 'unit' value is a count: give a whole number of 0 or more.")
-        if isinstance(value, float) and not value.is_integer():
-            raise InvalidCommandError.at(path, f"A 'unit' value is a count: {value} is not a whole number.")
-        if value < 0:
-            raise InvalidCommandError.at(path, f"A 'unit' value is a count: {value} is negative.")
-        return int(value)
+        return _check_count(value, path)
     if measure is Measure.PERCENTAGE:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InvalidCommandError.at(path, "A 'percentage' value is a number from 0 to 100.")
-        if not math.isfinite(value) or not 0 <= value <= 100:
-            raise InvalidCommandError.at(path, f"A 'percentage' value is a number from 0 to 100, not {value}.")
-        return float(value)
+        return _check_percentage(value, path)
     if measure.has_levels:
-        if not isinstance(value, str) or value not in levels:
-            raise InvalidCommandError.at(
-                path,
-                f"An '{measure}' value is one of the benchmark's levels: {', '.join(map(repr, levels))}; "
-                f"got {value!r}.",
-            )
-        return value
+        return _check_level(measure, levels, value, path)
+    return _check_text(value, path)
+
+
+def _check_count(value: Any, path: FieldPath) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidCommandError.at(path, "A 'unit' value is a count: give a whole number of 0 or more.")
+    if isinstance(value, float) and not value.is_integer():
+        raise InvalidCommandError.at(path, f"A 'unit' value is a count: {value} is not a whole number.")
+    if value < 0:
+        raise InvalidCommandError.at(path, f"A 'unit' value is a count: {value} is negative.")
+    return int(value)
+
+
+def _check_percentage(value: Any, path: FieldPath) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidCommandError.at(path, "A 'percentage' value is a number from 0 to 100.")
+    if not math.isfinite(value) or not 0 <= value <= 100:
+        raise InvalidCommandError.at(path, f"A 'percentage' value is a number from 0 to 100, not {value}.")
+    return float(value)
+
+
+def _check_level(measure: Measure, levels: Sequence[str], value: Any, path: FieldPath) -> str:
+    if not isinstance(value, str) or value not in levels:
+        raise InvalidCommandError.at(
+            path,
+            f"An '{measure}' value is one of the benchmark's levels: {', '.join(map(repr, levels))}; got {value!r}.",
+        )
+    return value
+
+
+def _check_text(value: Any, path: FieldPath) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidCommandError.at(path, "A 'qualitative' value is a non-empty text.")
     if len(value) > MAX_TEXT_VALUE_LENGTH:

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from services.common.errors import ConflictError, DomainError, InvalidCommandError
+from services.common.errors import ConflictError, DomainError, FieldPath, InvalidCommandError
 from services.measurement.domain.benchmarks import Benchmark
 from services.measurement.domain.values import Combination, Dimension, Measure
 
@@ -14,11 +14,11 @@ MID_TERM = date(2019, 10, 31)
 FINAL = date(2021, 12, 31)
 
 
-def problem_paths(error: DomainError) -> list[tuple]:
+def problem_paths(error: DomainError) -> list[FieldPath]:
     return [problem.path for problem in error.problems]
 
 
-def refused_definition(define_benchmark, measure: Measure = Measure.PERCENTAGE, **overrides) -> list[tuple]:
+def refused_definition(define_benchmark, measure: Measure = Measure.PERCENTAGE, **overrides) -> list[FieldPath]:
     with pytest.raises(InvalidCommandError) as caught:
         define_benchmark(measure, **overrides)
     return problem_paths(caught.value)
@@ -453,10 +453,11 @@ def test_replaying_the_events_of_a_benchmark_rebuilds_its_state(define_benchmark
     benchmark.retire(reason="Superseded.", principal="pmt")
     events = benchmark.collect_events()
 
-    replayed = None
+    replayed: Benchmark | None = None
     for domain_event in events:
         replayed = domain_event.mutate(replayed)
 
     assert [type(e).__name__ for e in events] == ["Defined", "BaselineRevised", "TargetsRevised", "Retired"]
+    assert replayed is not None
     assert vars(replayed) == vars(benchmark)
     assert replayed.version == 4

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import copy
 import re
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ PRINCIPAL = "pmt@ilo.org"
 
 
 @pytest.fixture
-def document(framework: FrameworkDocument) -> dict:
+def document(framework: FrameworkDocument) -> dict[str, Any]:
     return copy.deepcopy(framework.content)
 
 
@@ -23,7 +24,7 @@ def registered() -> Framework:
 
 
 @pytest.fixture
-def loaded(registered: Framework, document: dict) -> Framework:
+def loaded(registered: Framework, document: dict[str, Any]) -> Framework:
     """A framework with revision 2 (digest 'd2') loaded."""
     registered.load_revision(version=2, digest="d2", document=document, principal=PRINCIPAL)
     return registered
@@ -126,9 +127,10 @@ def test_replaying_the_events_of_a_framework_rebuilds_its_state(loaded, document
     loaded.load_revision(version=3, digest="d3", document=document, principal=PRINCIPAL)
     events = loaded.collect_events()
 
-    replayed = None
+    replayed: Framework | None = None
     for domain_event in events:
         replayed = domain_event.mutate(replayed)
 
+    assert replayed is not None
     assert vars(replayed) == vars(loaded)
     assert replayed.digests == {2: "d2", 3: "d3"}

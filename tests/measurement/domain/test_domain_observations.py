@@ -1,18 +1,20 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 from uuid import uuid4
 
 import pytest
 
-from services.common.errors import ConflictError, DomainError, InvalidCommandError
+from services.common.errors import ConflictError, DomainError, FieldPath, InvalidCommandError
 from services.measurement.domain.observations import Observation
 from services.measurement.domain.values import Dimension, Measure
 
 PRINCIPAL = "co-hanoi@ilo.org"
 
 
-def problem_paths(error: DomainError) -> list[tuple]:
+def problem_paths(error: DomainError) -> list[FieldPath]:
     return [problem.path for problem in error.problems]
 
 
@@ -20,7 +22,7 @@ def event_names(observation: Observation) -> list[str]:
     return [type(e).__name__ for e in observation.collect_events()]
 
 
-def by_sex(female: object, male: object) -> list[dict]:
+def by_sex(female: object, male: object) -> list[dict[str, object]]:
     return [
         {"dimension": "sex", "category": "female", "value": female},
         {"dimension": "sex", "category": "male", "value": male},
@@ -34,11 +36,11 @@ def benchmark(define_benchmark):
 
 
 @pytest.fixture
-def observation(record_observation, benchmark) -> Observation:
+def observation(record_observation: Callable[..., Observation], benchmark: object) -> Observation:
     return record_observation(benchmark, value=40, disaggregations=by_sex(35, 45))
 
 
-def refused_record(record_observation, benchmark, **overrides) -> list[tuple]:
+def refused_record(record_observation, benchmark, **overrides) -> list[FieldPath]:
     with pytest.raises(InvalidCommandError) as caught:
         record_observation(benchmark, **overrides)
     return problem_paths(caught.value)
@@ -277,7 +279,7 @@ def test_replaying_the_events_of_an_observation_rebuilds_its_state(observation, 
     observation.retract(reason="Wrong country.", principal=PRINCIPAL)
     events = observation.collect_events()
 
-    replayed = None
+    replayed: Observation | None = None
     for domain_event in events:
         replayed = domain_event.mutate(replayed)
 
@@ -288,7 +290,7 @@ def test_replaying_the_events_of_an_observation_rebuilds_its_state(observation, 
 # --- recorded: the event alone, for bulk imports ------------------------------------
 
 
-def _without_timestamp(event) -> dict:
+def _without_timestamp(event: object) -> dict[str, Any]:
     return {k: v for k, v in vars(event).items() if k != "timestamp"}
 
 
@@ -301,7 +303,8 @@ def test_recorded_gives_the_event_record_would_save(define_benchmark, observatio
 
     assert type(alone) is type(saved)
     assert _without_timestamp(alone) == _without_timestamp(saved)
-    rebuilt = alone.mutate(None)  # as a repository would rebuild it from the log
+    rebuilt: Observation | None = alone.mutate(None)  # as a repository would rebuild it from the log
+    assert rebuilt is not None
     assert (rebuilt.id, rebuilt.version, rebuilt.value, rebuilt.period) == (
         kwargs["observation_id"],
         1,

@@ -527,6 +527,7 @@ def test_a_descending_benchmark_of_negated_numbers_is_the_mirror_of_the_ascendin
 
     assert descending.status is ascending.status
     assert descending.progress == ascending.progress
+    assert ascending.expected is not None
     assert descending.expected == -ascending.expected
 
 

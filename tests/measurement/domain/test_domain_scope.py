@@ -5,7 +5,7 @@ import copy
 import pytest
 
 from services.common.errors import ConflictError, InvalidCommandError
-from services.measurement.domain.scope import MAX_SECTORS, IloRegion, ProgrammeScope, SelectionCriterion
+from services.measurement.domain.scope import MAX_SECTORS, Criteria, IloRegion, ProgrammeScope, SelectionCriterion
 
 PRINCIPAL = "pmt@ilo.org"
 
@@ -21,7 +21,7 @@ def select_sectors(programme: ProgrammeScope, *codes: str) -> None:
         programme.select_sector(code=code, name=code.title(), rationale=f"Why {code}.", principal=PRINCIPAL)
 
 
-def select_viet_nam(programme: ProgrammeScope, criteria: dict) -> None:
+def select_viet_nam(programme: ProgrammeScope, criteria: Criteria) -> None:
     programme.select_country(
         iso3="VNM", name="Viet Nam", region=IloRegion.ASIA_PACIFIC, criteria=criteria, principal=PRINCIPAL
     )
@@ -194,7 +194,7 @@ def test_replaying_the_events_of_a_scope_rebuilds_its_state(programme, criteria)
     programme.nominate_focal_point(IloRegion.AMERICAS, name="C. Rojas", email="rojas@ilo.org", principal=PRINCIPAL)
     events = programme.collect_events()
 
-    replayed = None
+    replayed: ProgrammeScope | None = None
     for domain_event in events:
         replayed = domain_event.mutate(replayed)
 

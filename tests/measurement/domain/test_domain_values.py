@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.common.errors import FieldProblem, InvalidCommandError
+from services.common.errors import FieldPath, FieldProblem, InvalidCommandError
 from services.measurement.domain.values import (
     MAX_TEXT_VALUE_LENGTH,
     Measure,
@@ -21,7 +21,7 @@ LEVELS = ["none", "partial", "full"]
 PATH = ("targets", 2, "value")
 
 
-def refusal_paths(measure: Measure, value: object, levels: list[str] = LEVELS) -> list[tuple]:
+def refusal_paths(measure: Measure, value: object, levels: list[str] = LEVELS) -> list[FieldPath]:
     with pytest.raises(InvalidCommandError) as caught:
         check_value(measure, levels, value, PATH)
     return [problem.path for problem in caught.value.problems]
