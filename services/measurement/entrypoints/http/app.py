@@ -18,9 +18,12 @@ from services.measurement.entrypoints.http.routes import (
     framework,
     imports,
     log,
+    me,
     observations,
     progress,
+    report,
     scope,
+    transparency,
 )
 from services.measurement.settings import Settings
 
@@ -80,6 +83,8 @@ def create_app(
         app.state.measurement = running.measurement
         app.state.idempotency = running.idempotency
         app.state.authenticator = running.api_keys
+        app.state.transparency = running.transparency
+        running.transparency.signer  # noqa: B018  (creates the checkpoint signing key on first start)
         if server_process:
             tune_garbage_collector()
         try:
@@ -98,7 +103,10 @@ def create_app(
     )
     problems.install(app)
     app.add_middleware(BodySizeLimit)
-    for module in (framework, benchmarks, progress, scope, imports, observations, log, problem_docs):
+    for module in (framework, benchmarks, progress, report, scope, imports, observations, log, me, problem_docs):
         document_permissions(module.router)
         app.include_router(module.router)
+    for router in (transparency.checkpoints, transparency.proofs):
+        document_permissions(router)
+        app.include_router(router)
     return app
