@@ -36,12 +36,16 @@ from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 
 from services.common.database import Database, as_utc
 from services.measurement.adapters.bulk import bulk_insert
-from services.measurement.adapters.tables import stored_events
+from services.measurement.adapters.merkle_nodes import append_leaves, event_leaf_hash
+from services.measurement.adapters.tables import merkle_nodes
+from services.measurement.adapters.tables import stored_events as events_table
 
 # Where insert_events leaves the time it recorded, for whatever else writes in
 # the same transaction (the projections) to use without reading it back.
 RECORDED_AT = "stocktake.recorded_at"
 LOCK_HELD = "stocktake.log_lock_held"
+# PostgreSQL advisory lock key of the log's write lock ("stocktak" in ASCII).
+LOG_LOCK_KEY = 0x73746F636B74616B
 
 
 @dataclass(frozen=True)
@@ -67,12 +71,12 @@ class LoggedEvent:
 def log_head(connection: Connection, at: int | None = None, recorded_by: datetime | None = None) -> int:
     """The last position of the log (0 when empty); at most `at`, or the last
     one recorded by the time `recorded_by`."""
-    query = select(func.coalesce(func.max(stored_events.c.position), 0))
+    query = select(func.coalesce(func.max(events_table.c.position), 0))
     if at is not None:
-        query = query.where(stored_events.c.position <= at)
+        query = query.where(events_table.c.position <= at)
     if recorded_by is not None:
         # Stored times are UTC, and SQLite compares them as text: so is the bound.
-        query = query.where(stored_events.c.recorded_at <= recorded_by.astimezone(UTC))
+        query = query.where(events_table.c.recorded_at <= recorded_by.astimezone(UTC))
     return int(connection.execute(query).scalar_one())
 
 
@@ -80,8 +84,8 @@ class EventLogRecorder(ApplicationRecorder):
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def insert_events(self, stored_events_: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
-        if not stored_events_:
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
+        if not stored_events:
             return []
         try:
             with self.database.transaction() as connection:
@@ -91,22 +95,20 @@ class EventLogRecorder(ApplicationRecorder):
                     head = self.lock_and_read_head(connection)
                 recorded_at = datetime.now(UTC)
                 connection.info[RECORDED_AT] = recorded_at
-                positions = list(range(head + 1, head + 1 + len(stored_events_)))
-                bulk_insert(
-                    connection,
-                    stored_events,
-                    [
-                        {
-                            "position": position,
-                            "originator_id": _as_uuid(event.originator_id),
-                            "originator_version": event.originator_version,
-                            "topic": event.topic,
-                            "state": event.state,
-                            "recorded_at": recorded_at,
-                        }
-                        for position, event in zip(positions, stored_events_, strict=True)
-                    ],
-                )
+                positions = list(range(head + 1, head + 1 + len(stored_events)))
+                rows = [
+                    {
+                        "position": position,
+                        "originator_id": _as_uuid(event.originator_id),
+                        "originator_version": event.originator_version,
+                        "topic": event.topic,
+                        "state": event.state,
+                        "recorded_at": recorded_at,
+                    }
+                    for position, event in zip(positions, stored_events, strict=True)
+                ]
+                bulk_insert(connection, events_table, rows)
+                self._append_to_tree(connection, head, rows)
         except SQLAlchemyIntegrityError as error:
             raise IntegrityError(str(error.orig)) from error
         return positions
@@ -114,8 +116,10 @@ class EventLogRecorder(ApplicationRecorder):
     def lock_and_read_head(self, connection: Connection) -> int:
         """Takes the log's write lock for the transaction; returns the head."""
         if self.database.is_postgresql:
-            # Blocks other writers of the log (not readers) until commit.
-            connection.execute(text("LOCK TABLE stored_events IN EXCLUSIVE MODE"))
+            # Blocks other writers of the log (not readers) until commit. An
+            # advisory lock, not LOCK TABLE: the service's role may only
+            # INSERT into and SELECT from the log, too little to lock it.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK_KEY})
         # SQLite: BEGIN IMMEDIATE already holds the database's write lock.
         return self._read_head(connection)
 
@@ -131,6 +135,27 @@ class EventLogRecorder(ApplicationRecorder):
         finally:
             connection.info.pop(LOCK_HELD, None)
 
+    def _append_to_tree(self, connection: Connection, size_before: int, rows: list[dict[str, Any]]) -> None:
+        """Stores the leaf hashes of the rows just inserted, and the Merkle
+        tree nodes they complete, in the same transaction (under the lock):
+        the tree never lags the log."""
+        append_leaves(
+            connection,
+            merkle_nodes,
+            size_before,
+            [
+                event_leaf_hash(
+                    position=row["position"],
+                    originator_id=row["originator_id"],
+                    version=row["originator_version"],
+                    topic=row["topic"],
+                    recorded_at=row["recorded_at"],
+                    state=row["state"],
+                )
+                for row in rows
+            ],
+        )
+
     def _read_head(self, connection: Connection) -> int:
         return log_head(connection)
 
@@ -144,16 +169,16 @@ class EventLogRecorder(ApplicationRecorder):
         limit: int | None = None,
     ) -> Sequence[StoredEvent]:
         query = select(
-            stored_events.c.originator_id,
-            stored_events.c.originator_version,
-            stored_events.c.topic,
-            stored_events.c.state,
-        ).where(stored_events.c.originator_id == _as_uuid(originator_id))
+            events_table.c.originator_id,
+            events_table.c.originator_version,
+            events_table.c.topic,
+            events_table.c.state,
+        ).where(events_table.c.originator_id == _as_uuid(originator_id))
         if gt is not None:
-            query = query.where(stored_events.c.originator_version > gt)
+            query = query.where(events_table.c.originator_version > gt)
         if lte is not None:
-            query = query.where(stored_events.c.originator_version <= lte)
-        version = stored_events.c.originator_version
+            query = query.where(events_table.c.originator_version <= lte)
+        version = events_table.c.originator_version
         query = query.order_by(version.desc() if desc else version)
         if limit is not None:
             query = query.limit(limit)
@@ -204,26 +229,26 @@ class EventLogRecorder(ApplicationRecorder):
         `partition` (k, n) on PostgreSQL, only the streams of the k-th of n
         parts (every event of a stream falls in the same part)."""
         query = select(
-            stored_events.c.position,
-            stored_events.c.recorded_at,
-            stored_events.c.originator_id,
-            stored_events.c.originator_version,
-            stored_events.c.topic,
-            stored_events.c.state,
+            events_table.c.position,
+            events_table.c.recorded_at,
+            events_table.c.originator_id,
+            events_table.c.originator_version,
+            events_table.c.topic,
+            events_table.c.state,
         )
         if after is not None:
-            query = query.where(stored_events.c.position > after)
+            query = query.where(events_table.c.position > after)
         if until is not None:
-            query = query.where(stored_events.c.position <= until)
+            query = query.where(events_table.c.position <= until)
         if topics:
-            query = query.where(stored_events.c.topic.in_(topics))
+            query = query.where(events_table.c.topic.in_(topics))
         if originator_id is not None:
-            query = query.where(stored_events.c.originator_id == originator_id)
+            query = query.where(events_table.c.originator_id == originator_id)
         if partition is not None:
             part, parts = partition
-            stream_hash = func.hashtext(cast(stored_events.c.originator_id, Text))
+            stream_hash = func.hashtext(cast(events_table.c.originator_id, Text))
             query = query.where(func.abs(stream_hash) % parts == part)
-        query = query.order_by(stored_events.c.position).limit(limit)
+        query = query.order_by(events_table.c.position).limit(limit)
         if connection is None:
             with self.database.snapshot() as connection:
                 rows = connection.execute(query).all()
@@ -243,7 +268,8 @@ class EventLogRecorder(ApplicationRecorder):
 
     def max_notification_id(self) -> int | None:
         with self.database.snapshot() as connection:
-            return connection.execute(select(func.max(stored_events.c.position))).scalar_one()
+            maximum: int | None = connection.execute(select(func.max(events_table.c.position))).scalar_one()
+            return maximum
 
     def position_at(self, moment: datetime) -> int:
         """The head of the log as it stood at `moment` (0 before any event)."""

@@ -107,7 +107,14 @@ class Measurement(EventLogApplication):
             self.save(benchmark)
         except ConflictError:
             raise ConflictError(f"A benchmark with code {code!r} exists already; choose another code.") from None
-        return catalogue.benchmark(self.database, code)
+        return self._benchmark_answer(code)
+
+    def _benchmark_answer(self, code: str) -> dict[str, Any]:
+        """The benchmark as read models show it, projected in the transaction that saved it."""
+        answer = catalogue.benchmark(self.database, code)
+        if answer is None:
+            raise RuntimeError(f"Benchmark {code!r} was saved but is missing from the read models.")
+        return answer
 
     def _benchmark(self, code: str) -> Benchmark:
         return self.get(Benchmark.create_id(code), Benchmark, f"There is no benchmark with code {code!r}.")
@@ -116,19 +123,19 @@ class Measurement(EventLogApplication):
         benchmark = self._benchmark(code)
         benchmark.revise_baseline(baseline, reason, principal)
         self.save(benchmark)
-        return catalogue.benchmark(self.database, code)
+        return self._benchmark_answer(code)
 
     def revise_targets(self, code: str, targets: Sequence[Target], reason: str, principal: str) -> dict[str, Any]:
         benchmark = self._benchmark(code)
         benchmark.revise_targets(targets, reason, principal)
         self.save(benchmark)
-        return catalogue.benchmark(self.database, code)
+        return self._benchmark_answer(code)
 
     def retire_benchmark(self, code: str, reason: str, principal: str) -> dict[str, Any]:
         benchmark = self._benchmark(code)
         benchmark.retire(reason, principal)
         self.save(benchmark)
-        return catalogue.benchmark(self.database, code)
+        return self._benchmark_answer(code)
 
     # -- scope ------------------------------------------------------------
 

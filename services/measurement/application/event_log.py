@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, project_aggregate
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Recording, StoredEvent, Transcoding
 from eventsourcing.utils import Environment
@@ -145,7 +145,7 @@ class EventLogApplication(Application[UUID]):
     def find(self, aggregate_id: UUID, kind: type[AggregateT]) -> AggregateT | None:
         """The aggregate as it stands now, if it exists and is a `kind`."""
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, kind) else None
@@ -165,7 +165,6 @@ class EventLogApplication(Application[UUID]):
             logged = self.event_log.select_logged(
                 originator_id=aggregate_id, until=head, limit=1_000_000, connection=connection
             )
-        aggregate: Any = None
-        for item in logged:
-            aggregate = self.mapper.to_domain_event(item.as_stored_event()).mutate(aggregate)
+        events = (self.mapper.to_domain_event(item.as_stored_event()) for item in logged)
+        aggregate: Aggregate | None = project_aggregate(None, events)
         return aggregate, head

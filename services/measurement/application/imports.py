@@ -106,8 +106,22 @@ class ObservationImport:
                 results[index] = prepared
             else:
                 candidates.append(prepared)
+        imported = self._judge(candidates, results)
+        ordered = [results[index] for index in range(len(rows))]
+        if all_or_nothing and any(result.outcome == Outcome.REJECTED for result in ordered):
+            for result, _ in imported:
+                result.outcome, result.id = Outcome.SKIPPED, None
+        elif imported and not dry_run:
+            self._save(imported)
+        return ordered
+
+    def _judge(
+        self, candidates: list[_Candidate], results: dict[int, RowResult]
+    ) -> list[tuple[RowResult, Observation.Recorded]]:
+        """Puts each candidate's outcome in `results`; returns the imported
+        ones, each with the observation to save."""
         identities = self._identities([c.key for c in candidates if c.key is not None])
-        to_save: list[Observation.Recorded] = []
+        imported: list[tuple[RowResult, Observation.Recorded]] = []
         first_of_key: dict[tuple[str, ...], tuple[int, Observation.Recorded]] = {}
         for candidate in candidates:
             identity = identities.get(candidate.key) if candidate.key is not None else None
@@ -123,29 +137,24 @@ class ObservationImport:
             earlier = first_of_key.get(candidate.key)
             if earlier is not None:
                 results[candidate.index] = _against_earlier_row(candidate.index, observation, *earlier)
-                continue
-            if identity[1] is not None:
+            elif identity[1] is not None:
                 results[candidate.index] = _against_present(candidate.index, observation, identity[1])
-                continue
-            first_of_key[candidate.key] = (candidate.index, observation)
-            to_save.append(observation)
-            results[candidate.index] = RowResult(candidate.index, Outcome.IMPORTED, observation.originator_id)
-        ordered = [results[index] for index in range(len(rows))]
-        rejected = any(result.outcome == Outcome.REJECTED for result in ordered)
-        if all_or_nothing and rejected:
-            for result in ordered:
-                if result.outcome == Outcome.IMPORTED:
-                    result.outcome, result.id = Outcome.SKIPPED, None
-            return ordered
-        if to_save and not dry_run:
-            positions = {
-                recording.domain_event.originator_id: recording.notification.id
-                for recording in self.measurement.save_events(to_save)
-            }
-            for result in ordered:
-                if result.outcome == Outcome.IMPORTED:
-                    result.position = positions[result.id]
-        return ordered
+            else:
+                first_of_key[candidate.key] = (candidate.index, observation)
+                result = RowResult(candidate.index, Outcome.IMPORTED, observation.originator_id)
+                results[candidate.index] = result
+                imported.append((result, observation))
+        return imported
+
+    def _save(self, imported: list[tuple[RowResult, Observation.Recorded]]) -> None:
+        """Saves the imported rows' observations in one transaction and gives
+        each row its log position."""
+        positions = {
+            recording.domain_event.originator_id: recording.notification.id
+            for recording in self.measurement.save_events([observation for _, observation in imported])
+        }
+        for result, observation in imported:
+            result.position = positions[observation.originator_id]
 
     def _prepare(self, index: int, row: ImportRow) -> _Candidate | RowResult:
         if row.fields is None or row.problems:

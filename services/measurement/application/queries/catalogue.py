@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from sqlalchemy import ARRAY, Connection, Uuid, and_, func, literal, select
+from sqlalchemy import ARRAY, Connection, RowMapping, Uuid, and_, func, literal, select
 
 from services.common.access import Principal
 from services.common.database import Database, as_utc
@@ -96,7 +96,14 @@ def log_page(app: EventLogApplication, after: int, limit: int) -> dict[str, Any]
         head = log_head(connection)
         items = app.event_log.select_logged(after=after, limit=limit, connection=connection)
     events = [logged_event(app, item) for item in items]
-    return {"events": events, "head": head, "next_after": events[-1]["position"] if events else after}
+    # The page is read at `head`, so the checkpoint of that size covers it.
+    checkpoint = {"size": head, "href": f"/transparency/checkpoint?size={head}"}
+    return {
+        "events": events,
+        "head": head,
+        "next_after": events[-1]["position"] if events else after,
+        "checkpoint": checkpoint,
+    }
 
 
 # -- read models ----------------------------------------------------------
@@ -139,8 +146,8 @@ def benchmarks(database: Database, assumption: str | None, include_retired: bool
     return {"items": [_benchmark_out(row) for row in rows], "position": position}
 
 
-def observation_out(row: Mapping[str, Any]) -> dict[str, Any]:
-    """An `observations_view` row as the API shows it."""
+def observation_out(row: RowMapping | Mapping[str, Any]) -> dict[str, Any]:
+    """An `observations_view` row (as read, or as just projected) as the API shows it."""
     return {
         "id": row["id"],
         "benchmark": row["benchmark"],

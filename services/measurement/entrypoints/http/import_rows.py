@@ -106,8 +106,8 @@ def csv_rows(data: bytes) -> list[ReadRow]:
         raise InvalidCommandError(
             f"The CSV is not UTF-8 text (byte {error.start} is not): save it as 'CSV UTF-8' and send it again."
         ) from None
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if ";" in first_line and "," not in first_line else ","
+    header_line = text.split("\n", 1)[0]
+    delimiter = ";" if ";" in header_line and "," not in header_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader, None)
@@ -115,7 +115,7 @@ def csv_rows(data: bytes) -> list[ReadRow]:
             raise InvalidCommandError("The CSV is empty: send a header line and at least one row.")
         header = [name.strip() for name in header]
         dimensions = _check_header(header)
-        rows = []
+        rows: list[ReadRow] = []
         while True:
             first_line = reader.line_num + 1  # a quoted cell may run over several lines
             record = next(reader, None)
@@ -155,7 +155,8 @@ def _check_header(header: list[str]) -> dict[str, tuple[str, str]]:
             unknown.append(name)
     if unknown:
         problems.append(
-            f"unknown columns {', '.join(map(repr, unknown))} (known: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}, "
+            f"unknown columns {', '.join(map(repr, unknown))} "
+            f"(known: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}, "
             f"and <dimension>:<category> with a dimension of {', '.join(d.value for d in Dimension)})"
         )
     if problems:
@@ -169,7 +170,7 @@ def _csv_row(
     if len(record) != len(header):
         problem = FieldProblem((), f"Line {line} has {len(record)} cells; the header has {len(header)}.")
         return ReadRow(ImportRow(None, [problem]), line)
-    cells = {name: cell.strip() for name, cell in zip(header, record) if cell.strip()}
+    cells = {name: cell.strip() for name, cell in zip(header, record, strict=True) if cell.strip()}
     item: dict[str, Any] = {name: cells[name] for name in (*REQUIRED_COLUMNS, "sector", "comment") if name in cells}
     if "evidence_title" in cells or "evidence_url" in cells:
         item["evidence"] = [{"title": cells.get("evidence_title", ""), "url": cells.get("evidence_url", "")}]
