@@ -36,7 +36,8 @@ class Projected:
 
 
 def event_data(event: Any) -> dict[str, Any]:
-    return jsonable({k: v for k, v in event.__dict__.items() if k not in _EVENT_ENVELOPE})
+    data: dict[str, Any] = jsonable({k: v for k, v in event.__dict__.items() if k not in _EVENT_ENVELOPE})
+    return data
 
 
 def value_columns(value: Any) -> Row:
