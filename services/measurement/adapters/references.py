@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from uuid import UUID
 
+from cachetools import LRUCache
 from eventsourcing.domain import Aggregate
 from sqlalchemy import func, select
 
@@ -19,10 +20,11 @@ from services.measurement.adapters.tables import stored_events
 
 
 class ReferenceCache:
-    def __init__(self, database: Database, load: Callable[[UUID], Aggregate | None]) -> None:
+    def __init__(self, database: Database, load: Callable[[UUID], Aggregate | None], maxsize: int = 1024) -> None:
         self.database = database
         self.load = load
-        self._copies: dict[UUID, Aggregate] = {}
+        # Bounded (the least recently used copy goes first); locked, as an LRUCache reorders on every read.
+        self._copies: LRUCache[UUID, Aggregate] = LRUCache(maxsize=maxsize)
         self._lock = threading.Lock()
 
     def get(self, *aggregate_ids: UUID) -> dict[UUID, Aggregate]:
