@@ -155,14 +155,16 @@ class ApiKeys:
         match = _TOKEN.fullmatch(token.strip())
         if match is None:
             raise AuthenticationError(
-                "That is not a Stocktake API key: send `Authorization: Bearer stk_...` with the whole key you were given."
+                "That is not a Stocktake API key: "
+                "send `Authorization: Bearer stk_...` with the whole key you were given."
             )
         rows = self.database.read_once(select(api_keys).where(api_keys.c.key_id == match.group(1)))
         if not rows or not hmac.compare_digest(rows[0].secret_sha256, _digest(match.group(0))):
             raise AuthenticationError("This API key is not known: check you sent the whole key, or ask for a new one.")
         if rows[0].revoked_at is not None:
             raise AuthenticationError(
-                f"This API key (id {rows[0].key_id}) was revoked on {as_utc(rows[0].revoked_at):%Y-%m-%d}; ask for a new one."
+                f"This API key (id {rows[0].key_id}) was revoked on {as_utc(rows[0].revoked_at):%Y-%m-%d}; "
+                "ask for a new one."
             )
         return _info(rows[0]).principal
 

@@ -143,10 +143,9 @@ def sample_keys(keys: ApiKeys, path: Path) -> list[tuple[Principal, str]]:
         "# Stocktake API keys for the ILLUSTRATIVE sample history (not real ILO data). Keep this file private.",
         "# role  principal  countries  key",
     ]
-    lines += [
-        f"{k.info.principal.role}  {k.info.principal.name}  {','.join(sorted(k.info.principal.countries)) or '-'}  {k.token}"
-        for k in issued
-    ]
+    for k in issued:
+        principal = k.info.principal
+        lines.append(f"{principal.role}  {principal.name}  {','.join(sorted(principal.countries)) or '-'}  {k.token}")
     path.touch(mode=0o600, exist_ok=True)
     path.chmod(0o600)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

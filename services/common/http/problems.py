@@ -275,6 +275,15 @@ def pydantic_message(error: Any) -> str:
 
 
 def install(app: FastAPI) -> None:
+    """Answers every error the app raises with its problem document."""
+    _install_refusals(app)
+    _install_request_errors(app)
+    _install_failures(app)
+
+
+def _install_refusals(app: FastAPI) -> None:
+    """The domain's and the gate's refusals: the request was understood and refused."""
+
     @app.exception_handler(DomainError)
     def domain(request: Request, exc: DomainError) -> JSONResponse:
         problem = next(DOMAIN_PROBLEMS[kind] for kind in type(exc).__mro__ if kind in DOMAIN_PROBLEMS)
@@ -298,6 +307,10 @@ def install(app: FastAPI) -> None:
     def in_flight(request: Request, exc: IdempotencyInFlightError) -> JSONResponse:
         return problem_response(IDEMPOTENCY_IN_FLIGHT, str(exc), request, headers={"Retry-After": "1"})
 
+
+def _install_request_errors(app: FastAPI) -> None:
+    """Requests that could not be read, or name no resource or method there is."""
+
     @app.exception_handler(RequestValidationError)
     def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         if any(error.get("type") == "json_invalid" for error in exc.errors()):
@@ -318,6 +331,10 @@ def install(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(allowed)
             detail = f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}."
         return problem_response(problem, detail, request, status=exc.status_code, headers=headers or None)
+
+
+def _install_failures(app: FastAPI) -> None:
+    """The service's own failures: the store's, and anything unexpected."""
 
     @app.exception_handler(DBAPIError)
     def storage(request: Request, exc: DBAPIError) -> JSONResponse:

@@ -148,7 +148,7 @@ class Verifier:
 class Signer:
     """An Ed25519 note signer. Its repr shows the key name and id, never the key."""
 
-    __slots__ = ("name", "key_id", "_key")
+    __slots__ = ("_key", "key_id", "name")
 
     def __init__(self, name: str, key: Ed25519PrivateKey) -> None:
         check_key_name(name)

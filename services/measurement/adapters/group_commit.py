@@ -14,8 +14,8 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from contextlib import nullcontext
-from typing import ContextManager, Generic, TypeVar
+from contextlib import AbstractContextManager, nullcontext
+from typing import Generic, TypeVar
 
 from sqlalchemy import Connection
 
@@ -31,7 +31,7 @@ class GroupCommit(Generic[Item, Result]):
         database: Database,
         write: Callable[[Connection, Item], Result],
         *,
-        begin: Callable[[Connection], ContextManager[None]] = lambda connection: nullcontext(),
+        begin: Callable[[Connection], AbstractContextManager[None]] = lambda connection: nullcontext(),
         finish: Callable[[Connection, list[Result]], None] = lambda connection, results: None,
         max_batch: int = 256,
     ) -> None:

@@ -77,7 +77,8 @@ def import_csv(
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type not in CSV_TYPES:
         raise UnsupportedMediaTypeError(
-            f"Send the file with Content-Type: text/csv (got {media_type or 'none'}); for JSON, POST to /observations/batch."
+            f"Send the file with Content-Type: text/csv (got {media_type or 'none'}); "
+            "for JSON, POST to /observations/batch."
         )
     rows = csv_rows(data)
     payload = {"csv_sha256": hashlib.sha256(data).hexdigest(), "dry_run": dry_run, "all_or_nothing": all_or_nothing}
