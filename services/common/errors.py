@@ -90,3 +90,8 @@ class ForbiddenError(DomainError):
 
 class AuthenticationError(Exception):
     """No key, or a key that is not (or no longer) valid."""
+
+
+class ServiceUnavailableError(Exception):
+    """A service this one reads from (the reporting service's measurement
+    service) did not answer, or failed: nothing was done; retry later."""

@@ -28,6 +28,7 @@ from services.common.errors import (
     InvalidCommandError,
     NotFoundError,
     PreconditionRequiredError,
+    ServiceUnavailableError,
     StaleVersionError,
 )
 from services.common.idempotency import IdempotencyInFlightError, IdempotencyKeyReusedError
@@ -134,6 +135,13 @@ UNAVAILABLE = ProblemType(
     503,
     "The database did not answer in time. Nothing was recorded; retry after the delay in Retry-After.",
 )
+SERVICE_UNAVAILABLE = ProblemType(
+    "service-unavailable",
+    "A service this one depends on is unreachable",
+    503,
+    "This service reads from another one (the reporting service from the measurement service), which did not "
+    "answer or failed. Nothing was recorded; retry after the delay in Retry-After. `detail` names the service.",
+)
 INTERNAL = ProblemType(
     "internal-error",
     "Unexpected error",
@@ -158,6 +166,7 @@ PROBLEM_TYPES = {
         METHOD_NOT_ALLOWED,
         HTTP_ERROR,
         UNAVAILABLE,
+        SERVICE_UNAVAILABLE,
         INTERNAL,
     )
 }
@@ -334,7 +343,11 @@ def _install_request_errors(app: FastAPI) -> None:
 
 
 def _install_failures(app: FastAPI) -> None:
-    """The service's own failures: the store's, and anything unexpected."""
+    """The service's own failures: the store's, a service it reads from, and anything unexpected."""
+
+    @app.exception_handler(ServiceUnavailableError)
+    def service_unavailable(request: Request, exc: ServiceUnavailableError) -> JSONResponse:
+        return problem_response(SERVICE_UNAVAILABLE, str(exc), request, headers={"Retry-After": "2"})
 
     @app.exception_handler(DBAPIError)
     def storage(request: Request, exc: DBAPIError) -> JSONResponse:
