@@ -95,6 +95,7 @@ and the server subprocess (and its workers) is always stopped.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -193,7 +194,7 @@ class Rate:
         if not self.latencies:
             return float("nan")
         ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 @dataclass
@@ -248,10 +249,8 @@ def _timed_threads(count: int, threads: int, deadline: Deadline, make_worker: Ca
     for worker in workers:
         worker.start()
     try:
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             ready.wait()
-        except threading.BrokenBarrierError:
-            pass
         cpu_before = CpuSample.take()
         started = time.perf_counter()
         for worker in workers:
@@ -270,10 +269,9 @@ def _timed_threads(count: int, threads: int, deadline: Deadline, make_worker: Ca
         with lock:
             to_close = list(closers)
         for close in to_close:
-            try:
+            # Closing a broken connection must not hide the real error.
+            with contextlib.suppress(Exception):
                 close()
-            except Exception:  # closing a broken connection must not hide the real error
-                pass
 
 
 # -- CPU accounting (Linux /proc) ---------------------------------------------
@@ -610,28 +608,21 @@ class Server:
         try:
             if self.process.poll() is None:
                 self.process.send_signal(signal.SIGTERM)  # uvicorn stops its workers
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     self.process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    pass
-            try:  # anything left in its group (a stuck worker)
+            # Anything left in its group (a stuck worker).
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.group, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
         finally:
             self._out.close()
 
 
 def _kill_servers_now() -> None:
     for server in list(_servers):
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(server.group, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 def observation_bodies(count: int, code: str, seed: int, offset: int) -> list[bytes]:
@@ -1059,15 +1050,20 @@ def report(
     table.add_column("note")
     for rate in [api, *([batched] if batched else []), *raws, *extra]:
         if rate is api or rate is batched:
-            ratio = ""
+            ratio_cell = ""
         elif rate is copy and batched is not None:
-            ratio = f"batch {batched.per_second / rate.per_second:.2f}x"
+            ratio_cell = f"batch {batched.per_second / rate.per_second:.2f}x"
         elif rate.label.startswith("raw PostgreSQL"):
-            ratio = f"{api.per_second / rate.per_second:.2f}x"
+            ratio_cell = f"{api.per_second / rate.per_second:.2f}x"
         else:
-            ratio = "n/a"
+            ratio_cell = "n/a"
         table.add_row(
-            rate.label, f"{rate.per_second:,.0f}", _ms(rate.percentile(50)), _ms(rate.percentile(95)), ratio, rate.note
+            rate.label,
+            f"{rate.per_second:,.0f}",
+            _ms(rate.percentile(50)),
+            _ms(rate.percentile(95)),
+            ratio_cell,
+            rate.note,
         )
     console.print()
     console.print(table)
