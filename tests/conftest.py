@@ -145,9 +145,10 @@ def framework_file() -> tuple[dict[str, Any], str]:
 
 
 @pytest.fixture
-def services(database_url: str) -> Iterator[MeasurementServices]:
-    """The service's objects on an empty store (no framework loaded)."""
-    running = bootstrap(Settings(database_url=database_url))
+def services(database_url: str, tmp_path: Path) -> Iterator[MeasurementServices]:
+    """The service's objects on an empty store (no framework loaded); local
+    files (the checkpoint signing key) in the test's own folder."""
+    running = bootstrap(Settings(database_url=database_url, data_dir=tmp_path))
     yield running
     running.close()
 

@@ -118,7 +118,7 @@ def _backfill() -> None:
         ).all()
         if not rows:
             return
-        hashes = []
+        hashes: list[bytes] = []
         for position, originator_id, version, topic, recorded_at, state in rows:
             if position != size + len(hashes) + 1:
                 raise RuntimeError(f"the event log has a gap before position {position}; it cannot be a tree")

@@ -26,6 +26,8 @@ class Permission(StrEnum):
     READ_PROGRESS = "read:progress"  # benchmark states, series, roll-ups, country profiles
     READ_OBSERVATIONS = "read:observations"  # observations and their histories
     READ_LOG = "read:log"  # the whole event log
+    READ_CHECKPOINTS = "read:checkpoints"  # the log's signed checkpoints and their verifier key
+    READ_PROOFS = "read:proofs"  # inclusion and consistency proofs of the log's Merkle tree
     MANAGE_BENCHMARKS = "manage:benchmarks"
     MANAGE_SCOPE = "manage:scope"
     RECORD_OBSERVATIONS = "record:observations"  # record, correct, retract, import
@@ -36,10 +38,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.COUNTRY_OFFICE: frozenset(_READS | {Permission.READ_OBSERVATIONS, Permission.RECORD_OBSERVATIONS}),
     Role.PROGRAMME_MANAGER: frozenset(
         _READS
-        | {Permission.READ_OBSERVATIONS, Permission.READ_LOG, Permission.MANAGE_BENCHMARKS, Permission.MANAGE_SCOPE}
+        | {
+            Permission.READ_OBSERVATIONS,
+            Permission.READ_LOG,
+            Permission.READ_CHECKPOINTS,
+            Permission.MANAGE_BENCHMARKS,
+            Permission.MANAGE_SCOPE,
+        }
     ),
-    Role.AUDITOR: frozenset(_READS | {Permission.READ_OBSERVATIONS, Permission.READ_LOG}),
-    Role.REPORTING: frozenset(_READS),
+    Role.AUDITOR: frozenset(
+        _READS
+        | {Permission.READ_OBSERVATIONS, Permission.READ_LOG, Permission.READ_CHECKPOINTS, Permission.READ_PROOFS}
+    ),
+    # Reports pin the checkpoint they were read at.
+    Role.REPORTING: frozenset(_READS | {Permission.READ_CHECKPOINTS}),
 }
 
 

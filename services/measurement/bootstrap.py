@@ -13,6 +13,7 @@ from services.common.idempotency import IdempotencyRecords
 from services.common.migrations import check_migrated
 from services.measurement.adapters.countries import country_name
 from services.measurement.application.commands import Measurement
+from services.measurement.application.transparency import TransparencyLog
 from services.measurement.settings import Settings
 
 
@@ -23,6 +24,7 @@ class MeasurementServices:
     measurement: Measurement
     api_keys: ApiKeys
     idempotency: IdempotencyRecords
+    transparency: TransparencyLog
 
     def close(self) -> None:
         self.measurement.close()
@@ -48,4 +50,5 @@ def bootstrap(settings: Settings | None = None, *, require_migrated: bool = True
         measurement=measurement,
         api_keys=ApiKeys(database, country_name),
         idempotency=IdempotencyRecords(database),
+        transparency=TransparencyLog(database, settings.checkpoint_key_path, settings.log_origin),
     )

@@ -34,6 +34,7 @@ SHA-256(0x00 || leaf): `merkle.hash_leaf(leaf_bytes(...))`.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import rfc8785
@@ -84,3 +85,21 @@ def leaf_bytes(*, position: int, stream_id: str, version: int, topic: str, recor
             "payload": payload,
         }
     )
+
+
+_json_string = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def leaf_bytes_unchecked(
+    *, position: int, stream_id: str, version: int, topic: str, recorded_at: str, payload: str
+) -> bytes:
+    """The same bytes as `leaf_bytes`, some twenty times quicker, for callers whose fields are valid by
+    construction (the event store, a verifier replaying a whole log): it does not check `recorded_at`
+    nor the integers' range. For valid Unicode text, Python's JSON string encoding without ASCII escaping
+    is RFC 8785's: only `"`, `\\` and U+0000-U+001F escaped, as \\b \\t \\n \\f \\r or \\u00xx in lower
+    case (a lone surrogate fails the UTF-8 encoding, as in `leaf_bytes`)."""
+    return (
+        f'{{"payload":{_json_string(payload)},"position":{int(position)},'
+        f'"recorded_at":{_json_string(recorded_at)},"stream_id":{_json_string(stream_id)},'
+        f'"topic":{_json_string(topic)},"version":{int(version)}}}'
+    ).encode()

@@ -280,6 +280,10 @@ def _parse_signature_line(line: str) -> _SignatureLine:
         blob = base64.b64decode(encoded, validate=True)
     except binascii.Error:
         raise MalformedNoteError(f"signature line {line!r}: the signature is not base64") from None
+    # Only the canonical encoding: unused low bits of the last character would otherwise let one signature be
+    # written several ways, so that a note changed by a byte still opened.
+    if base64.b64encode(blob).decode("ascii") != encoded:
+        raise MalformedNoteError(f"signature line {line!r}: the signature is not in canonical base64")
     if len(blob) < 5:
         raise MalformedNoteError(f"signature line {line!r}: a signature is a 4-byte key id and at least one byte")
     return _SignatureLine(name, blob[:4], blob[4:])

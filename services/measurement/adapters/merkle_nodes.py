@@ -17,7 +17,7 @@ from uuid import UUID
 from sqlalchemy import Connection, Table, select, tuple_
 
 from services.common.database import as_utc
-from services.common.transparency.leaf import leaf_bytes
+from services.common.transparency.leaf import leaf_bytes_unchecked
 from services.common.transparency.merkle import (
     NodeReader,
     hash_leaf,
@@ -34,8 +34,9 @@ def recorded_at_text(moment: datetime) -> str:
 def event_leaf(
     *, position: int, originator_id: UUID | str, version: int, topic: str, recorded_at: datetime, state: bytes
 ) -> bytes:
-    """The leaf of a stored event (services/common/transparency/leaf.py)."""
-    return leaf_bytes(
+    """The leaf of a stored event (services/common/transparency/leaf.py); its fields are valid by
+    construction, so the unchecked (quicker) form gives the same bytes."""
+    return leaf_bytes_unchecked(
         position=position,
         stream_id=str(originator_id),
         version=version,

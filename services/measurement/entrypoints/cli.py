@@ -26,12 +26,15 @@ from services.measurement.adapters.framework_file import FrameworkFileError, rea
 from services.measurement.application.commands import Measurement
 from services.measurement.application.rebuild import RebuildReport, RebuildRunningError, needs_rebuild, rebuild
 from services.measurement.bootstrap import MeasurementServices, bootstrap
+from services.measurement.entrypoints.cli_audit import audit_app, db_app
 from services.measurement.sample import load_sample, sample_keys
 from services.measurement.settings import Settings
 
 app = typer.Typer(help="Stocktake measurement service.", no_args_is_help=True, add_completion=False)
 keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
+app.add_typer(db_app, name="db")
 console = Console(stderr=True)
 
 DatabaseOption = Annotated[
@@ -54,7 +57,7 @@ def _cli_principal() -> str:
 
 def run_migrations(settings: Settings) -> None:
     settings.ensure_sqlite_folder()
-    upgrade(settings.database_url)
+    upgrade(settings.owner_url)
 
 
 @contextmanager
@@ -90,7 +93,8 @@ def migrate(database_url: DatabaseOption = None) -> None:
     settings = _settings(database_url)
     run_migrations(settings)
     console.print(f"Database at head: {settings.database_url}")
-    with _services(settings) as running:
+    # As the owner: a rebuild creates and swaps tables.
+    with _services(settings.as_owner()) as running:
         if needs_rebuild(running.measurement):
             console.print("Read models are behind the log: rebuilding them.")
             _rebuild_with_progress(running.measurement, verify=False)
@@ -130,8 +134,9 @@ def rebuild_command(
     ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Rebuild every read model from the event log and swap it in."""
-    with _services(_settings(database_url)) as running:
+    """Rebuild every read model from the event log and swap it in (as the
+    tables' owner, $STOCKTAKE_MIGRATION_DATABASE_URL when set)."""
+    with _services(_settings(database_url).as_owner()) as running:
         started = time.perf_counter()
         report = _rebuild_with_progress(running.measurement, verify, workers)
         seconds = time.perf_counter() - started

@@ -4,7 +4,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from services.measurement.entrypoints.http.schemas.transparency import LogCheckpointRef
 
 
 class LoggedEventPublic(BaseModel):
@@ -25,3 +27,7 @@ class LogPage(BaseModel):
     events: list[LoggedEventPublic]
     head: int
     next_after: int
+    checkpoint: LogCheckpointRef = Field(
+        description="The signed checkpoint that covers this page (its size is the page's position): "
+        "prove any event of it with /transparency/inclusion?position=P&size=<size>."
+    )
