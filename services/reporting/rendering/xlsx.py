@@ -1,0 +1,315 @@
+"""The XLSX rendering (XlsxWriter, in memory): a summary sheet with one row
+per benchmark, a sheet per critical assumption with one row per cell, the
+restatements, and the edition's pins.
+
+Byte-reproducible: XlsxWriter stamps every zip entry with 1980-01-01 when it
+writes in memory, and the only wall-clock time it would otherwise write (the
+document's `created` property, which it takes from `datetime.now()` unless
+given) is set to the edition's valid date. Formats are added in one fixed
+order, so styles.xml is the same every time.
+
+Nothing is ever a formula: every text goes through `write_string` (with
+XlsxWriter's string conversions turned off besides), and a text starting
+with a formula trigger gets Excel's quote prefix, the stored form of a typed
+leading apostrophe: the cell shows the text as it is and stays text when
+someone edits it or saves the sheet as CSV."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import xlsxwriter  # type: ignore[import-untyped]  # XlsxWriter ships no type information
+
+from services.reporting.domain.content import Assumption, Benchmark, Figure, ReportContent, Restatement
+from services.reporting.rendering.labels import (
+    counts_countries,
+    direction_text,
+    figure_unit,
+    is_number,
+    needs_text_guard,
+    status_label,
+    value_unit,
+)
+
+Sheet = Any  # xlsxwriter.worksheet.Worksheet, untyped
+
+# Number formats by what a figure is. A percentage is stored 0-100 (as the
+# content states it), so its % sign is a literal, not Excel's x100 format;
+# progress is a fraction, so it gets Excel's own percentage format.
+NUMBER_FORMATS = {
+    "count": "#,##0",
+    "decimal": "#,##0.0###",
+    "percentage": '0.0#"%"',
+    "ratio": "0.0%",
+    "position": "0",
+}
+DATE_FORMAT = "yyyy-mm-dd"
+RESERVED_SHEETS = ("Summary", "Restatements", "Edition")
+
+SUMMARY_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("Assumption", 11),
+    ("Benchmark", 22),
+    ("Title", 48),
+    ("Measure", 12),
+    ("Unit", 10),
+    ("Direction", 16),
+    ("Baseline", 11),
+    ("Baseline date", 13),
+    ("Target in force", 15),
+    ("Target date", 13),
+    ("Combined", 11),
+    ("Expected", 11),
+    ("Progress", 10),
+    ("Status", 13),
+    ("Colour", 8),
+    ("Countries reporting", 11),
+    ("Countries selected", 11),
+    ("Freshest", 13),
+    ("Change since previous", 12),
+    ("Trend", 11),
+    ("Read at position", 11),
+)
+CELL_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("Benchmark", 22),
+    ("Title", 48),
+    ("Country", 9),
+    ("Sector", 14),
+    ("Value", 14),
+    ("Unit", 10),
+    ("Valid date", 13),
+    ("Known at position", 11),
+    ("Combined", 11),
+    ("Expected", 11),
+    ("Status", 13),
+)
+RESTATEMENT_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("Benchmark", 22),
+    ("Country", 9),
+    ("As of", 13),
+    ("Reason", 16),
+    ("Value before", 14),
+    ("Valid date before", 13),
+    ("Known at before", 11),
+    ("Value after", 14),
+    ("Valid date after", 13),
+    ("Known at after", 11),
+)
+
+
+class _Writer:
+    """Writes typed values into cells with the workbook's formats."""
+
+    def __init__(self, workbook: Any) -> None:
+        self.header = workbook.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "top"})
+        self.title = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        self.text = workbook.add_format({"valign": "top"})
+        self.guarded_text = workbook.add_format({"valign": "top", "quote_prefix": True})
+        self.date = workbook.add_format({"num_format": DATE_FORMAT, "valign": "top"})
+        self.numbers = {kind: workbook.add_format({"num_format": code}) for kind, code in NUMBER_FORMATS.items()}
+
+    def string(self, sheet: Sheet, row: int, col: int, value: str | None, cell_format: Any = None) -> None:
+        if value is None:
+            return
+        guard = self.guarded_text if needs_text_guard(value) else self.text
+        sheet.write_string(row, col, value, cell_format or guard)
+
+    def number(self, sheet: Sheet, row: int, col: int, value: float | None, kind: str) -> None:
+        if value is not None:
+            sheet.write_number(row, col, value, self.numbers[kind])
+
+    def figure(self, sheet: Sheet, row: int, col: int, value: Figure, kind: str) -> None:
+        """A figure: a number in the format of its kind (a whole number of the
+        decimal kind is a count, as the content keeps counts as ints), or a
+        level or text."""
+        if is_number(value):
+            self.number(sheet, row, col, value, "count" if kind == "decimal" and isinstance(value, int) else kind)
+        elif isinstance(value, str):
+            self.string(sheet, row, col, value)
+
+    def day(self, sheet: Sheet, row: int, col: int, value: str | None) -> None:
+        """An ISO date as a spreadsheet date (a number), or the text when it is none."""
+        if value is None:
+            return
+        try:
+            sheet.write_datetime(row, col, datetime.combine(date.fromisoformat(value), datetime.min.time()), self.date)
+        except ValueError:
+            self.string(sheet, row, col, value)
+
+    def headed_sheet(self, sheet: Sheet, columns: Sequence[tuple[str, int]], header_row: int) -> None:
+        """Header row, column widths, the header frozen and filterable."""
+        for col, (name, width) in enumerate(columns):
+            sheet.set_column(col, col, width)
+            sheet.write_string(header_row, col, name, self.header)
+        sheet.freeze_panes(header_row + 1, 0)
+        sheet.autofilter(header_row, 0, header_row, len(columns) - 1)
+
+
+def _value_kind(benchmark: Benchmark) -> str:
+    """The number format of a cell's value."""
+    return "percentage" if benchmark["measure"] == "percentage" else "decimal"
+
+
+def _figure_kind(benchmark: Benchmark) -> str:
+    """The number format of the combined figure, baseline, targets and expected figure."""
+    return "decimal" if counts_countries(benchmark) else _value_kind(benchmark)
+
+
+def _summary_row(writer: _Writer, sheet: Sheet, row: int, assumption: str, benchmark: Benchmark) -> None:
+    kind = _figure_kind(benchmark)
+    target = benchmark["target_in_force"]
+    coverage, trend = benchmark["coverage"], benchmark["trend"]
+    writer.string(sheet, row, 0, assumption)
+    writer.string(sheet, row, 1, benchmark["code"])
+    writer.string(sheet, row, 2, benchmark["title"])
+    writer.string(sheet, row, 3, benchmark["measure"])
+    writer.string(sheet, row, 4, figure_unit(benchmark) or None)
+    writer.string(sheet, row, 5, direction_text(benchmark))
+    writer.figure(sheet, row, 6, benchmark["baseline"]["value"], kind)
+    writer.day(sheet, row, 7, benchmark["baseline"]["date"])
+    writer.figure(sheet, row, 8, target["value"] if target else None, kind)
+    writer.day(sheet, row, 9, target["date"] if target else None)
+    writer.figure(sheet, row, 10, benchmark["combined"], kind)
+    writer.figure(sheet, row, 11, benchmark["expected"], kind)
+    writer.number(sheet, row, 12, benchmark["progress"], "ratio")
+    writer.string(sheet, row, 13, status_label(benchmark["status"]))
+    writer.string(sheet, row, 14, benchmark["colour"])
+    writer.number(sheet, row, 15, coverage["countries_reporting"], "count")
+    writer.number(sheet, row, 16, coverage["countries_selected"], "count")
+    writer.day(sheet, row, 17, coverage["freshest"])
+    writer.figure(sheet, row, 18, trend["change"], kind)
+    writer.string(sheet, row, 19, trend["direction"])
+    writer.number(sheet, row, 20, benchmark["position"], "position")
+
+
+def _summary_sheet(workbook: Any, writer: _Writer, content: ReportContent) -> None:
+    sheet = workbook.add_worksheet("Summary")
+    writer.headed_sheet(sheet, SUMMARY_COLUMNS, 0)
+    row = 1
+    for assumption in content["assumptions"]:
+        for benchmark in assumption["benchmarks"]:
+            _summary_row(writer, sheet, row, assumption["code"], benchmark)
+            row += 1
+
+
+def _assumption_sheet(workbook: Any, writer: _Writer, name: str, assumption: Assumption) -> None:
+    sheet = workbook.add_worksheet(name)
+    writer.string(sheet, 0, 0, assumption["code"], writer.title)
+    writer.string(sheet, 0, 1, assumption["text"], writer.title)
+    writer.headed_sheet(sheet, CELL_COLUMNS, 1)
+    row = 2
+    for benchmark in assumption["benchmarks"]:
+        figure_kind, value_kind = _figure_kind(benchmark), _value_kind(benchmark)
+        for cell in benchmark["cells"]:
+            writer.string(sheet, row, 0, benchmark["code"])
+            writer.string(sheet, row, 1, benchmark["title"])
+            writer.string(sheet, row, 2, cell["country"])
+            writer.string(sheet, row, 3, cell["sector"])
+            writer.figure(sheet, row, 4, cell["value"], value_kind)
+            writer.string(sheet, row, 5, value_unit(benchmark) or None)
+            writer.day(sheet, row, 6, cell["valid_date"])
+            writer.number(sheet, row, 7, cell["known_at"], "position")
+            writer.figure(sheet, row, 8, benchmark["combined"], figure_kind)
+            writer.figure(sheet, row, 9, benchmark["expected"], figure_kind)
+            writer.string(sheet, row, 10, status_label(benchmark["status"]))
+            row += 1
+
+
+def _restatement_row(writer: _Writer, sheet: Sheet, row: int, restatement: Restatement, value_kind: str) -> None:
+    writer.string(sheet, row, 0, restatement["benchmark"])
+    writer.string(sheet, row, 1, restatement["country"])
+    writer.day(sheet, row, 2, restatement["as_of"])
+    writer.string(sheet, row, 3, restatement["reason"].replace("_", " "))
+    for col, side in ((4, restatement["before"]), (7, restatement["after"])):
+        if side is not None:
+            writer.figure(sheet, row, col, side["value"], value_kind)
+            writer.day(sheet, row, col + 1, side["valid_date"])
+            writer.number(sheet, row, col + 2, side["known_at"], "position")
+
+
+def _restatements_sheet(workbook: Any, writer: _Writer, content: ReportContent) -> None:
+    sheet = workbook.add_worksheet("Restatements")
+    writer.headed_sheet(sheet, RESTATEMENT_COLUMNS, 0)
+    # A restatement names its benchmark; the benchmark says what its values are.
+    value_kinds = {
+        benchmark["code"]: _value_kind(benchmark)
+        for assumption in content["assumptions"]
+        for benchmark in assumption["benchmarks"]
+    }
+    for row, restatement in enumerate(content["restatements"], start=1):
+        _restatement_row(writer, sheet, row, restatement, value_kinds.get(restatement["benchmark"], "decimal"))
+
+
+def _edition_sheet(workbook: Any, writer: _Writer, content: ReportContent) -> None:
+    pins, programme = content["edition"], content["programme"]
+    previous = pins["previous"]
+    sheet = workbook.add_worksheet("Edition")
+    writer.headed_sheet(sheet, (("Field", 24), ("Value", 90)), 0)
+    fields: tuple[tuple[str, str | int | None], ...] = (
+        ("Title", pins["title"]),
+        ("Kind", pins["kind"]),
+        ("As of (valid date)", pins["as_of"]),
+        ("Known at (log position)", pins["position"]),
+        ("Framework", pins["framework"]),
+        ("Template version", pins["template_version"]),
+        ("Generator version", pins["generator_version"]),
+        ("Previous edition", previous["id"] if previous else None),
+        ("Previous as of", previous["as_of"] if previous else None),
+        ("Previous position", previous["position"] if previous else None),
+        ("Programme", programme["title"]),
+        ("Programme period", f"{programme['period']['start']} to {programme['period']['end']}"),
+        *((f"Colour {entry['colour']}", entry["meaning"]) for entry in content["colour_rule"]["legend"]),
+    )
+    for row, (name, value) in enumerate(fields, start=1):
+        writer.string(sheet, row, 0, name)
+        if isinstance(value, int):
+            writer.number(sheet, row, 1, value, "position")
+        else:
+            writer.string(sheet, row, 1, value)
+
+
+def sheet_names(assumptions: Sequence[Assumption]) -> list[str]:
+    """A valid, unique sheet name per assumption (its code, as Excel allows it)."""
+    names: list[str] = []
+    taken = {name.lower() for name in RESERVED_SHEETS}
+    for index, assumption in enumerate(assumptions, start=1):
+        name = "".join(" " if char in "[]:*?/\\" else char for char in assumption["code"]).strip("' ")[:31]
+        if not name or name.lower() in taken:
+            name = f"Assumption {index}"
+        taken.add(name.lower())
+        names.append(name)
+    return names
+
+
+def _properties(content: ReportContent) -> dict[str, Any]:
+    pins = content["edition"]
+    return {
+        "title": pins["title"],
+        "subject": f"{content['programme']['title']}: {pins['kind']} stocktaking report",
+        "author": "Stocktake",
+        "comments": (
+            f"As of {pins['as_of']}, known at log position {pins['position']}; {pins['framework']}; "
+            f"template {pins['template_version']}; generator {pins['generator_version']}."
+        ),
+        # The edition's valid date, never the wall clock: the bytes depend on the pins alone.
+        "created": datetime.combine(date.fromisoformat(pins["as_of"]), datetime.min.time()),
+    }
+
+
+def render_xlsx(content: ReportContent) -> bytes:
+    output = io.BytesIO()
+    workbook = xlsxwriter.Workbook(
+        output,
+        {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+    )
+    workbook.set_properties(_properties(content))
+    writer = _Writer(workbook)
+    _summary_sheet(workbook, writer, content)
+    for name, assumption in zip(sheet_names(content["assumptions"]), content["assumptions"], strict=True):
+        _assumption_sheet(workbook, writer, name, assumption)
+    _restatements_sheet(workbook, writer, content)
+    _edition_sheet(workbook, writer, content)
+    workbook.close()
+    return output.getvalue()
