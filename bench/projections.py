@@ -92,18 +92,18 @@ def set_up(app: Measurement) -> tuple[list[str], list[str]]:
         for kind in ("pct", "count", "stage"):
             code = f"BENCH-CA{ca}-{kind}"
             codes.append(code)
-            common: dict[str, Any] = dict(
-                code=code,
-                assumption=f"CA{ca}",
-                title=code,
-                description="bench",
-                unit_label=None,
-                disaggregations=[],
-                deliverables=[],
-                pb_indicators=[],
-                principal=PRINCIPAL,
-                ascending=True,
-            )
+            common: dict[str, Any] = {
+                "code": code,
+                "assumption": f"CA{ca}",
+                "title": code,
+                "description": "bench",
+                "unit_label": None,
+                "disaggregations": [],
+                "deliverables": [],
+                "pb_indicators": [],
+                "principal": PRINCIPAL,
+                "ascending": True,
+            }
             if kind == "pct":
                 app.define_benchmark(
                     **common,
@@ -143,8 +143,8 @@ def set_up(app: Measurement) -> tuple[list[str], list[str]]:
 def bulk_load(app: Measurement, codes: list[str], countries: list[str], total: int, seed: int) -> float:
     """Appends the events straight to the log, `BATCH` per transaction."""
     rng = random.Random(seed)
-    benchmarks = {code: app.repository.get(Benchmark.create_id(code)) for code in codes}
-    scope = app.repository.get(ProgrammeScope.create_id("GSC-POA-2017-21"))
+    benchmarks: dict[str, Benchmark] = {code: app.repository.get(Benchmark.create_id(code)) for code in codes}
+    scope: ProgrammeScope = app.repository.get(ProgrammeScope.create_id("GSC-POA-2017-21"))
     kept: list[Observation] = []
     pending: list[Any] = []
     started = time.perf_counter()
@@ -243,10 +243,9 @@ def naive_states(app: Measurement, codes: list[str], as_of: date, position: int)
             break
         for notification in notifications:
             event = app.mapper.to_domain_event(notification)
-            kind = type(event).__name__
             if event.originator_id in code_of:
                 definitions[event.originator_id] = {**definitions.get(event.originator_id, {}), **event.__dict__}
-            elif kind == "Recorded" and getattr(event, "benchmark", None) in codes:
+            elif isinstance(event, Observation.Recorded) and event.benchmark in codes:
                 in_force[event.originator_id] = {
                     "benchmark": event.benchmark,
                     "country": event.country,
@@ -254,9 +253,9 @@ def naive_states(app: Measurement, codes: list[str], as_of: date, position: int)
                     "value": event.value,
                     "learned": notification.id,
                 }
-            elif kind == "Corrected" and event.originator_id in in_force:
+            elif isinstance(event, Observation.Corrected) and event.originator_id in in_force:
                 in_force[event.originator_id].update(value=event.value, learned=notification.id)
-            elif kind == "Retracted":
+            elif isinstance(event, Observation.Retracted):
                 in_force.pop(event.originator_id, None)
         start = notifications[-1].id + 1
     answers = {}
@@ -279,7 +278,7 @@ def naive_states(app: Measurement, codes: list[str], as_of: date, position: int)
 
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -315,7 +314,9 @@ def main() -> None:
 
     state_ms, rollup_ms = [], []
     assumptions = catalogue.framework(app)["document"]["critical_assumptions"]
-    first_position = min(int(catalogue.benchmark_or_404(app.database, code)["history"][0]["position"]) for code in codes)
+    first_position = min(
+        int(catalogue.benchmark_or_404(app.database, code)["history"][0]["position"]) for code in codes
+    )
     samples = []
     for _ in range(args.queries):
         as_of = date(2017, 1, 1).fromordinal(rng.randint(date(2017, 1, 1).toordinal(), date(2021, 12, 31).toordinal()))
