@@ -174,11 +174,15 @@ def _polyline(points: Sequence[DatedFigure], scale: _Scale, attributes: str) -> 
 def _series(chart: Chart, scale: _Scale) -> list[str]:
     parts: list[str] = []
     if chart.as_of is not None:
-        x = _coordinate(scale.x(chart.as_of))
+        x = scale.x(chart.as_of)
+        # The label sits inside the plot, beside the line on the side with more room,
+        # so that it never runs into the legend above the plot or off the picture.
+        left_half = x < MARGIN_LEFT + PLOT_WIDTH / 2
+        label_x, anchor = (x + 4, "start") if left_half else (x - 4, "end")
         parts.append(
-            f'<line class="as-of" x1="{x}" y1="{MARGIN_TOP}" x2="{x}" y2="{MARGIN_TOP + PLOT_HEIGHT}" '
-            f'stroke="{AS_OF_COLOUR}" stroke-dasharray="2 3"/>'
-            f'<text x="{x}" y="{MARGIN_TOP - 8}" text-anchor="middle" font-size="11">'
+            f'<line class="as-of" x1="{_coordinate(x)}" y1="{MARGIN_TOP}" x2="{_coordinate(x)}" '
+            f'y2="{MARGIN_TOP + PLOT_HEIGHT}" stroke="{AS_OF_COLOUR}" stroke-dasharray="2 3"/>'
+            f'<text x="{_coordinate(label_x)}" y="{MARGIN_TOP + 12}" text-anchor="{anchor}" font-size="11">'
             f"as of {chart.as_of.isoformat()}</text>"
         )
     if chart.expected:
@@ -229,7 +233,7 @@ def describe(chart: Chart) -> str:
         )
     else:
         actual = "There is no combined figure yet."
-    targets = "; ".join(f"{format_number(t.value)} by {t.date.isoformat()}" for t in chart.targets)
+    targets = "; ".join(f"{format_number(t.value)} {chart.unit} by {t.date.isoformat()}" for t in chart.targets)
     return f"{direction} {actual} Targets: {targets or 'none'}."
 
 
