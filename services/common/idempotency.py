@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.common.database import Database, as_utc
@@ -36,7 +36,12 @@ class IdempotencyInFlightError(Exception):
 
 @dataclass(frozen=True)
 class Claimed:
-    """This request holds the key: do the work, then `complete` or `release`."""
+    """This request holds the key: do the work, then `complete` or `release`.
+    `generation` is when the key was first claimed for this request: a retry
+    of it keeps it, a new request with the key after its retention gets a new
+    one (so anything derived from the key can be derived anew)."""
+
+    generation: datetime
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,7 @@ class IdempotencyRecords:
                         principal=principal, key=key, fingerprint=fingerprint, completed=False, created_at=now
                     )
                 )
-            return Claimed()
+            return Claimed(now)
         except IntegrityError:
             return None
 
@@ -96,25 +101,36 @@ class IdempotencyRecords:
             if row is None:
                 return None
             age = now - as_utc(row.created_at)
-            if age > RETENTION or (not row.completed and age > ABANDONED_AFTER):
-                connection.execute(
-                    update(idempotency_records)
-                    .where(*where)
-                    .values(
-                        fingerprint=fingerprint,
-                        completed=False,
-                        response_status=None,
-                        response_body=None,
-                        response_headers=None,
-                        created_at=now,
-                    )
-                )
-                return Claimed()
+            if age > RETENTION:
+                # A new request with an old key: it starts a new generation.
+                self._reclaim(connection, where, fingerprint, now)
+                return Claimed(now)
+            if not row.completed and age > ABANDONED_AFTER and row.fingerprint == fingerprint:
+                # The retry of a request whose attempt was cut off (perhaps
+                # after its commit) keeps its generation, so it finds what
+                # that attempt recorded.
+                self._reclaim(connection, where, fingerprint, as_utc(row.created_at))
+                return Claimed(as_utc(row.created_at))
         if row.fingerprint != fingerprint:
             return Mismatch()
         if not row.completed:
             return InFlight()
         return Replay(row.response_status, row.response_body, dict(row.response_headers or {}))
+
+    @staticmethod
+    def _reclaim(connection: Connection, where: tuple[Any, ...], fingerprint: str, generation: datetime) -> None:
+        connection.execute(
+            update(idempotency_records)
+            .where(*where)
+            .values(
+                fingerprint=fingerprint,
+                completed=False,
+                response_status=None,
+                response_body=None,
+                response_headers=None,
+                created_at=generation,
+            )
+        )
 
     def purge(self, now: datetime | None = None) -> int:
         """Deletes the records past their retention (their keys are free

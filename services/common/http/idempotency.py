@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -55,7 +56,22 @@ class Creation:
     request: Request
 
     def respond(self, body: BaseModel | dict[str, Any], run: Callable[[], JSONResponse]) -> JSONResponse:
-        return respond_once(self.records, self.principal.name, self.key, self.request, body, run)
+        return self.respond_naming(body, lambda _: run())
+
+    def respond_naming(
+        self, body: BaseModel | dict[str, Any], run: Callable[[str | None], JSONResponse]
+    ) -> JSONResponse:
+        """As `respond`, giving `run` a name for this request that a retry of it
+        shares and no other request has (None without a key): what a record's
+        id can be derived from."""
+        return respond_once(self.records, self.principal.name, self.key, self.request, body, run, self._check_may_see)
+
+    def _check_may_see(self, answer: Any) -> None:
+        """Keys are the principal's, but a country office's key acts for its
+        own countries only: another key of the office may not be shown an
+        observation of a country outside its own."""
+        if isinstance(answer, dict) and isinstance(answer.get("country"), str) and self.principal.countries:
+            self.principal.check_may_read(answer["country"])
 
 
 def get_creation(
@@ -75,19 +91,26 @@ def fingerprint(method: str, path: str, body: BaseModel | dict[str, Any]) -> str
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def request_name(principal: str, key: str, generation: datetime) -> str:
+    """What names one request sent with an Idempotency-Key (and its retries)."""
+    return f"{principal}\n{key}\n{generation.astimezone(UTC).isoformat()}"
+
+
 def respond_once(
     records: IdempotencyRecords,
     principal: str,
     key: str | None,
     request: Request,
     body: BaseModel | dict[str, Any],
-    run: Callable[[], JSONResponse],
+    run: Callable[[str | None], JSONResponse],
+    check_may_see: Callable[[Any], None] = lambda answer: None,
 ) -> JSONResponse:
-    """Runs `run` once per (principal, key, payload)."""
+    """Runs `run` once per (principal, key, payload), giving it the name of the request."""
     if key is None:
-        return run()
+        return run(None)
     claim = records.claim(principal, key, fingerprint(request.method, request.url.path, body))
     if isinstance(claim, Replay):
+        check_may_see(claim.body)
         return JSONResponse(
             claim.body, status_code=claim.status, headers={**claim.headers, "Idempotent-Replayed": "true"}
         )
@@ -101,7 +124,7 @@ def respond_once(
         )
     assert isinstance(claim, Claimed)
     try:
-        response = run()
+        response = run(request_name(principal, key, claim.generation))
     except BaseException:
         records.release(principal, key)
         raise

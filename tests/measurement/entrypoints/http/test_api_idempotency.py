@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from services.common.access import Principal
-from services.common.http.idempotency import fingerprint
+from services.common.http.idempotency import fingerprint, request_name
 from services.common.idempotency import PURGE_EVERY, RETENTION, Claimed, IdempotencyRecords
 from services.common.tables import idempotency_records
 from services.measurement.application.commands import Measurement
@@ -88,11 +88,15 @@ def test_a_refused_request_frees_its_key(client: TestClient) -> None:
 def _first_attempt_cut_off_after_its_commit(client: TestClient, measurement: Measurement, key: str, body: dict) -> dict:
     """The first attempt claimed the key and committed its observation, then
     its process stopped: the claim is abandoned, the observation is stored."""
-    client.app.state.idempotency.claim(
+    claim = client.app.state.idempotency.claim(
         "test-office", key, fingerprint("POST", "/observations", ObservationCreate.model_validate(body))
     )
+    assert isinstance(claim, Claimed)
+    claimed_at = claim.generation - timedelta(minutes=5)
+    with measurement.database.transaction() as connection:
+        connection.execute(update(idempotency_records).values(created_at=claimed_at))
     recorded = measurement.record_observation(
-        observation_id=observation_id_for("test-office", key),
+        observation_id=observation_id_for(request_name("test-office", key, claimed_at)),
         benchmark=body["benchmark"],
         country=body["country"],
         sector=None,
@@ -103,8 +107,6 @@ def _first_attempt_cut_off_after_its_commit(client: TestClient, measurement: Mea
         comment=body["comment"],
         actor=Principal.office("test-office", ["BGD"]),
     )
-    with measurement.database.transaction() as connection:
-        connection.execute(update(idempotency_records).values(created_at=datetime.now(UTC) - timedelta(minutes=5)))
     return recorded
 
 

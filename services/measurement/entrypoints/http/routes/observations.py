@@ -55,11 +55,12 @@ def record_observation(
 ) -> JSONResponse:
     """Record one value of a benchmark for one country and period. Send Idempotency-Key to retry safely."""
 
-    def record() -> JSONResponse:
-        # With a key, the observation's id follows from it, so that even a retry
-        # whose first attempt was cut off after its commit records nothing twice.
-        key = creation.key
-        observation_id = None if key is None else observation_id_for(creation.principal.name, key)
+    def record(request_name: str | None) -> JSONResponse:
+        # With a key, the observation's id follows from the request it names,
+        # so that even a retry whose first attempt was cut off after its
+        # commit records nothing twice, while the key reused after its 24
+        # hours (a new request) records a new observation.
+        observation_id = None if request_name is None else observation_id_for(request_name)
         observation = measurement.record_observation(
             observation_id=observation_id,
             benchmark=body.benchmark,
@@ -74,15 +75,15 @@ def record_observation(
         )
         return _created(observation)
 
-    return creation.respond(body, record)
+    return creation.respond_naming(body, record)
 
 
 def _created(observation: dict[str, Any]) -> JSONResponse:
     return created(ObservationRead, observation, location=f"/observations/{observation['id']}")
 
 
-def observation_id_for(principal: str, idempotency_key: str) -> UUID:
-    return uuid5(IDEMPOTENT_OBSERVATIONS, f"{principal}\n{idempotency_key}")
+def observation_id_for(request_name: str) -> UUID:
+    return uuid5(IDEMPOTENT_OBSERVATIONS, request_name)
 
 
 @router.get("", response_model=ObservationPage, operation_id="listObservations")
