@@ -3,6 +3,7 @@ from O(log n) stored nodes, and everything agrees with the naive RFC 9162 defini
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import pytest
@@ -148,7 +149,7 @@ def test_appending_in_batches_gives_the_nodes_of_appending_one_by_one(
     batched = MemoryNodes.from_leaf_hashes(old)
     got = []
     bounds = sorted({0, len(added), *(cut for cut in cuts if cut <= len(added))})
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         got.extend(nodes_completed_by_appends(batched.size, added[start:end], batched))
         batched.extend(added[start:end])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import stat
 import threading
 from pathlib import Path
@@ -294,7 +295,7 @@ def test_an_existing_key_file_is_never_overwritten(tmp_path: Path) -> None:
     path = tmp_path / "log.key"
     path.write_text(GO_SIGNER + "\n")
     assert load_or_create_signer(path, "PeterNeumann").to_text() == GO_SIGNER
-    with pytest.raises(MalformedKeyError, match="is for 'PeterNeumann', not 'stocktake.example/log'"):
+    with pytest.raises(MalformedKeyError, match=re.escape("is for 'PeterNeumann', not 'stocktake.example/log'")):
         load_or_create_signer(path, "stocktake.example/log")
     assert path.read_text() == GO_SIGNER + "\n"
 

@@ -53,7 +53,8 @@ X_ROW_BEFORE_MARKER = {"4.1", "9.1", "1.1", "7.1"}
 @pytest.fixture(scope="module")
 def data() -> dict:
     with DATA_FILE.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        document: dict = yaml.safe_load(fh)
+    return document
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,7 @@ def _decode_x_row(line: str) -> list[str]:
             pos += 1
     assert len(marked) <= 20, f"X row decodes to {len(marked)} > 20 cells: {line!r}"
     marked += [False] * (20 - len(marked))  # trailing blanks may have been stripped
-    return [q for q, on in zip(QUARTERS, marked) if on]
+    return [q for q, on in zip(QUARTERS, marked, strict=True) if on]
 
 
 def _expected_quarters_from_seed(lines: list[str]) -> dict[str, list[str]]:

@@ -15,6 +15,7 @@ from services.common.errors import ConflictError
 from services.measurement.application.commands import Measurement
 from services.measurement.application.queries import catalogue
 from services.measurement.application.queries.catalogue import ObservationFilter
+from services.measurement.domain.observations import Observation
 from services.measurement.domain.scope import IloRegion
 from services.measurement.domain.values import Combination, Measure
 from tests.support import criteria
@@ -76,7 +77,7 @@ def test_a_refused_concurrent_change_leaves_no_gap(measurement: Measurement) -> 
     _programme(measurement)
     _record(measurement, 1)
     observation_id = catalogue.observations(measurement.database, ObservationFilter(), None, 10)["items"][0]["id"]
-    stale = measurement.repository.get(observation_id)
+    stale: Observation = measurement.repository.get(observation_id)
     measurement.correct_observation(
         observation_id, value=2, disaggregations=None, reason="first", actor=OFFICE, based_on=[1]
     )

@@ -137,6 +137,25 @@ def _log(client: TestClient) -> list[dict[str, Any]]:
 
 def _oracle(events: list[dict[str, Any]], code: str, as_of: date, position: int) -> dict[str, Any] | None:
     """Replays the log naively: every event up to `position`, in order."""
+    definition, selected, observations = _replay(events, code, position)
+    if definition is None:
+        return None
+    values = _in_force(observations, as_of)
+    assessment = assess(BenchmarkSpec.from_state(definition), values, as_of)
+    return {
+        "combined": assessment.combined,
+        "status": assessment.status.value,
+        "countries": [(v.country, v.valid_date.isoformat(), v.value, v.known_at) for v in values],
+        "countries_selected": len(selected),
+        "freshest": None if assessment.freshest is None else assessment.freshest.isoformat(),
+        "target": None if assessment.target is None else assessment.target[1],
+    }
+
+
+def _replay(
+    events: list[dict[str, Any]], code: str, position: int
+) -> tuple[dict[str, Any] | None, set[str], dict[str, dict[str, Any]]]:
+    """The benchmark's definition, the selected countries and the observations of it, as of `position`."""
     definition: dict[str, Any] | None = None
     benchmark_stream = None
     selected: set[str] = set()
@@ -164,8 +183,11 @@ def _oracle(events: list[dict[str, Any]], code: str, as_of: date, position: int)
             observations[event["stream_id"]].update(value=data["value"], learned=event["position"])
         elif kind == "Observation.Retracted" and event["stream_id"] in observations:
             observations[event["stream_id"]]["retracted"] = True
-    if definition is None:
-        return None
+    return definition, selected, observations
+
+
+def _in_force(observations: dict[str, dict[str, Any]], as_of: date) -> list[CountryValue]:
+    """Per country, the latest valid observation by `as_of` (the last learned among equals)."""
     in_force: dict[str, dict[str, Any]] = {}
     for observation in observations.values():
         if observation["retracted"] or observation["valid_date"] > as_of:
@@ -174,19 +196,10 @@ def _oracle(events: list[dict[str, Any]], code: str, as_of: date, position: int)
         rank = (observation["valid_date"], observation["learned"])
         if current is None or rank > (current["valid_date"], current["learned"]):
             in_force[observation["country"]] = observation
-    values = [
+    return [
         CountryValue(country=c, valid_date=o["valid_date"], value=o["value"], known_at=o["learned"])
         for c, o in sorted(in_force.items())
     ]
-    assessment = assess(BenchmarkSpec.from_state(definition), values, as_of)
-    return {
-        "combined": assessment.combined,
-        "status": assessment.status.value,
-        "countries": [(v.country, v.valid_date.isoformat(), v.value, v.known_at) for v in values],
-        "countries_selected": len(selected),
-        "freshest": None if assessment.freshest is None else assessment.freshest.isoformat(),
-        "target": None if assessment.target is None else assessment.target[1],
-    }
 
 
 @settings(
@@ -194,7 +207,7 @@ def _oracle(events: list[dict[str, Any]], code: str, as_of: date, position: int)
 )
 @given(
     history=st.tuples(st.lists(record, min_size=2, max_size=16), st.lists(other_operation, max_size=14)).flatmap(
-        lambda parts: st.permutations(parts[0] + parts[1])
+        lambda parts: st.permutations([*parts[0], *parts[1]])
     ),
     combination=st.sampled_from(
         [Combination.MEAN, Combination.SUM, Combination.COUNT_MEETING_THRESHOLD, Combination.LATEST]

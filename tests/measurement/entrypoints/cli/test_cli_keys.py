@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from services.common.access import Principal, Role
 from services.common.api_keys import ApiKeys

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
@@ -58,7 +59,7 @@ def test_a_retry_while_the_first_request_runs_is_a_409(client: TestClient) -> No
     set_up_programme(client)
     body = observation_body()
     request_fingerprint = fingerprint("POST", "/observations", ObservationCreate.model_validate(body))
-    client.app.state.idempotency.claim("test-office", "k-running", request_fingerprint)
+    _idempotency(client).claim("test-office", "k-running", request_fingerprint)
     problem = assert_problem(client.post("/observations", json=body, headers={"Idempotency-Key": "k-running"}), 409)
     assert problem["type"] == "/problems/idempotency-request-in-progress"
     assert _count(client) == 0
@@ -88,7 +89,7 @@ def test_a_refused_request_frees_its_key(client: TestClient) -> None:
 def _first_attempt_cut_off_after_its_commit(client: TestClient, measurement: Measurement, key: str, body: dict) -> dict:
     """The first attempt claimed the key and committed its observation, then
     its process stopped: the claim is abandoned, the observation is stored."""
-    claim = client.app.state.idempotency.claim(
+    claim = _idempotency(client).claim(
         "test-office", key, fingerprint("POST", "/observations", ObservationCreate.model_validate(body))
     )
     assert isinstance(claim, Claimed)
@@ -224,3 +225,10 @@ def test_a_key_freed_while_it_is_being_claimed_is_claimed_again(client: TestClie
 
     records._claim_existing = released_in_between  # type: ignore[method-assign]
     assert isinstance(records.claim("office", "k", "b" * 64), Claimed)
+
+
+def _idempotency(client: TestClient) -> IdempotencyRecords:
+    """The running app's idempotency records (TestClient types its app as any ASGI app)."""
+    assert isinstance(client.app, FastAPI)
+    records: IdempotencyRecords = client.app.state.idempotency
+    return records

@@ -153,7 +153,7 @@ def test_valid_rows_are_imported_and_each_invalid_row_is_reported_with_its_point
     assert summary["position"] == log_head(client) == head + 3
     stored = {o["id"]: o for o in stored_observations(client)}
     assert set(stored) == {r["id"] for r in imported}
-    for result, sent in zip(imported, (rows[0], rows[8], rows[9])):
+    for result, sent in zip(imported, (rows[0], rows[8], rows[9]), strict=True):
         response = client.get(f"/observations/{result['id']}")
         assert response.status_code == 200
         observation = response.json()
@@ -464,7 +464,10 @@ def test_bad_csv_rows_are_reported_by_line_and_column(client: TestClient) -> Non
 
 def test_a_row_with_the_wrong_number_of_cells_is_rejected_alone(client: TestClient) -> None:
     set_up_programme(client)
-    body = "benchmark,country,period,value\nCA2-INSPECTION,BGD,2020,5\nCA2-INSPECTION,VNM,2020\nCA2-INSPECTION,VNM,2021,5,extra\n"
+    body = (
+        "benchmark,country,period,value\n"
+        "CA2-INSPECTION,BGD,2020,5\nCA2-INSPECTION,VNM,2020\nCA2-INSPECTION,VNM,2021,5,extra\n"
+    )
     summary = import_csv(client, body)
     assert outcomes(summary) == ["imported", "rejected", "rejected"]
     assert [r["line"] for r in summary["rows"]] == [2, 3, 4]
@@ -608,8 +611,9 @@ def test_two_imports_of_one_batch_at_once_record_each_row_once(client: TestClien
     set_up_programme(client)
     for round_ in range(3):
         rows = [row(period=f"{2000 + round_ * 5 + m // 12}-{m % 12 + 1:02d}") for m in range(50)]
+        batch = {"observations": rows}
         with ThreadPoolExecutor(max_workers=2) as pool:
-            answers = list(pool.map(lambda _: client.post(BATCH, json={"observations": rows}), range(2)))
+            answers = list(pool.map(lambda _, batch=batch: client.post(BATCH, json=batch), range(2)))
         summaries = [checked(answer) for answer in answers]
         assert sum(s["counts"]["imported"] for s in summaries) == 50, [s["counts"] for s in summaries]
         for summary in summaries:
@@ -662,7 +666,7 @@ def test_importing_a_batch_twice_never_duplicates_an_observation(client: TestCli
         assert second["counts"]["already_present"] == same
         assert second["counts"]["rejected"] == len(rows) - same
         assert (log_head(client), count(client) - before) == (head, len(first_value))
-        for one, two in zip(first["rows"], second["rows"]):
+        for one, two in zip(first["rows"], second["rows"], strict=True):
             if one["outcome"] in ("imported", "already_present"):
                 assert (two["outcome"], two["id"]) == ("already_present", one["id"])
             else:
@@ -704,7 +708,10 @@ def test_a_row_with_a_multi_line_cell_is_reported_at_the_line_it_starts_on(clien
 
 def test_a_semicolon_separated_sheet_may_write_decimals_with_a_comma(client: TestClient) -> None:
     set_up_programme(client)
-    body = "benchmark;country;period;value;sex:female\nCA2-INSPECTION;BGD;2020;18,5;11,25\nCA2-INSPECTION;BGD;2021;1,2,3;\n"
+    body = (
+        "benchmark;country;period;value;sex:female\n"
+        "CA2-INSPECTION;BGD;2020;18,5;11,25\nCA2-INSPECTION;BGD;2021;1,2,3;\n"
+    )
     summary = import_csv(client, body)
     assert outcomes(summary) == ["imported", "rejected"]
     observation = client.get(f"/observations/{summary['rows'][0]['id']}").json()
