@@ -297,6 +297,21 @@ class ReportContent(TypedDict):
     workplan: None
 
 
+def figure(value: object) -> Figure:
+    """A figure as the content holds it: ints (and levels, which are text)
+    as they are, other numbers rounded to FIGURE_DECIMALS (never -0.0)."""
+    if value is None or (isinstance(value, str | int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, float):
+        return round(value, FIGURE_DECIMALS) + 0.0
+    raise TypeError(f"Not a figure: {value!r}")
+
+
+def fraction(value: float | None) -> float | None:
+    """A progress fraction rounded to PROGRESS_DECIMALS."""
+    return None if value is None else round(float(value), PROGRESS_DECIMALS) + 0.0
+
+
 def canonical_json(content: ReportContent) -> bytes:
     """The JSON rendering: keys sorted, no insignificant whitespace, UTF-8,
     a final newline. Equal contents give equal bytes."""

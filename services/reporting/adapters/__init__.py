@@ -1,0 +1,1 @@
+"""The reporting service's adapters: measurement over HTTP, and its own tables."""

@@ -1,0 +1,114 @@
+"""The measurement service, over HTTP only (never its tables or its modules).
+
+Every call carries the CALLER's own bearer key, so the reporting service
+never sees more than its caller may: measurement decides, by that key, what
+to answer. Measurement's problems are translated faithfully (same status,
+same detail, same fields); a measurement that does not answer, or fails, is
+a ServiceUnavailableError (503)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import httpx
+
+from services.common.access import Principal, Role
+from services.common.errors import (
+    AuthenticationError,
+    ConflictError,
+    DomainError,
+    FieldProblem,
+    ForbiddenError,
+    InvalidCommandError,
+    NotFoundError,
+    ServiceUnavailableError,
+)
+
+# Which of our errors a problem of measurement's is; anything else (a 5xx)
+# means measurement could not answer.
+_ERRORS: dict[int, type[DomainError]] = {
+    400: InvalidCommandError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: InvalidCommandError,
+}
+
+
+def _field_problems(problem: dict[str, Any]) -> list[FieldProblem]:
+    found = []
+    for error in problem.get("errors") or []:
+        if error.get("parameter"):
+            found.append(FieldProblem((str(error["parameter"]),), str(error["detail"]), "query"))
+        elif error.get("pointer") is not None:
+            path = tuple(part for part in str(error["pointer"]).split("/")[1:])
+            found.append(FieldProblem(path, str(error["detail"])))
+    return found
+
+
+def translated(response: httpx.Response) -> Exception:
+    """The error that says to our caller what measurement said to us."""
+    try:
+        problem: dict[str, Any] = response.json()
+        detail = str(problem["detail"])
+    except (ValueError, KeyError, TypeError):
+        problem, detail = {}, response.text[:300] or response.reason_phrase
+    if response.status_code == 401:
+        return AuthenticationError(detail)
+    error = _ERRORS.get(response.status_code)
+    if error is None:
+        return ServiceUnavailableError(
+            f"The measurement service answered {response.status_code} ({detail}); nothing was done, retry shortly."
+        )
+    return error(detail, _field_problems(problem))
+
+
+class MeasurementClient:
+    """A measurement service at `base_url`. `transport`: for tests that
+    bind the client to an app in the same process (the end-to-end tests use
+    a real server instead)."""
+
+    def __init__(self, base_url: str, timeout: float = 120.0, transport: httpx.BaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _get(self, token: str, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        try:
+            response = self._http.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
+        except httpx.TransportError as error:
+            raise ServiceUnavailableError(
+                f"The measurement service at {self.base_url} did not answer ({type(error).__name__}); "
+                "nothing was done, retry shortly."
+            ) from None
+        if response.status_code != 200:
+            raise translated(response)
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def authenticate(self, token: str) -> Principal:
+        """Who holds `token`, as measurement knows it (`GET /me`); the
+        Authenticator of the reporting app."""
+        me = self._get(token, "/me")
+        try:
+            role = Role(me["role"])
+        except ValueError:
+            raise ForbiddenError(
+                f"The measurement service says this key's role is {me['role']!r}, which reporting does not know."
+            ) from None
+        return Principal(str(me["principal"]), role, frozenset(me["countries"]))
+
+    def framework(self, token: str, at: int) -> dict[str, Any]:
+        """The programme framework as known at log position `at`."""
+        return self._get(token, "/framework", {"at": at})
+
+    def report(self, token: str, as_of: date, at: int | None, series: bool) -> dict[str, Any]:
+        """Every benchmark's definition, state and values in force at
+        `as_of` as known at `at` (the head when None): one call."""
+        params: dict[str, Any] = {"as_of": as_of.isoformat(), "series": str(series).lower()}
+        if at is not None:
+            params["at"] = at
+        return self._get(token, "/progress/report", params)

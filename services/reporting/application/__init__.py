@@ -1,0 +1,1 @@
+"""The reporting service's use cases: editions made, approved, read, verified and compared."""

@@ -1,0 +1,268 @@
+"""Report editions: made from measurement's answers at pinned positions,
+stored with the SHA-256 of each rendering, approved, read (a country office
+sees its own countries' cells and the programme's figures), verified by
+making them again from their pins, and compared."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, cast
+
+from services.common.access import Principal
+from services.common.errors import ConflictError, FieldProblem, InvalidCommandError, NotFoundError
+from services.reporting.adapters.editions import Editions
+from services.reporting.adapters.measurement_client import MeasurementClient
+from services.reporting.domain import assemble
+from services.reporting.domain.access import ReportPermission, check_may
+from services.reporting.domain.content import EditionPins, ReportContent, canonical_json
+from services.reporting.domain.diff import diff
+from services.reporting.domain.editions import (
+    GENERATOR_VERSION,
+    Edition,
+    EditionKind,
+    EditionStatus,
+    PreviousPin,
+    check_within_programme,
+    edition_as_of,
+    edition_title,
+)
+from services.reporting.rendering import TEMPLATE_VERSION, Format, render
+
+
+@dataclass(frozen=True)
+class EditionRequest:
+    kind: EditionKind
+    as_of: date | None = None
+    known_at: int | None = None  # a log position; the head when None
+    supersedes: str | None = None
+
+
+def pins_of(edition: Edition) -> EditionPins:
+    previous = edition.previous
+    return {
+        "kind": edition.kind.value,
+        "title": edition.title,
+        "as_of": edition.as_of.isoformat(),
+        "position": edition.position,
+        "framework": edition.framework,
+        "template_version": edition.template_version,
+        "generator_version": edition.generator_version,
+        "previous": None
+        if previous is None
+        else {"id": previous.id, "as_of": previous.as_of.isoformat(), "position": previous.position},
+    }
+
+
+def renderings(content: ReportContent) -> dict[str, bytes]:
+    return {fmt.value: render(content, fmt) for fmt in Format}
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def first_difference(stored: Any, made: Any, path: str = "") -> str | None:
+    """The first section (a path such as `assumptions/CA2/benchmarks/X/cells`)
+    where two contents differ, in the content's order; None if they do not."""
+    if isinstance(stored, dict) and isinstance(made, dict):
+        for key in list(stored) + [k for k in made if k not in stored]:
+            found = first_difference(stored.get(key), made.get(key), f"{path}/{key}")
+            if found is not None:
+                return found
+        return None
+    if isinstance(stored, list) and isinstance(made, list) and len(stored) == len(made):
+        for index, (one, two) in enumerate(zip(stored, made, strict=True)):
+            name = one.get("code") or one.get("benchmark") if isinstance(one, dict) else None
+            found = first_difference(one, two, f"{path}/{name or index}")
+            if found is not None:
+                return found
+        return None
+    return None if stored == made else (path.lstrip("/") or "(the whole content)")
+
+
+def _visible(content: ReportContent, principal: Principal) -> ReportContent:
+    """What a caller may see of an edition: a country office, its own
+    countries' cells and restatements (every combined figure stays)."""
+    if principal.reads_every_country:
+        return content
+    mine = principal.countries
+    seen = cast(ReportContent, json.loads(canonical_json(content)))
+    for assumption in seen["assumptions"]:
+        for benchmark in assumption["benchmarks"]:
+            benchmark["cells"] = [cell for cell in benchmark["cells"] if cell["country"] in mine]
+    seen["restatements"] = [item for item in seen["restatements"] if item["country"] in mine]
+    return seen
+
+
+class Reporting:
+    def __init__(
+        self,
+        editions: Editions,
+        measurement: MeasurementClient,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.editions = editions
+        self.measurement = measurement
+        self.clock = clock
+
+    # -- making ----------------------------------------------------------
+
+    def _readings(self, token: str, as_of: date, at: int | None, previous: PreviousPin | None) -> assemble.Readings:
+        try:
+            now = self.measurement.report(token, as_of, at, series=True)
+        except InvalidCommandError as error:
+            # Measurement names its query parameter `at`; our caller sent `known_at`.
+            raise InvalidCommandError(
+                error.detail, [FieldProblem(("known_at",), p.detail) for p in error.problems]
+            ) from None
+        position = int(now["position"])
+        framework = self.measurement.framework(token, position)
+        check_within_programme(as_of, date.fromisoformat(str(framework["framework"]["period"]["start"])))
+        if previous is None:
+            return assemble.Readings(framework, now)
+        before = self.measurement.report(token, previous.as_of, previous.position, series=False)
+        restated = self.measurement.report(token, previous.as_of, position, series=False)
+        return assemble.Readings(framework, now, before, restated)
+
+    def create(self, principal: Principal, token: str, request: EditionRequest) -> dict[str, Any]:
+        """A new draft edition, pinned and stored with its renderings' digests."""
+        check_may(principal, ReportPermission.MANAGE_REPORTS)
+        self._check_supersedes(request)
+        as_of = edition_as_of(request.kind, request.as_of)
+        readings = self._readings(token, as_of, request.known_at, None)
+        position = int(readings.now["position"])
+        previous = self.editions.previous_of(request.kind, position)
+        pin = None if previous is None else PreviousPin(previous.id, previous.as_of, previous.position)
+        if pin is not None:
+            readings = self._readings(token, as_of, position, pin)
+        framework = readings.now["framework"]
+        edition = Edition(
+            id=str(uuid.uuid4()),
+            kind=request.kind,
+            title=edition_title(request.kind, as_of),
+            as_of=as_of,
+            position=position,
+            framework=f"{framework['code']} v{framework['version']}",
+            template_version=TEMPLATE_VERSION,
+            generator_version=GENERATOR_VERSION,
+            previous=pin,
+            supersedes=request.supersedes,
+            status=EditionStatus.DRAFT,
+            created_by=principal.name,
+            created_at=self.clock(),
+        )
+        content = assemble.content(pins_of(edition), readings)
+        made = renderings(content)
+        self.editions.add(edition, made["json"], {fmt: (sha256(data), len(data)) for fmt, data in made.items()})
+        return self.view(edition)
+
+    def _check_supersedes(self, request: EditionRequest) -> None:
+        if request.supersedes is None:
+            return
+        superseded = self.editions.get(request.supersedes)
+        if superseded is None:
+            raise InvalidCommandError.at(("supersedes",), f"There is no edition {request.supersedes} to supersede.")
+        if superseded.kind is not request.kind:
+            raise InvalidCommandError.at(
+                ("supersedes",),
+                f"Edition {superseded.id} is a {superseded.kind} edition; a revision is an edition of the same kind.",
+            )
+
+    # -- lifecycle -------------------------------------------------------
+
+    def _edition(self, edition_id: str) -> Edition:
+        edition = self.editions.get(edition_id)
+        if edition is None:
+            raise NotFoundError(f"There is no report edition {edition_id}.")
+        return edition
+
+    def approve(self, principal: Principal, edition_id: str) -> dict[str, Any]:
+        check_may(principal, ReportPermission.MANAGE_REPORTS)
+        approved = self._edition(edition_id).approved(principal.name, self.clock())
+        if not self.editions.approve(approved):
+            raise ConflictError(f"Edition {edition_id} was approved meanwhile, by another request.")
+        return self.view(approved)
+
+    def delete(self, principal: Principal, edition_id: str) -> None:
+        check_may(principal, ReportPermission.MANAGE_REPORTS)
+        self._edition(edition_id).check_may_delete()
+        if not self.editions.delete_draft(edition_id):
+            raise ConflictError(f"Edition {edition_id} was approved or deleted meanwhile; it was not deleted.")
+
+    # -- reading ---------------------------------------------------------
+
+    def view(self, edition: Edition) -> dict[str, Any]:
+        return {
+            "id": edition.id,
+            **pins_of(edition),
+            "supersedes": edition.supersedes,
+            "superseded_by": self.editions.superseded_by(edition.id),
+            "status": edition.status.value,
+            "created_by": edition.created_by,
+            "created_at": edition.created_at,
+            "approved_by": edition.approved_by,
+            "approved_at": edition.approved_at,
+            "sha256": self.editions.digests(edition.id),
+        }
+
+    def get(self, principal: Principal, edition_id: str) -> dict[str, Any]:
+        check_may(principal, ReportPermission.READ_REPORTS)
+        return self.view(self._edition(edition_id))
+
+    def list(self, principal: Principal, kind: EditionKind | None) -> dict[str, Any]:
+        check_may(principal, ReportPermission.READ_REPORTS)
+        return {"items": [self.view(edition) for edition in self.editions.all(kind)]}
+
+    def _content(self, edition_id: str) -> ReportContent:
+        self._edition(edition_id)
+        stored = self.editions.content(edition_id)
+        assert stored is not None
+        return cast(ReportContent, json.loads(stored))
+
+    def rendering(self, principal: Principal, edition_id: str, fmt: Format) -> bytes:
+        """The edition in `fmt`: the stored bytes' twin for a caller who sees
+        every country; a country office's own view otherwise."""
+        check_may(principal, ReportPermission.READ_REPORTS)
+        return render(_visible(self._content(edition_id), principal), fmt)
+
+    def compare(self, principal: Principal, edition_id: str, against: str) -> dict[str, Any]:
+        """What changed from edition `against` (before) to `edition_id` (after)."""
+        check_may(principal, ReportPermission.READ_REPORTS)
+        before = _visible(self._content(against), principal)
+        after = _visible(self._content(edition_id), principal)
+        return {"before": against, "after": edition_id, "assumptions": diff(before, after)}
+
+    # -- verification ----------------------------------------------------
+
+    def verify(self, principal: Principal, token: str, edition_id: str) -> dict[str, Any]:
+        """Makes the edition again from its pins and compares each
+        rendering's SHA-256 with the stored one."""
+        check_may(principal, ReportPermission.VERIFY_REPORTS)
+        edition = self._edition(edition_id)
+        readings = self._readings(token, edition.as_of, edition.position, edition.previous)
+        made = assemble.content(pins_of(edition), readings)
+        stored_digests = self.editions.digests(edition_id)
+        formats = []
+        for fmt, data in renderings(made).items():
+            stored = stored_digests.get(fmt)
+            formats.append(
+                {"format": fmt, "stored": stored, "regenerated": sha256(data), "match": stored == sha256(data)}
+            )
+        match = all(item["match"] for item in formats)
+        difference = None
+        if not match:
+            stored_content = self._content(edition_id)
+            difference = first_difference(stored_content, json.loads(canonical_json(made))) or "renderings only"
+        return {
+            "edition": edition_id,
+            "match": match,
+            "formats": formats,
+            "first_difference": difference,
+            "generator_version": {"pinned": edition.generator_version, "current": GENERATOR_VERSION},
+            "template_version": {"pinned": edition.template_version, "current": TEMPLATE_VERSION},
+        }

@@ -1,0 +1,1 @@
+"""How the reporting service is reached: its HTTP app and its command line."""

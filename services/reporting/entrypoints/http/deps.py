@@ -1,0 +1,54 @@
+"""FastAPI dependencies of the reporting service, as `Annotated` aliases.
+
+The caller's key is read here once: reporting learns who holds it from
+measurement (`GET /me`, the app's authenticator) and sends it on with every
+call it makes for the caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials
+
+from services.common.access import Principal
+from services.common.http.authorization import bearer, get_principal
+from services.common.http.problems import FORBIDDEN, UNAUTHENTICATED, documented_problems
+from services.reporting.application.editions import Reporting
+from services.reporting.domain.access import REPORT_ROLES, ReportPermission
+
+
+def get_reporting(request: Request) -> Reporting:
+    reporting: Reporting = request.app.state.reporting
+    return reporting
+
+
+ReportingDep = Annotated[Reporting, Depends(get_reporting)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal
+    token: str
+
+
+def get_caller(
+    principal: Annotated[Principal, Depends(get_principal)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Caller:
+    assert credentials is not None  # get_principal refused a request without a key
+    return Caller(principal, credentials.credentials)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def needs(permission: ReportPermission) -> dict[str, Any]:
+    """The OpenAPI parts of an operation that needs `permission`: its roles
+    (`x-roles`), and the 401 and 403 it may answer."""
+    roles = [role.value for role in REPORT_ROLES[permission]]
+    return {
+        "openapi_extra": {"x-permission": permission.value, "x-roles": roles},
+        "responses": documented_problems(UNAUTHENTICATED, FORBIDDEN),
+    }

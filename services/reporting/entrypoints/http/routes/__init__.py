@@ -1,0 +1,1 @@
+"""The reporting service's operations."""

@@ -1,0 +1,86 @@
+"""Request and response schemas of the reporting API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.reporting.domain.editions import EditionKind
+
+
+class EditionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: EditionKind = Field(description="mid-term, final-assessment, final, or custom (any as_of)")
+    as_of: date | None = Field(
+        None, description="The valid date reported on: required for custom; fixed by the roadmap for the others"
+    )
+    known_at: int | None = Field(
+        None, ge=0, le=2**62, description="The log position the figures are read at (default: the head)"
+    )
+    supersedes: UUID | None = Field(None, description="The edition (of the same kind) this one revises")
+
+
+class PreviousPublic(BaseModel):
+    id: str
+    as_of: date
+    position: int
+
+
+class EditionPublic(BaseModel):
+    id: str
+    kind: EditionKind
+    title: str
+    as_of: date
+    position: int = Field(description="The log position every figure was read at")
+    framework: str = Field(description="The framework version, e.g. GSC-POA-2017-21 v1")
+    template_version: str
+    generator_version: str
+    previous: PreviousPublic | None = Field(description="The edition of the same kind that restatements compare with")
+    supersedes: str | None
+    superseded_by: list[str]
+    status: str = Field(description="draft or approved")
+    created_by: str
+    created_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    sha256: dict[str, str] = Field(description="SHA-256 of each rendering (json, html, csv, xlsx), as made")
+
+
+class EditionList(BaseModel):
+    items: list[EditionPublic]
+
+
+class FormatCheck(BaseModel):
+    format: str
+    stored: str | None
+    regenerated: str
+    match: bool
+
+
+class VersionPair(BaseModel):
+    pinned: str
+    current: str
+
+
+class Verification(BaseModel):
+    edition: str
+    match: bool = Field(description="Every rendering made again from the pins has its stored SHA-256")
+    formats: list[FormatCheck]
+    first_difference: str | None = Field(
+        description="The first section of the content that differs, e.g. assumptions/CA2/benchmarks/X/cells"
+    )
+    generator_version: VersionPair
+    template_version: VersionPair
+
+
+class EditionDiff(BaseModel):
+    before: str
+    after: str
+    assumptions: list[dict[str, Any]] = Field(
+        description="Per critical assumption, each benchmark that differs: its changed figures and cells, "
+        "each with before and after"
+    )
