@@ -132,9 +132,10 @@ def verify_export(
     kept: str | None = None,
     position: int | None = None,
     proof: dict[str, Any] | None = None,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
 ) -> None:
     """Runs the checks of the module's docstring; raises VerificationFailed at the first that fails."""
+    out = out or sys.stdout  # looked up now, not at import: whoever runs this may have redirected it
     with export_path.open(encoding="utf-8") as export:
         header = read_header(export)
         exported = _open(str(header.get("checkpoint", "")), verifier, "the export's checkpoint")
