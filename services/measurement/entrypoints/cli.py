@@ -6,6 +6,9 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -330,9 +333,11 @@ def up(
     host: str = "127.0.0.1",
     port: int = 8000,
     sample: Annotated[bool, typer.Option(help="Load the illustrative sample history")] = True,
+    reporting_port: Annotated[int, typer.Option(help="Port of the reporting service, started beside")] = 8001,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Migrate, load the framework (and the illustrative sample), then serve."""
+    """Migrate, load the framework (and the illustrative sample), then serve
+    measurement, with the reporting service beside it."""
     settings = _settings(database_url)
     run_migrations(settings)
     with _services(settings) as running:
@@ -347,4 +352,40 @@ def up(
             )
             keys = sample_keys(running.api_keys, settings.sample_keys_path)
             _print_sample_keys(keys, settings.sample_keys_path, host, port)
-    _serve(settings, host, port, 1)
+    with _reporting_beside(settings, host, port, reporting_port):
+        _serve(settings, host, port, 1)
+
+
+REPORTING_MODULE = "services.reporting.entrypoints.cli"  # started by name: measurement never imports reporting
+
+
+@contextmanager
+def _reporting_beside(settings: Settings, host: str, port: int, reporting_port: int) -> Iterator[None]:
+    """The reporting service as a child process, reading this one over HTTP;
+    stopped when this one stops."""
+    environment = {
+        **os.environ,
+        "STOCKTAKE_DATABASE_URL": settings.database_url,
+        "STOCKTAKE_MEASUREMENT_URL": f"http://{host}:{port}",
+    }
+    command = [sys.executable, "-m", REPORTING_MODULE, "serve", "--host", host, "--port", str(reporting_port)]
+    # uvicorn re-raises the SIGTERM that stopped it once it has shut down:
+    # turned into SystemExit here, it unwinds through the `finally` below.
+    previous = signal.signal(signal.SIGTERM, _exit_on_signal)
+    child = subprocess.Popen(command, env=environment)
+    console.print(
+        f"Measurement: http://{host}:{port}/docs   Reporting: http://{host}:{reporting_port}/docs", soft_wrap=True
+    )
+    try:
+        yield
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
