@@ -20,6 +20,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from alembic import command
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.utils import get_topic, resolve_topic
 from fastapi.testclient import TestClient
@@ -28,7 +29,8 @@ from typer.testing import CliRunner
 
 import services.measurement.domain
 from services.common.access import Role
-from services.common.database import as_utc
+from services.common.database import Database, as_utc
+from services.common.migrations import alembic_config
 from services.measurement.adapters.tables import LIVE, projection_tracking, stored_events
 from services.measurement.bootstrap import MeasurementServices, bootstrap
 from services.measurement.entrypoints.cli import app as cli
@@ -37,6 +39,7 @@ from services.measurement.settings import Settings
 from tests.support import bearer
 
 FIXTURE = Path(__file__).parent / "fixtures" / "legacy-v1"
+LEGACY_REVISION = "0006"  # the head of migrations/ when the fixture was written
 LEGACY_LOG = [json.loads(line) for line in (FIXTURE / "legacy_log.jsonl").read_text(encoding="utf-8").splitlines()]
 LEGACY_READ_MODELS = json.loads((FIXTURE / "legacy_read_models.json").read_text(encoding="utf-8"))
 LEGACY_ANSWERS = json.loads((FIXTURE / "legacy_answers.json").read_text(encoding="utf-8"))["answers"]
@@ -90,7 +93,7 @@ def without_later_fields(current: Any, legacy: Any) -> Any:
     return current
 
 
-def insert_legacy_log(services: MeasurementServices) -> None:
+def insert_legacy_log(database: Database) -> None:
     """Every stored event verbatim, with its position, through the table's
     types (the README's step 2)."""
     rows = [
@@ -104,20 +107,23 @@ def insert_legacy_log(services: MeasurementServices) -> None:
         }
         for event in LEGACY_LOG
     ]
-    with services.database.transaction() as connection:
+    with database.transaction() as connection:
         connection.execute(insert(stored_events), rows)
 
 
 @pytest.fixture
 def legacy_store(database_url: str) -> Iterator[MeasurementServices]:
-    """A fresh migrated store holding the legacy log, its read models rebuilt
-    by the operator's command."""
-    loading = bootstrap(Settings(database_url=database_url))
+    """A store as the legacy code left it (its tables at revision 0006,
+    holding the legacy log), upgraded by the operator's command: `stocktake
+    migrate` runs every later migration (the Merkle tree's backfill among
+    them) and rebuilds the read models."""
+    command.downgrade(alembic_config(database_url), LEGACY_REVISION)
+    database = Database(database_url)
     try:
-        insert_legacy_log(loading)
+        insert_legacy_log(database)
     finally:
-        loading.close()
-    result = CliRunner().invoke(cli, ["rebuild", "--database-url", database_url], catch_exceptions=False)
+        database.dispose()
+    result = CliRunner().invoke(cli, ["migrate", "--database-url", database_url], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     running = bootstrap(Settings(database_url=database_url))
     yield running
@@ -145,18 +151,23 @@ def test_a_legacy_topic_resolves_to_an_event_class_with_the_stored_attributes(to
 
 
 def test_the_legacy_log_rebuilds_the_legacy_read_models(legacy_store: MeasurementServices) -> None:
+    """Every read model the legacy code had, and still in use, is rebuilt row
+    for row; read models added since are built from the same log, and the
+    answers test below holds them to the legacy answers."""
     expected = LEGACY_READ_MODELS["tables"]
     rebuilt: dict[str, Any] = {}
     with legacy_store.database.snapshot() as connection:
         for table in [*LIVE.all(), projection_tracking]:
+            if table.name not in expected:
+                continue
             key = expected[table.name]["primary_key"]
             rows = [plain(dict(row)) for row in connection.execute(select(table)).mappings()]
             rows.sort(key=lambda row: tuple(row[column] for column in key))
             rebuilt[table.name] = {"columns": list(table.c.keys()), "primary_key": key, "rows": rows}
 
-    assert sorted(rebuilt) == sorted(expected)
-    for name, table in expected.items():
-        assert rebuilt[name] == table, name
+    assert rebuilt, "no legacy read model is left to compare"
+    for name, table in rebuilt.items():
+        assert table == expected[name], name
 
 
 def test_the_rebuilt_legacy_store_answers_as_the_legacy_code_did(legacy_store: MeasurementServices) -> None:
@@ -169,3 +180,10 @@ def test_the_rebuilt_legacy_store_answers_as_the_legacy_code_did(legacy_store: M
             assert response.status_code == answer["status"], answer["request"]
             assert {name: response.headers.get(name) for name in answer["headers"]} == answer["headers"], path
             assert without_later_fields(response.json(), answer["body"]) == answer["body"], answer["request"]
+
+
+def test_the_upgraded_legacy_log_verifies_against_its_merkle_tree(
+    legacy_store: MeasurementServices, database_url: str
+) -> None:
+    result = CliRunner().invoke(cli, ["audit", "verify", "--database-url", database_url], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
