@@ -2,7 +2,9 @@
 key claims it; its successful answer is kept, and a retry with the same key
 and the same payload gets that answer again without doing anything.
 
-Keys are scoped to the principal. A record is kept for `RETENTION`; after
+Keys are scoped to the service and the principal: each service's
+composition root names its namespace, so the same key sent once to
+measurement and once to reporting is two requests. A record is kept for `RETENTION`; after
 that the key is free again, and the record is deleted by the next purge (each
 process purges at most every `PURGE_EVERY`, when it next claims a key). A
 claim whose request never completed (its process stopped) is abandoned after
@@ -10,6 +12,7 @@ claim whose request never completed (its process stopped) is abandoned after
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -64,13 +67,34 @@ class Mismatch:
 Claim = Claimed | Replay | InFlight | Mismatch
 
 
+# A namespace is a lowercase word: it never holds "/", which no principal
+# name holds either (api_keys._PRINCIPAL_NAME), so "<namespace>/<principal>"
+# can never be another service's record or a bare principal's.
+_NAMESPACE = re.compile(r"[a-z][a-z0-9-]{0,62}")
+
+
 class IdempotencyRecords:
-    def __init__(self, database: Database) -> None:
+    """The records of one service. The records of `namespace` are stored
+    under "<namespace>/<principal>" in the principal column (wide enough:
+    a principal name is at most 100 characters), so no schema change
+    separates the services. The empty namespace stores the bare principal:
+    measurement's, whose records were made before services were told apart
+    and must still be found by a retry that spans the upgrade (an
+    observation's id follows from its key's claim)."""
+
+    def __init__(self, database: Database, namespace: str = "") -> None:
+        if namespace and not _NAMESPACE.fullmatch(namespace):
+            raise ValueError(f"{namespace!r} is not an idempotency namespace: a lowercase word, such as 'reporting'.")
         self.database = database
+        self._prefix = f"{namespace}/" if namespace else ""
         self._next_purge = datetime.min.replace(tzinfo=UTC)
         self._purge_lock = threading.Lock()
 
+    def _scoped(self, principal: str) -> str:
+        return self._prefix + principal
+
     def claim(self, principal: str, key: str, fingerprint: str) -> Claim:
+        principal = self._scoped(principal)
         now = datetime.now(UTC)
         self._purge_if_due(now)
         for _ in range(3):
@@ -151,6 +175,7 @@ class IdempotencyRecords:
             self._purge_lock.release()
 
     def complete(self, principal: str, key: str, status: int, body: Any, headers: dict[str, str]) -> None:
+        principal = self._scoped(principal)
         with self.database.transaction() as connection:
             connection.execute(
                 update(idempotency_records)
@@ -160,6 +185,7 @@ class IdempotencyRecords:
 
     def release(self, principal: str, key: str) -> None:
         """Frees the key of a request that did not succeed, so that a retry is done anew."""
+        principal = self._scoped(principal)
         with self.database.transaction() as connection:
             connection.execute(
                 delete(idempotency_records).where(

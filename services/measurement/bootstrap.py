@@ -49,6 +49,7 @@ def bootstrap(settings: Settings | None = None, *, require_migrated: bool = True
         database=database,
         measurement=measurement,
         api_keys=ApiKeys(database, country_name),
-        idempotency=IdempotencyRecords(database),
+        # The bare principal: measurement's records predate the namespaces (common/idempotency.py).
+        idempotency=IdempotencyRecords(database, namespace=""),
         transparency=TransparencyLog(database, settings.checkpoint_key_path, settings.log_origin),
     )

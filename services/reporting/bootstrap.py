@@ -48,5 +48,6 @@ def bootstrap(
         database=database,
         measurement=measurement,
         reporting=Reporting(Editions(database), measurement),
-        idempotency=IdempotencyRecords(database),
+        # Its own namespace: a key the caller also used on measurement is another request here.
+        idempotency=IdempotencyRecords(database, namespace="reporting"),
     )
