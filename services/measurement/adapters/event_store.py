@@ -35,8 +35,13 @@ from sqlalchemy import Connection, Text, cast, func, select, text
 from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 
 from services.common.database import Database, as_utc
-from services.measurement.adapters.bulk import bulk_insert
-from services.measurement.adapters.merkle_nodes import append_leaves, event_leaf_hash
+from services.common.transparency.merkle import NewNode
+from services.measurement.adapters.merkle_nodes import (
+    completed_nodes,
+    event_leaf_hash,
+    insert_events_and_nodes,
+    read_head_and_border,
+)
 from services.measurement.adapters.tables import merkle_nodes
 from services.measurement.adapters.tables import stored_events as events_table
 
@@ -89,10 +94,9 @@ class EventLogRecorder(ApplicationRecorder):
             return []
         try:
             with self.database.transaction() as connection:
-                if connection.info.get(LOCK_HELD):
-                    head = self._read_head(connection)
-                else:
-                    head = self.lock_and_read_head(connection)
+                if not connection.info.get(LOCK_HELD):
+                    self._lock(connection)
+                head, border = self._read_head_and_border(connection)
                 recorded_at = datetime.now(UTC)
                 connection.info[RECORDED_AT] = recorded_at
                 positions = list(range(head + 1, head + 1 + len(stored_events)))
@@ -107,21 +111,25 @@ class EventLogRecorder(ApplicationRecorder):
                     }
                     for position, event in zip(positions, stored_events, strict=True)
                 ]
-                bulk_insert(connection, events_table, rows)
-                self._append_to_tree(connection, head, rows)
+                insert_events_and_nodes(
+                    connection, events_table, merkle_nodes, rows, self._tree_nodes(head, border, rows)
+                )
         except SQLAlchemyIntegrityError as error:
             raise IntegrityError(str(error.orig)) from error
         return positions
 
     def lock_and_read_head(self, connection: Connection) -> int:
         """Takes the log's write lock for the transaction; returns the head."""
+        self._lock(connection)
+        return self._read_head(connection)
+
+    def _lock(self, connection: Connection) -> None:
         if self.database.is_postgresql:
             # Blocks other writers of the log (not readers) until commit. An
             # advisory lock, not LOCK TABLE: the service's role may only
             # INSERT into and SELECT from the log, too little to lock it.
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK_KEY})
         # SQLite: BEGIN IMMEDIATE already holds the database's write lock.
-        return self._read_head(connection)
 
     @contextmanager
     def locked(self, connection: Connection) -> Iterator[None]:
@@ -135,26 +143,27 @@ class EventLogRecorder(ApplicationRecorder):
         finally:
             connection.info.pop(LOCK_HELD, None)
 
-    def _append_to_tree(self, connection: Connection, size_before: int, rows: list[dict[str, Any]]) -> None:
-        """Stores the leaf hashes of the rows just inserted, and the Merkle
-        tree nodes they complete, in the same transaction (under the lock):
-        the tree never lags the log."""
-        append_leaves(
-            connection,
-            merkle_nodes,
-            size_before,
-            [
-                event_leaf_hash(
-                    position=row["position"],
-                    originator_id=row["originator_id"],
-                    version=row["originator_version"],
-                    topic=row["topic"],
-                    recorded_at=row["recorded_at"],
-                    state=row["state"],
-                )
-                for row in rows
-            ],
-        )
+    def _read_head_and_border(self, connection: Connection) -> tuple[int, dict[tuple[int, int], bytes]]:
+        """The head, and the Merkle tree nodes an append to it reads, in one round trip."""
+        return read_head_and_border(connection)
+
+    def _tree_nodes(
+        self, size_before: int, border: dict[tuple[int, int], bytes], rows: list[dict[str, Any]]
+    ) -> list[NewNode]:
+        """The leaf hashes of the rows about to be inserted, and the Merkle tree nodes they complete: written
+        in the same transaction as the events (under the lock), so the tree never lags the log."""
+        leaf_hashes = [
+            event_leaf_hash(
+                position=row["position"],
+                originator_id=row["originator_id"],
+                version=row["originator_version"],
+                topic=row["topic"],
+                recorded_at=row["recorded_at"],
+                state=row["state"],
+            )
+            for row in rows
+        ]
+        return completed_nodes(size_before, leaf_hashes, border)
 
     def _read_head(self, connection: Connection) -> int:
         return log_head(connection)

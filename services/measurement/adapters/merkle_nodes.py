@@ -10,20 +10,24 @@ Nothing in the service updates or deletes a node (the database refuses it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Table, select, tuple_
+from sqlalchemy import Connection, Table, select, text, tuple_
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from services.common.database import as_utc
+from services.common.errors import ConflictError
 from services.common.transparency.leaf import leaf_bytes_unchecked
 from services.common.transparency.merkle import (
+    NewNode,
     NodeReader,
     hash_leaf,
-    node_ids_read,
     nodes_completed_by_appends,
 )
+from services.measurement.adapters.bulk import COPY_FROM_ROWS, bulk_insert
 
 
 def recorded_at_text(moment: datetime) -> str:
@@ -85,15 +89,8 @@ def fetched_reader(fetched: dict[tuple[int, int], bytes], size: int) -> NodeRead
     return node
 
 
-class MissingNodeError(LookupError):
-    """A node the tree of a size must hold is not stored."""
-
-
-def with_nodes_of(
-    connection: Connection, table: Table, compute: Callable[[NodeReader], object], size: int
-) -> NodeReader:
-    """A node reader holding every node `compute` reads, fetched in one query."""
-    return fetched_reader(read_nodes(connection, table, node_ids_read(compute)), size)
+class MissingNodeError(ConflictError):
+    """A node the tree of a size must hold is not stored: the store was damaged or tampered with."""
 
 
 def border_node_ids(size: int) -> list[tuple[int, int]]:
@@ -116,3 +113,75 @@ def append_leaves(connection: Connection, table: Table, size_before: int, leaf_h
     border = fetched_reader(read_nodes(connection, table, border_node_ids(size_before)), size_before)
     new = nodes_completed_by_appends(size_before, hashes, border)
     connection.execute(table.insert(), [{"level": level, "index": index, "hash": value} for level, index, value in new])
+
+
+# Levels 0..62: enough for any tree of up to 2**63 - 1 leaves.
+_LEVELS = ", ".join(f"({level})" for level in range(63))
+_HEAD_AND_BORDER = text(
+    f"""
+    WITH head(n) AS (SELECT coalesce(max(position), 0) FROM stored_events),
+         levels(level) AS (VALUES {_LEVELS})
+    SELECT -1, head.n, NULL FROM head
+    UNION ALL
+    SELECT m.level, m."index", m.hash
+    FROM head CROSS JOIN levels
+    JOIN merkle_nodes AS m ON m.level = levels.level AND m."index" = (head.n >> levels.level) - 1
+    WHERE (head.n >> levels.level) & 1 = 1
+    """
+)
+
+
+def read_head_and_border(connection: Connection) -> tuple[int, dict[tuple[int, int], bytes]]:
+    """The log's head n and the roots of the perfect subtrees of the tree of n leaves (`border_node_ids(n)`),
+    in one round trip: what an append needs, read where the head was read anyway. The caller holds the
+    log's write lock."""
+    head, border = 0, {}
+    for level, index, value in connection.execute(_HEAD_AND_BORDER):
+        if level == -1:
+            head = int(index)
+        else:
+            border[(int(level), int(index))] = bytes(value)
+    return head, border
+
+
+def completed_nodes(size_before: int, leaf_hashes: list[bytes], border: dict[tuple[int, int], bytes]) -> list[NewNode]:
+    """The nodes to store when `leaf_hashes` are appended to the tree of `size_before` leaves, whose
+    border (`read_head_and_border`) is given."""
+    return nodes_completed_by_appends(size_before, leaf_hashes, fetched_reader(border, size_before))
+
+
+def insert_events_and_nodes(
+    connection: Connection, events: Table, nodes: Table, rows: Sequence[dict[str, Any]], new_nodes: list[NewNode]
+) -> None:
+    """Inserts the events' rows and the tree's new nodes. On PostgreSQL a small append (a single POST's)
+    sends both INSERTs in one pipeline, so the tree costs the write path no round trip of its own; larger
+    batches are COPYed (bulk.py), the nodes after the events."""
+    node_rows = [{"level": level, "index": index, "hash": value} for level, index, value in new_nodes]
+    if connection.dialect.name == "postgresql" and len(rows) < COPY_FROM_ROWS:
+        _pipelined_inserts(connection, [(events, rows), (nodes, node_rows)])
+        return
+    bulk_insert(connection, events, rows)
+    bulk_insert(connection, nodes, node_rows)
+
+
+def _pipelined_inserts(connection: Connection, batches: list[tuple[Table, Sequence[dict[str, Any]]]]) -> None:
+    """PostgreSQL: the INSERTs of every batch sent at once (psycopg's pipeline mode), their answers read
+    at once: one round trip, in the caller's transaction."""
+    import psycopg  # only on PostgreSQL, whose driver it is
+
+    driver = connection.connection.driver_connection
+    statement = ""
+    try:
+        with driver.pipeline(), driver.cursor() as cursor:  # type: ignore[union-attr]
+            for table, rows in batches:
+                if not rows:
+                    continue
+                names = [column.name for column in table.columns]
+                quoted = ", ".join(f'"{name}"' for name in names)
+                statement = f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join(['%s'] * len(names))})"
+                cursor.executemany(statement, [tuple(row[name] for name in names) for row in rows])
+    except psycopg.errors.IntegrityError as error:
+        # As SQLAlchemy would raise it, so callers handle one kind (as bulk.py does).
+        raise IntegrityError(statement, None, error) from error
+    except psycopg.Error as error:
+        raise DBAPIError(statement, None, error) from error

@@ -17,6 +17,7 @@ import base64
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -25,7 +26,14 @@ from sqlalchemy import Connection, Row, func, select
 
 from services.common.database import Database, as_utc
 from services.common.errors import ConflictError, InvalidCommandError
-from services.common.transparency.merkle import consistency_proof, hash_leaf, inclusion_proof, root
+from services.common.transparency.merkle import (
+    NodeReader,
+    consistency_proof,
+    hash_leaf,
+    inclusion_proof,
+    node_ids_read,
+    root,
+)
 from services.common.transparency.note import (
     Checkpoint,
     NoteError,
@@ -36,12 +44,7 @@ from services.common.transparency.note import (
     sign_checkpoint,
 )
 from services.common.transparency.stream import RootAccumulator
-from services.measurement.adapters.merkle_nodes import (
-    MissingNodeError,
-    event_leaf,
-    recorded_at_text,
-    with_nodes_of,
-)
+from services.measurement.adapters.merkle_nodes import event_leaf, fetched_reader, read_nodes, recorded_at_text
 from services.measurement.adapters.tables import merkle_nodes, stored_events
 
 EXPORT_FORMAT = "stocktake-log-export/1"
@@ -126,15 +129,16 @@ class TransparencyLog:
 
     def checkpoint(self, size: int | None = None) -> SignedCheckpoint:
         """The signed checkpoint of the tree of `size` events (default: all)."""
-        with self.database.snapshot() as connection:
-            size = self._size_within(connection, size, "size")
-            return self._signed(connection, size)
+        with _reading(self.database) as connection:
+            size = tree_size(connection) if size is None else size
+            nodes = self._nodes(connection, size, "size", lambda node: root(size, node))
+            return self._signed(size, nodes)
 
     def inclusion(self, position: int, size: int | None = None) -> InclusionProof:
         """The proof that the event at `position` is leaf position - 1 of the
         tree of `size` events (default: all), with that tree's checkpoint."""
-        with self.database.snapshot() as connection:
-            size = self._size_within(connection, size, "size")
+        with _reading(self.database) as connection:
+            size = tree_size(connection) if size is None else size
             if not 1 <= position <= size:
                 raise InvalidCommandError.at(
                     ("position",),
@@ -143,53 +147,63 @@ class TransparencyLog:
                     "query",
                 )
             index = position - 1
-            leaf = self._nodes(connection, lambda node: (node(0, index), inclusion_proof(index, size, node)), size)
-            return InclusionProof(
-                position, index, leaf(0, index), inclusion_proof(index, size, leaf), self._signed(connection, size)
+            nodes = self._nodes(
+                connection,
+                size,
+                "size",
+                lambda node: (node(0, index), inclusion_proof(index, size, node), root(size, node)),
             )
+        return InclusionProof(
+            position, index, nodes(0, index), inclusion_proof(index, size, nodes), self._signed(size, nodes)
+        )
 
     def consistency(self, size1: int, size2: int | None = None) -> ConsistencyProof:
         """The proof that the tree of `size1` events is a prefix of the tree of
         `size2` (default: all), with both roots and size2's checkpoint."""
-        with self.database.snapshot() as connection:
-            size2 = self._size_within(connection, size2, "to")
+        with _reading(self.database) as connection:
+            size2 = tree_size(connection) if size2 is None else size2
             if not 1 <= size1 <= size2:
                 raise InvalidCommandError.at(
                     ("from",),
                     f"A consistency proof goes from a size from 1 to the later size ({size2}), not from {size1}.",
                     "query",
                 )
+            later = size2
             nodes = self._nodes(
-                connection, lambda node: (root(size1, node), consistency_proof(size1, size2, node)), size2
+                connection,
+                later,
+                "to",
+                lambda node: (root(size1, node), consistency_proof(size1, later, node), root(later, node)),
             )
-            return ConsistencyProof(
-                size1, root(size1, nodes), consistency_proof(size1, size2, nodes), self._signed(connection, size2)
-            )
-
-    def _size_within(self, connection: Connection, size: int | None, name: str) -> int:
-        head = tree_size(connection)
-        if size is None:
-            return head
-        if not 0 <= size <= head:
-            raise InvalidCommandError.at(
-                (name,), f"The log holds {head} events, so there is no tree of {size}: ask for 0 to {head}.", "query"
-            )
-        return size
+        return ConsistencyProof(
+            size1, root(size1, nodes), consistency_proof(size1, later, nodes), self._signed(later, nodes)
+        )
 
     def _nodes(
-        self, connection: Connection, compute: Callable[[Any], object], size: int
-    ) -> Callable[[int, int], bytes]:
-        try:
-            return with_nodes_of(connection, merkle_nodes, compute, size)
-        except MissingNodeError as error:
-            raise TreeDamagedError(str(error)) from None
+        self, connection: Connection, size: int, name: str, compute: Callable[[NodeReader], object]
+    ) -> NodeReader:
+        """A reader holding every stored node `compute` reads, in one query. A
+        node missing means a size beyond the tree (nodes are stored only for
+        complete subtrees), else a damaged store."""
+        ids = node_ids_read(compute)
+        fetched = read_nodes(connection, merkle_nodes, ids)
+        if len(fetched) < len(set(ids)):
+            head = tree_size(connection)
+            if size > head:
+                raise InvalidCommandError.at(
+                    (name,),
+                    f"The log holds {head} events, so there is no tree of {size}: ask for 0 to {head}.",
+                    "query",
+                )
+            missing = next(node for node in ids if node not in fetched)
+            raise TreeDamagedError(
+                f"The Merkle tree of {size} events has no stored node at level {missing[0]}, index {missing[1]}: "
+                "the store was damaged or altered; run `stocktake audit verify` to find where."
+            )
+        return fetched_reader(fetched, size)
 
-    def _signed(self, connection: Connection, size: int) -> SignedCheckpoint:
-        nodes = self._nodes(connection, lambda node: root(size, node), size)
-        try:
-            root_hash = root(size, nodes)
-        except MissingNodeError as error:
-            raise TreeDamagedError(str(error)) from None
+    def _signed(self, size: int, nodes: NodeReader) -> SignedCheckpoint:
+        root_hash = root(size, nodes)
         checkpoint = Checkpoint(self.origin, size, root_hash)
         return SignedCheckpoint(self.origin, size, root_hash, sign_checkpoint(checkpoint, self.signer))
 
@@ -246,11 +260,11 @@ class TransparencyLog:
                 + (": events are missing from the end of the log" if report.tree_size > report.events else "")
             )
         try:
-            nodes = self._nodes(connection, lambda node: root(report.events, node), report.tree_size)
-            report.stored_root = root(report.events, nodes)
-        except (TreeDamagedError, MissingNodeError) as error:
-            report.problems.append(str(error))
+            nodes = self._nodes(connection, report.events, "size", lambda node: root(report.events, node))
+        except (TreeDamagedError, InvalidCommandError) as error:
+            report.problems.append(f"the stored tree cannot give the root of {report.events} events: {error}")
             return
+        report.stored_root = root(report.events, nodes)
         if report.stored_root != report.recomputed_root and report.first_mismatch is None:
             report.problems.append(
                 f"the stored tree's root at size {report.events} is not the root recomputed from the events"
@@ -263,7 +277,8 @@ class TransparencyLog:
         checkpoint and the verifier key, then one line per event holding
         exactly the fields of its leaf (services/common/transparency/leaf.py)."""
         with self.database.snapshot() as connection:
-            checkpoint = self._signed(connection, tree_size(connection))
+            size = tree_size(connection)
+            checkpoint = self._signed(size, self._nodes(connection, size, "size", lambda node: root(size, node)))
             header = {
                 "format": EXPORT_FORMAT,
                 "origin": self.origin,
@@ -276,6 +291,19 @@ class TransparencyLog:
             for fields in _leaf_fields(connection, checkpoint.size):
                 out.write(json.dumps(fields, ensure_ascii=False) + "\n")
         return checkpoint
+
+
+@contextmanager
+def _reading(database: Database) -> Iterator[Connection]:
+    """A connection for reading the tree, without a snapshot: stored nodes never
+    change, so those of a size read once stay those of that size (on
+    PostgreSQL, autocommit: each query one round trip, no BEGIN or COMMIT)."""
+    with database.engine.connect() as connection:
+        if database.is_postgresql:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
+        if connection.in_transaction():
+            connection.rollback()
 
 
 class TreeDamagedError(ConflictError):
