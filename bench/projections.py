@@ -248,10 +248,11 @@ def naive_states(app: Measurement, codes: list[str], as_of: date, position: int)
             elif isinstance(event, Observation.Recorded) and event.benchmark in codes:
                 in_force[event.originator_id] = {
                     "benchmark": event.benchmark,
-                    "country": event.country,
+                    "cell": (event.country, event.sector or ""),
                     "valid_date": event.period_end,
                     "value": event.value,
                     "learned": notification.id,
+                    "first": notification.id,
                 }
             elif isinstance(event, Observation.Corrected) and event.originator_id in in_force:
                 in_force[event.originator_id].update(value=event.value, learned=notification.id)
@@ -261,16 +262,17 @@ def naive_states(app: Measurement, codes: list[str], as_of: date, position: int)
     answers = {}
     for benchmark_id, definition in definitions.items():
         code = code_of[benchmark_id]
-        best: dict[str, dict[str, Any]] = {}
+        best: dict[tuple[str, str], dict[str, Any]] = {}
         for item in in_force.values():
             if item["benchmark"] == code and item["valid_date"] <= as_of:
-                current = best.get(item["country"])
-                if current is None or (item["valid_date"], item["learned"]) > (
-                    current["valid_date"],
-                    current["learned"],
-                ):
-                    best[item["country"]] = item
-        values = [CountryValue(c, o["valid_date"], o["value"], o["learned"]) for c, o in best.items()]
+                current = best.get(item["cell"])
+                # Per cell, the latest valid date; among equals, the observation first recorded last.
+                if current is None or (item["valid_date"], item["first"]) > (current["valid_date"], current["first"]):
+                    best[item["cell"]] = item
+        values = [
+            CountryValue(cell[0], o["valid_date"], o["value"], o["learned"], cell[1], o["first"])
+            for cell, o in best.items()
+        ]
         assessment = assess(BenchmarkSpec.from_state(definition), values, as_of)
         answers[code] = {"combined": assessment.combined, "status": assessment.status.value}
     return answers

@@ -35,7 +35,11 @@ from services.measurement.adapters.tables import LIVE, projection_tracking, stor
 from services.measurement.bootstrap import MeasurementServices, bootstrap
 from services.measurement.entrypoints.cli import app as cli
 from services.measurement.entrypoints.http.app import create_app
+from services.measurement.projections import READ_MODELS
+from services.measurement.projections.series_keys import series_key
 from services.measurement.settings import Settings
+from tests.measurement.application.queries.test_progress_oracle import _log as oracle_log
+from tests.measurement.application.queries.test_progress_oracle import _oracle as oracle_state
 from tests.support import bearer
 
 FIXTURE = Path(__file__).parent / "fixtures" / "legacy-v1"
@@ -150,11 +154,52 @@ def test_a_legacy_topic_resolves_to_an_event_class_with_the_stored_attributes(to
         assert resolve_topic(state["originator_topic"]) is resolve_topic(topic.rpartition(".")[0])
 
 
+def read_models_now(legacy: dict[str, Any]) -> dict[str, Any]:
+    """The legacy read models as the read models of today derive them from
+    the same log: each deliberate change of their shape since, stated here
+    (a change not stated here fails the test).
+
+    read-models/5 (migration 0009, issue 11): a value counts once per cell
+    (benchmark, country, sector); an observation recorded without a sector
+    is in its country's cell with the sector "" (its value rows hold "" for
+    the NULL of before), and an old observation's cell is that of the
+    sector it was recorded with. Value rows carry their observation's first
+    recorded position (its precedence, kept by corrections) and their cell's
+    series key; `value_cells` lists the cells from the position of their
+    first observation; the series parts of revisions and countries go."""
+    tables: dict[str, Any] = json.loads(json.dumps(legacy))
+    first_recorded = {row["id"]: row["recorded_position"] for row in tables["observations_view"]["rows"]}
+    values = tables["observation_values"]
+    values["columns"].append("recorded_position")
+    for row in values["rows"]:
+        row["sector"] = row["sector"] or ""
+        row["recorded_position"] = first_recorded[row["observation_id"]]
+        row["series_key"] = series_key(row["benchmark"], row["country"], row["sector"])
+    cells: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for row in sorted(tables["observations_view"]["rows"], key=lambda row: row["recorded_position"]):
+        cell = (row["benchmark"], row["country"], row["sector"] or "")
+        first = {"first_known": row["recorded_position"], "series_key": series_key(*cell)}
+        cells.setdefault(cell, {"benchmark": cell[0], "country": cell[1], "sector": cell[2], **first})
+    tables["value_cells"] = {
+        "columns": ["benchmark", "country", "sector", "first_known", "series_key"],
+        "primary_key": ["benchmark", "country", "sector"],
+        "rows": [cells[cell] for cell in sorted(cells)],
+    }
+    for table, column in (("benchmark_revisions", "series_base"), ("country_selections", "series_part")):
+        tables[table]["columns"].remove(column)
+        for row in tables[table]["rows"]:
+            del row[column]
+    tracking = tables["projection_tracking"]["rows"]
+    tables["projection_tracking"]["rows"] = [{**row, "projection": READ_MODELS} for row in tracking]
+    return tables
+
+
 def test_the_legacy_log_rebuilds_the_legacy_read_models(legacy_store: MeasurementServices) -> None:
     """Every read model the legacy code had, and still in use, is rebuilt row
-    for row; read models added since are built from the same log, and the
-    answers test below holds them to the legacy answers."""
-    expected = LEGACY_READ_MODELS["tables"]
+    for row (as changed since: `read_models_now`); read models added since
+    are built from the same log, and the answers test below holds them to
+    the legacy answers."""
+    expected = read_models_now(LEGACY_READ_MODELS["tables"])
     rebuilt: dict[str, Any] = {}
     with legacy_store.database.snapshot() as connection:
         for table in [*LIVE.all(), projection_tracking]:
@@ -170,6 +215,30 @@ def test_the_legacy_log_rebuilds_the_legacy_read_models(legacy_store: Measuremen
         assert table == expected[name], name
 
 
+# What the rule of issue 11 (read-models/5) changed in progress answers: a
+# value counts once per (country, sector) cell, and among a cell's
+# observations for one valid date the one first recorded last stands. The
+# legacy store has countries with values in two sectors, so these figures
+# differ from the legacy ones; the test after the next checks them against a
+# naive replay of the legacy log instead.
+CELL_RULE_FIELDS = frozenset(
+    {"combined", "progress", "status", "countries", "countries_reporting", "freshest", "by_status"}
+    | {"value", "valid_date", "known_at", "programme_status", "programme_combined"}
+)
+
+
+def without_cell_rule_fields(body: Any) -> Any:
+    if isinstance(body, dict):
+        return {key: without_cell_rule_fields(value) for key, value in body.items() if key not in CELL_RULE_FIELDS}
+    if isinstance(body, list):
+        return [without_cell_rule_fields(value) for value in body]
+    return body
+
+
+def _is_progress(path: str) -> bool:
+    return path.startswith("/progress/") or "/state?" in path or "/series?" in path
+
+
 def test_the_rebuilt_legacy_store_answers_as_the_legacy_code_did(legacy_store: MeasurementServices) -> None:
     auditor = legacy_store.api_keys.issue("legacy-auditor", Role.AUDITOR, [], None, "tests").token
     with TestClient(create_app(services=legacy_store)) as client:
@@ -179,7 +248,34 @@ def test_the_rebuilt_legacy_store_answers_as_the_legacy_code_did(legacy_store: M
 
             assert response.status_code == answer["status"], answer["request"]
             assert {name: response.headers.get(name) for name in answer["headers"]} == answer["headers"], path
-            assert without_later_fields(response.json(), answer["body"]) == answer["body"], answer["request"]
+            now, then = without_later_fields(response.json(), answer["body"]), answer["body"]
+            if _is_progress(path):
+                now, then = without_cell_rule_fields(now), without_cell_rule_fields(then)
+            assert now == then, answer["request"]
+
+
+def test_the_legacy_states_follow_the_cell_rule_of_a_naive_replay(legacy_store: MeasurementServices) -> None:
+    auditor = legacy_store.api_keys.issue("legacy-auditor", Role.AUDITOR, [], None, "tests").token
+    with TestClient(create_app(services=legacy_store)) as client:
+        client.headers.update(bearer(auditor))
+        events = oracle_log(client)
+        states = [a["request"].partition(" ")[2] for a in LEGACY_ANSWERS if "/state?" in a["request"]]
+        assert len(states) == 15
+        for path in states:
+            state = client.get(path).json()
+            expected = oracle_state(events, state["benchmark"], date.fromisoformat(state["as_of"]), state["position"])
+            assert expected is not None
+            actual = {
+                "combined": state["combined"],
+                "status": state["status"],
+                "countries": [
+                    (c["country"], c["sector"], c["valid_date"], c["value"], c["known_at"]) for c in state["countries"]
+                ],
+                "countries_selected": state["countries_selected"],
+                "freshest": state["freshest"],
+                "target": None if state["target"] is None else state["target"]["value"],
+            }
+            assert actual == expected, path
 
 
 def test_the_upgraded_legacy_log_verifies_against_its_merkle_tree(

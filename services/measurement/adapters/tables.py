@@ -72,6 +72,7 @@ class ReadModelTables:
     observation_values: Table
     country_selections: Table
     valid_date_high_water: Table
+    value_cells: Table
 
     def all(self) -> list[Table]:
         return [getattr(self, f.name) for f in fields(self)]
@@ -130,8 +131,6 @@ def read_model_tables(target: MetaData, suffix: str = "") -> ReadModelTables:
             Column("assumption", String(8), nullable=False),
             Column("retired", Boolean(), nullable=False),
             Column("state", JSON(), nullable=False),
-            # The benchmark's part of its series keys (projections/series_keys.py).
-            Column("series_base", BigInteger(), nullable=False),
             Index(name("benchmark_revisions") + "_assumption_idx", "assumption", "known_from"),
         ),
         # Bitemporal: each version of an observation's value, with its valid
@@ -144,12 +143,17 @@ def read_model_tables(target: MetaData, suffix: str = "") -> ReadModelTables:
             Column("known_until", Position, nullable=True),
             Column("benchmark", String(64), nullable=False),
             Column("country", String(3), nullable=False),
-            Column("sector", String(64), nullable=True),
+            # The observation's cell's sector, "" when it names none.
+            Column("sector", String(64), nullable=False),
             Column("valid_date", Date(), nullable=False),
             Column("number", Float(), nullable=True),
             Column("text", Text(), nullable=True),
-            # One integer per (benchmark, country): projections/series_keys.py.
+            # One integer per cell (benchmark, country, sector): projections/series_keys.py.
             Column("series_key", BigInteger(), nullable=False),
+            # Where the observation was first recorded: its precedence among
+            # the cell's observations for the same valid date, which its
+            # corrections keep.
+            Column("recorded_position", Position, nullable=False),
             # The as-of lookup: walks one series backwards from a valid date.
             # On PostgreSQL it also holds what a lookup returns and checks, so
             # the lookup reads no table row (an index-only scan).
@@ -157,9 +161,10 @@ def read_model_tables(target: MetaData, suffix: str = "") -> ReadModelTables:
                 name("observation_values") + "_series_idx",
                 "series_key",
                 "valid_date",
+                "recorded_position",
                 "known_from",
                 "known_until",
-                postgresql_include=["number", "text", "benchmark", "country"],
+                postgresql_include=["number", "text", "benchmark", "country", "sector"],
             ),
         ),
         # Programme countries with the position at which each was selected.
@@ -169,8 +174,6 @@ def read_model_tables(target: MetaData, suffix: str = "") -> ReadModelTables:
             Column("iso3", String(3), primary_key=True),
             Column("region", String(32), nullable=False),
             Column("selected_position", Position, nullable=False),
-            # The country's part of its series keys (projections/series_keys.py).
-            Column("series_part", Integer(), nullable=False),
         ),
         # The latest valid date of any observation known at each position
         # where it rose: no value known at P has a later valid date, so as-of
@@ -180,6 +183,18 @@ def read_model_tables(target: MetaData, suffix: str = "") -> ReadModelTables:
             target,
             Column("position", Position, primary_key=True),
             Column("valid_date", Date(), nullable=False),
+        ),
+        # Every cell (benchmark, country, sector: "" when none) that has had
+        # an observation, from the position of its first: an as-of query
+        # looks up these cells, not every benchmark x country x sector.
+        value_cells=Table(
+            name("value_cells"),
+            target,
+            Column("benchmark", String(64), primary_key=True),
+            Column("country", String(3), primary_key=True),
+            Column("sector", String(64), primary_key=True),
+            Column("first_known", Position, nullable=False),
+            Column("series_key", BigInteger(), nullable=False),
         ),
     )
 
@@ -191,3 +206,4 @@ benchmark_revisions = LIVE.benchmark_revisions
 observation_values = LIVE.observation_values
 country_selections = LIVE.country_selections
 valid_date_high_water = LIVE.valid_date_high_water
+value_cells = LIVE.value_cells

@@ -142,7 +142,10 @@ def _replay_here(app: EventLogApplication, head: int, progress: Progress) -> tup
 # The log is split by stream: every handler reads and writes rows of its own
 # event's stream only, except the valid-date high water, which each part
 # computes for its own events and which is merged here (a position where the
-# high water of the whole log rises is one where that of its part rises).
+# high water of the whole log rises is one where that of its part rises), and
+# the value cells, which observations of several parts share: each part
+# returns its own, and a cell is first known where any part first knew it.
+MERGED_ROLES = ("valid_date_high_water", "value_cells")
 PARALLEL_FROM = 50_000
 MAX_WORKERS = 4
 
@@ -180,16 +183,23 @@ def _fill_in_parallel(
     for position, valid_date in sorted(candidate for result in results for candidate in result[2]):
         if not high_water or valid_date > high_water[-1]["valid_date"]:
             high_water.append({"position": position, "valid_date": valid_date})
+    cells: dict[tuple[Any, ...], Row] = {}
+    for cell in sorted((cell for result in results for cell in result[3]), key=lambda cell: cell["first_known"]):
+        cells.setdefault((cell["benchmark"], cell["country"], cell["sector"]), cell)
     with app.database.transaction() as connection:
         bulk_insert(connection, rebuilt.valid_date_high_water, high_water)
-        progress("write", rows, rows + len(high_water))
+        bulk_insert(connection, rebuilt.value_cells, list(cells.values()))
+        progress("write", rows, rows + len(high_water) + len(cells))
         _index_tables(connection, rebuilt)
-    return metadata, rebuilt, events, rows + len(high_water)
+    return metadata, rebuilt, events, rows + len(high_water) + len(cells)
 
 
-def _replay_part(url: str, partition: tuple[int, int], head: int, done: Any) -> tuple[int, int, list[tuple[int, date]]]:
+def _replay_part(
+    url: str, partition: tuple[int, int], head: int, done: Any
+) -> tuple[int, int, list[tuple[int, date]], list[Row]]:
     """In a worker process: replays one part of the log and writes its rows.
-    Returns the events replayed, the rows written, and the part's high water."""
+    Returns the events replayed, the rows written, the part's high water and
+    its value cells."""
     # The log alone: a worker replays, it records nothing.
     part = EventLogApplication(Database(url))
 
@@ -209,13 +219,14 @@ def _replay_part(url: str, partition: tuple[int, int], head: int, done: Any) -> 
 
             events = _replay(part, memory, 0, head, report, None, partition)
             high_water = [(row["position"], row["valid_date"]) for row in memory.rows["valid_date_high_water"].values()]
-            roles = [role for role in PRIMARY_KEYS if role != "valid_date_high_water"]
+            cells = list(memory.rows["value_cells"].values())
+            roles = [role for role in PRIMARY_KEYS if role not in MERGED_ROLES]
             tables = read_model_tables(MetaData(), REBUILD_SUFFIX)
             with part.database.transaction() as connection:
                 for _ in memory.flush(connection, tables, roles=roles):
                     pass
             rows = sum(len(memory.rows[role]) for role in roles)
-        return events, rows, high_water
+        return events, rows, high_water, cells
     finally:
         part.database.dispose()
 

@@ -3,24 +3,31 @@ countries, where the straight-line trajectory says it should be, how far it
 has come, and a status. This docstring is the documented rule.
 
 Values used
-    Each value is a country's value with its valid date and the log position
-    (`known_at`) of the version in force. A country counts once, with its most
-    recent value: the one with the greatest (valid date, log position).
-    `assess` first drops values whose valid date is after D (they are not yet
-    in force at D).
+    A value belongs to a cell: one country and one sector (the sector empty
+    when the observation names none). Each value comes with its valid date,
+    the log position at which its observation was first recorded
+    (`first_recorded`) and that of the version in force (`known_at`). A cell
+    counts once, with its most recent value: the one with the latest valid
+    date and, among observations for the same cell and the same valid date,
+    the one first recorded last stands. A correction changes an
+    observation's value, never its precedence (so a correction that repeats
+    the value changes no answer); a retraction removes the observation and
+    uncovers the one before. `assess` first drops values whose valid date is
+    after D (they are not yet in force at D).
 
-Combining (`combine`)
+Combining (`combine`), across cells as across countries
     - no values: None.
     - sum: the sum of the numbers (an int when every value is an int).
     - mean: the arithmetic mean (a float).
-    - count_meeting_threshold: the number of countries whose value meets the
-      threshold. Numeric and ordinal values are compared by `rank` (values.py):
-      a value meets the threshold when rank(value) >= rank(threshold) for an
-      ascending benchmark, rank(value) <= rank(threshold) for a descending
-      one. A nominal value meets it when it equals the threshold.
-    - latest: the value with the greatest (valid date, log position); the
-      country code breaks a tie (which a real log never has: each version has
-      its own position).
+    - count_meeting_threshold: the number of cells whose value meets the
+      threshold (of countries, when no value names a sector). Numeric and
+      ordinal values are compared by `rank` (values.py): a value meets the
+      threshold when rank(value) >= rank(threshold) for an ascending
+      benchmark, rank(value) <= rank(threshold) for a descending one. A
+      nominal value meets it when it equals the threshold.
+    - latest: the value with the greatest (valid date, first recorded); the
+      country and sector codes break a tie (which a real log never has: each
+      observation has its own position).
 
 The scale
     The combined figure, the baseline and the targets are compared as numbers:
@@ -67,8 +74,9 @@ Progress
     the target equals the baseline, 1.0 if the target is met, else 0.0.
 
 Reporting
-    countries_reporting is the number of countries whose values were used;
-    freshest is the latest valid date among them (None without values).
+    countries_reporting is the number of countries whose values were used,
+    cells_reporting the number of cells; freshest is the latest valid date
+    among them (None without values).
 """
 
 from __future__ import annotations
@@ -135,12 +143,25 @@ class BenchmarkSpec:
 
 
 class CountryValue(NamedTuple):
-    """A country's value in force (a tuple: a roll-up builds thousands)."""
+    """A cell's value in force (a tuple: a roll-up builds thousands).
+    `first_recorded` None: the value's observation was never corrected, so
+    it was first recorded at `known_at`."""
 
     country: str
     valid_date: date
     value: Value
     known_at: int
+    sector: str = ""
+    first_recorded: int | None = None
+
+    @property
+    def cell(self) -> tuple[str, str]:
+        return (self.country, self.sector)
+
+    @property
+    def precedence(self) -> tuple[date, int]:
+        """Greater stands: the later valid date, then the observation first recorded last."""
+        return (self.valid_date, self.known_at if self.first_recorded is None else self.first_recorded)
 
 
 @dataclass(frozen=True)
@@ -152,15 +173,16 @@ class Assessment:
     status: Status
     countries_reporting: int
     freshest: date | None
+    cells_reporting: int = 0
 
 
 def combine(spec: BenchmarkSpec, values: Sequence[CountryValue]) -> Value | None:
-    """The figure the countries' values combine into, or None without values."""
-    return _combine_current(spec, _most_recent_per_country(values))
+    """The figure the cells' values combine into, or None without values."""
+    return _combine_current(spec, _most_recent_per_cell(values))
 
 
 def _combine_current(spec: BenchmarkSpec, current: Sequence[CountryValue]) -> Value | None:
-    """`combine` of values already one per country."""
+    """`combine` of values already one per cell."""
     if not current:
         return None
     figures = [value.value for value in current]
@@ -173,12 +195,12 @@ def _combine_current(spec: BenchmarkSpec, current: Sequence[CountryValue]) -> Va
     if spec.combination is Combination.COUNT_MEETING_THRESHOLD:
         meets = _threshold_test(spec)
         return sum(1 for figure in figures if meets(figure))
-    return max(current, key=lambda value: (value.valid_date, value.known_at, value.country)).value
+    return max(current, key=lambda value: (value.precedence, value.cell)).value
 
 
 def assess(spec: BenchmarkSpec, values: Sequence[CountryValue], as_of: date) -> Assessment:
     """The state of the benchmark at valid date `as_of`."""
-    used = _most_recent_per_country(value for value in values if value.valid_date <= as_of)
+    used = _most_recent_per_cell(value for value in values if value.valid_date <= as_of)
     combined = _combine_current(spec, used)
     target = _target_in_force(spec, as_of)
     expected = _expected(spec, as_of)
@@ -189,17 +211,18 @@ def assess(spec: BenchmarkSpec, values: Sequence[CountryValue], as_of: date) -> 
         expected=expected,
         progress=progress,
         status=status,
-        countries_reporting=len(used),
+        countries_reporting=len({value.country for value in used}),
         freshest=max((value.valid_date for value in used), default=None),
+        cells_reporting=len(used),
     )
 
 
-def _most_recent_per_country(values: Iterable[CountryValue]) -> list[CountryValue]:
-    most_recent: dict[str, CountryValue] = {}
+def _most_recent_per_cell(values: Iterable[CountryValue]) -> list[CountryValue]:
+    most_recent: dict[tuple[str, str], CountryValue] = {}
     for value in values:
-        held = most_recent.get(value.country)
-        if held is None or (value.valid_date, value.known_at) > (held.valid_date, held.known_at):
-            most_recent[value.country] = value
+        held = most_recent.get(value.cell)
+        if held is None or value.precedence > held.precedence:
+            most_recent[value.cell] = value
     return list(most_recent.values())
 
 

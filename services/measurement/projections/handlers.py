@@ -20,7 +20,7 @@ from services.common.json import jsonable
 from services.measurement.domain.benchmarks import Benchmark
 from services.measurement.domain.observations import Observation
 from services.measurement.domain.scope import ProgrammeScope
-from services.measurement.projections.series_keys import benchmark_part, country_part, series_key
+from services.measurement.projections.series_keys import series_key
 from services.measurement.projections.store import ReadModelStore, Row
 
 _EVENT_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
@@ -162,7 +162,6 @@ class ReadModelHandlers:
                 "assumption": assumption,
                 "retired": state["retired"] is not None,
                 "state": _definition(state),
-                "series_base": benchmark_part(code),
             },
         )
 
@@ -172,6 +171,18 @@ class ReadModelHandlers:
     def _(self, event: Observation.Recorded, item: Projected, store: ReadModelStore) -> None:
         store.insert("observations_view", recorded_observation_row(event, item))
         store.raise_high_water(event.period_end, item.position)
+        sector = event.sector or ""
+        key = series_key(event.benchmark, event.country, sector)
+        store.insert_once(
+            "value_cells",
+            {
+                "benchmark": event.benchmark,
+                "country": event.country,
+                "sector": sector,
+                "first_known": item.position,
+                "series_key": key,
+            },
+        )
         store.insert(
             "observation_values",
             {
@@ -180,10 +191,11 @@ class ReadModelHandlers:
                 "known_until": None,
                 "benchmark": event.benchmark,
                 "country": event.country,
-                "sector": event.sector,
+                "sector": sector,
                 "valid_date": event.period_end,
                 **value_columns(event.value),
-                "series_key": series_key(event.benchmark, event.country),
+                "series_key": key,
+                "recorded_position": item.position,
             },
         )
 
@@ -198,6 +210,7 @@ class ReadModelHandlers:
         }
         self._update_observation(store, event, item, "corrected", state)
         store.close_version("observation_values", event.originator_id, item.position)
+        sector = row["sector"] or ""
         store.insert(
             "observation_values",
             {
@@ -206,10 +219,12 @@ class ReadModelHandlers:
                 "known_until": None,
                 "benchmark": row["benchmark"],
                 "country": row["country"],
-                "sector": row["sector"],
+                "sector": sector,
                 "valid_date": row["period_end"],
                 **value_columns(event.value),
-                "series_key": series_key(row["benchmark"], row["country"]),
+                "series_key": series_key(row["benchmark"], row["country"], sector),
+                # A correction keeps the observation's precedence (domain/progress.py).
+                "recorded_position": row["recorded_position"],
             },
         )
 
@@ -245,6 +260,5 @@ class ReadModelHandlers:
                 "iso3": event.iso3,
                 "region": event.region,
                 "selected_position": item.position,
-                "series_part": country_part(event.iso3),
             },
         )

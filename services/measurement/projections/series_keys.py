@@ -1,27 +1,28 @@
 """Integer keys of the value series, for the as-of lookups.
 
-A series is one benchmark in one country: the rows of `observation_values`
-an as-of lookup walks for one (benchmark, country) pair. An index that
-starts with one integer per series is found much faster than one that
-starts with two strings (each step down the B-tree compares integers
-instead of collated texts); with a roll-up doing one lookup per pair (30
-benchmarks x 50 countries = 1,500), that halves its time in the database.
+A series is one cell, one benchmark in one country and one sector (or
+none): the rows of `observation_values` an as-of lookup walks for one cell.
+An index that starts with one integer per series is found much faster than
+one that starts with strings (each step down the B-tree compares integers
+instead of collated texts); with a roll-up doing one lookup per cell (30
+benchmarks x 50 countries = 1,500 without sectors), that halves its time in
+the database.
 
     series key = benchmark part + country part
 
-- the benchmark part is 48 bits of the BLAKE2b digest of its code, shifted
-  left by 15 bits; it is kept on each `benchmark_revisions` row;
+- the benchmark part is 48 bits of the BLAKE2b digest of the benchmark's
+  code (of the code and the sector, for a cell with a sector), shifted left
+  by 15 bits;
 - the country part is exact for an ISO 3166 alpha-3 code (three letters
-  A-Z, read as a base-26 number below 26**3 = 17,576 < 2**15); it is kept on
-  each `country_selections` row.
+  A-Z, read as a base-26 number below 26**3 = 17,576 < 2**15).
 
-So a lookup joins revisions and selections and probes `r.series_base +
-c.series_part`, computed in the database. Keys depend on nothing but the
-codes: the live projection, a rebuild and every process agree without
-sharing anything. Two benchmark codes could, very rarely (about 1 in 2**48
-per pair of codes), share a benchmark part: lookups therefore also check
-the row's benchmark and country (kept in the index, so this costs no table
-read), and a shared key can slow a lookup but never change its answer."""
+Each cell's key is kept on its `value_cells` row, and a lookup probes it.
+Keys depend on nothing but the codes: the live projection, a rebuild and
+every process agree without sharing anything. Two cells could, very rarely
+(about 1 in 2**48 per pair of codes), share a benchmark part: lookups
+therefore also check the row's benchmark, country and sector (kept in the
+index, so this costs no table read), and a shared key can slow a lookup but
+never change its answer."""
 
 from __future__ import annotations
 
@@ -48,5 +49,8 @@ def country_part(iso3: str) -> int:
     return int.from_bytes(digest, "big") & ((1 << COUNTRY_BITS) - 1)
 
 
-def series_key(benchmark: str, country: str) -> int:
-    return benchmark_part(benchmark) + country_part(country)
+def series_key(benchmark: str, country: str, sector: str = "") -> int:
+    """The key of a cell: a sector's cells of a benchmark share a benchmark
+    part of their own (that of the benchmark's code and the sector's), so a
+    cell without a sector keeps the key of its (benchmark, country) pair."""
+    return benchmark_part(f"{benchmark}\x1f{sector}" if sector else benchmark) + country_part(country)

@@ -11,6 +11,8 @@ from datetime import date
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.measurement.adapters.bulk import bulk_insert
 from services.measurement.adapters.tables import ReadModelTables, projection_tracking
@@ -24,6 +26,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "observation_values": ("observation_id", "known_from"),
     "country_selections": ("iso3",),
     "valid_date_high_water": ("position",),
+    "value_cells": ("benchmark", "country", "sector"),
 }
 # Versioned tables: the column naming the thing versioned; at most one row per
 # value of it has no `known_until` (the version known now).
@@ -32,6 +35,9 @@ VERSION_OF: dict[str, str] = {"benchmark_revisions": "benchmark", "observation_v
 
 class ReadModelStore(Protocol):
     def insert(self, role: str, row: Row) -> None: ...
+
+    def insert_once(self, role: str, row: Row) -> None:
+        """Inserts `row` unless its key has a row already (which stays as it is)."""
 
     def get(self, role: str, key: tuple[Any, ...]) -> Row: ...
 
@@ -59,6 +65,7 @@ class SqlStore:
         self.connection = connection
         self.tables = tables
         self._pending: dict[str, list[Row]] = {}
+        self._pending_once: dict[str, dict[tuple[Any, ...], Row]] = {}
         self._high_water: list[tuple[date, int]] = []
 
     def _where_key(self, role: str, key: tuple[Any, ...]) -> Any:
@@ -68,6 +75,9 @@ class SqlStore:
     def insert(self, role: str, row: Row) -> None:
         self._pending.setdefault(role, []).append(row)
 
+    def insert_once(self, role: str, row: Row) -> None:
+        self._pending_once.setdefault(role, {}).setdefault(tuple(row[c] for c in PRIMARY_KEYS[role]), row)
+
     def settle(self) -> None:
         if self._high_water:
             self._settle_high_water()
@@ -75,6 +85,16 @@ class SqlStore:
             if rows:
                 bulk_insert(self.connection, getattr(self.tables, role), rows)
         self._pending = {}
+        for role, keyed in self._pending_once.items():
+            self._insert_missing(getattr(self.tables, role), PRIMARY_KEYS[role], list(keyed.values()))
+        self._pending_once = {}
+
+    def _insert_missing(self, table: Any, key: tuple[str, ...], rows: list[Row]) -> None:
+        """One INSERT ... ON CONFLICT DO NOTHING (both dialects have it)."""
+        if not rows:
+            return
+        dialect_insert = postgresql_insert if self.connection.dialect.name == "postgresql" else sqlite_insert
+        self.connection.execute(dialect_insert(table).values(rows).on_conflict_do_nothing(index_elements=list(key)))
 
     def _settle_high_water(self) -> None:
         table = self.tables.valid_date_high_water
@@ -134,6 +154,9 @@ class MemoryStore:
         self.rows[role][key] = row
         if role in VERSION_OF and row.get("known_until") is None:
             self.open_versions[role][row[VERSION_OF[role]]] = key
+
+    def insert_once(self, role: str, row: Row) -> None:
+        self.rows[role].setdefault(tuple(row[column] for column in PRIMARY_KEYS[role]), row)
 
     def get(self, role: str, key: tuple[Any, ...]) -> Row:
         return dict(self.rows[role][key])

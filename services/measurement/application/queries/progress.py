@@ -3,9 +3,11 @@ position P, from the bitemporal read models (indexed lookups, no replay).
 
 A row of `observation_values` is the value in force for its observation
 between `known_from` (inclusive) and `known_until` (exclusive) positions, so
-"as known at P" keeps the rows with known_from <= P < known_until. Per country
-the value in force at D is the one with the latest valid date on or before D;
-for the same valid date, the one learned last wins."""
+"as known at P" keeps the rows with known_from <= P < known_until. Per cell
+(benchmark, country, sector) the value in force at D is the one with the
+latest valid date on or before D; for the same valid date, that of the
+observation first recorded last (`recorded_position`, which corrections
+keep): the rule of domain/progress.py."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -26,6 +29,7 @@ from services.measurement.adapters.tables import (
     country_selections,
     observation_values,
     valid_date_high_water,
+    value_cells,
 )
 from services.measurement.application.event_log import EventLogApplication
 from services.measurement.application.queries import catalogue
@@ -71,13 +75,25 @@ def _selected_countries(connection: Connection, position: int) -> list[str]:
     return sorted(connection.execute(query).scalars())
 
 
-ValueRow = tuple[str, date, float | None, str | None, int]
+# (country, sector, valid date, number, text, known_from, recorded_position)
+ValueRow = tuple[str, str, date, float | None, str | None, int, int]
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Which cells a lookup covers: all (None), or one country's, one sector's, or one of both."""
+
+    country: str | None = None
+    sector: str | None = None
+
+
+ALL_CELLS = Cells()
 
 
 def _values_in_force(
-    connection: Connection, codes: Sequence[str], as_of: date, position: int, country: str | None = None
+    connection: Connection, codes: Sequence[str], as_of: date, position: int, cells: Cells = ALL_CELLS
 ) -> dict[str, list[ValueRow]]:
-    """Per benchmark: (country, valid date, number, text, known_from) in force."""
+    """Per benchmark: the value in force of each of its cells."""
     if not codes:
         return {}
     # Nothing known at P has a valid date after the high-water mark at P.
@@ -92,18 +108,18 @@ def _values_in_force(
     as_of = min(as_of, high_water)
     if (
         connection.dialect.name == "postgresql"
-        and country is None
+        and cells == ALL_CELLS
         and len(codes) >= FAN_OUT_FROM_BENCHMARKS
         and _idle_connection(connection)
     ):
         rows = _in_force_fanned_out(connection, codes, as_of, position)
     elif connection.dialect.name == "postgresql":
-        rows = _in_force_by_lookup(connection, codes, as_of, position, country)
+        rows = _in_force_by_lookup(connection, codes, as_of, position, cells)
     else:
-        rows = _in_force_by_subquery(connection, codes, as_of, position, country)
+        rows = _in_force_by_subquery(connection, codes, as_of, position, cells)
     found: dict[str, list[ValueRow]] = defaultdict(list)
-    for benchmark, country_code, valid_date, number, text_value, known_from in rows:
-        found[benchmark].append((country_code, valid_date, number, text_value, known_from))
+    for benchmark, *row in rows:
+        found[benchmark].append(tuple(row))
     return found
 
 
@@ -142,45 +158,53 @@ def _in_force_fanned_out(connection: Connection, codes: Sequence[str], as_of: da
     def on_its_own_connection(part: Sequence[str]) -> list[Any]:
         with connection.engine.connect() as other:
             other.execution_options(isolation_level="AUTOCOMMIT", postgresql_readonly=True)
-            return _in_force_by_lookup(other, part, as_of, position, None)
+            return _in_force_by_lookup(other, part, as_of, position, ALL_CELLS)
 
     others = [_fan_out_pool().submit(on_its_own_connection, part) for part in slices[1:]]
-    rows = _in_force_by_lookup(connection, slices[0], as_of, position, None)
+    rows = _in_force_by_lookup(connection, slices[0], as_of, position, ALL_CELLS)
     for other in others:
         rows.extend(other.result())
     return rows
 
 
 _LOOKUP = f"""
-    SELECT r.benchmark, c.iso3, latest.valid_date, latest.number, latest.text, latest.known_from
+    SELECT r.benchmark, cell.country, cell.sector, latest.valid_date, latest.number, latest.text,
+           latest.known_from, latest.recorded_position
     FROM {benchmark_revisions.name} AS r
-    JOIN {country_selections.name} AS c ON c.selected_position <= %(position)s
+    JOIN {value_cells.name} AS cell ON cell.benchmark = r.benchmark AND cell.first_known <= %(position)s
     CROSS JOIN LATERAL (
-        SELECT v.valid_date, v.number, v.text, v.known_from
+        SELECT v.valid_date, v.number, v.text, v.known_from, v.recorded_position
         FROM {observation_values.name} AS v
-        WHERE v.series_key = r.series_base + c.series_part AND v.valid_date <= %(as_of)s
+        WHERE v.series_key = cell.series_key AND v.valid_date <= %(as_of)s
           AND v.known_from <= %(position)s AND (v.known_until IS NULL OR v.known_until > %(position)s)
-          AND v.benchmark = r.benchmark AND v.country = c.iso3
-        ORDER BY v.valid_date DESC, v.known_from DESC
+          AND v.benchmark = cell.benchmark AND v.country = cell.country AND v.sector = cell.sector
+        ORDER BY v.valid_date DESC, v.recorded_position DESC
         LIMIT 1
     ) AS latest
     WHERE r.benchmark = ANY(%(codes)s)
       AND r.known_from <= %(position)s AND (r.known_until IS NULL OR r.known_until > %(position)s)
-      AND (%(country)s::text IS NULL OR c.iso3 = %(country)s::text)
+      AND (%(country)s::text IS NULL OR cell.country = %(country)s::text)
+      AND (%(sector)s::text IS NULL OR cell.sector = %(sector)s::text)
 """
 
 
 def _in_force_by_lookup(
-    connection: Connection, codes: Sequence[str], as_of: date, position: int, country: str | None
+    connection: Connection, codes: Sequence[str], as_of: date, position: int, cells: Cells
 ) -> list[Any]:
-    """One index lookup per (benchmark, selected country): a LATERAL join that
-    walks the series index (projections/series_keys.py) backwards from D to
+    """One index lookup per cell of the benchmarks: a LATERAL join that walks
+    the cell's series index (projections/series_keys.py) backwards from D to
     the first version known at P, reading nothing but the index. Its cost
-    grows with the number of pairs, not with the history. Sent as fixed SQL
+    grows with the number of cells, not with the history. Sent as fixed SQL
     on the driver's cursor: the server keeps it prepared, and the rows come
     back as plain tuples."""
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    parameters = {"codes": list(codes), "as_of": as_of, "position": position, "country": country}
+    parameters = {
+        "codes": list(codes),
+        "as_of": as_of,
+        "position": position,
+        "country": cells.country,
+        "sector": cells.sector,
+    }
     found: list[Any] = cursor.execute(_LOOKUP, parameters).fetchall()
     return found
 
@@ -188,19 +212,21 @@ def _in_force_by_lookup(
 _LOOKUP_SQLITE = (
     text(
         f"""
-    SELECT r.benchmark, c.iso3, v.valid_date, v.number, v.text, v.known_from
+    SELECT r.benchmark, cell.country, cell.sector, v.valid_date, v.number, v.text, v.known_from,
+           v.recorded_position
     FROM {benchmark_revisions.name} AS r
-    CROSS JOIN {country_selections.name} AS c
+    CROSS JOIN {value_cells.name} AS cell
     CROSS JOIN {observation_values.name} AS v
     WHERE r.benchmark IN :codes
       AND r.known_from <= :position AND (r.known_until IS NULL OR r.known_until > :position)
-      AND c.selected_position <= :position AND (:country IS NULL OR c.iso3 = :country)
+      AND cell.benchmark = r.benchmark AND cell.first_known <= :position
+      AND (:country IS NULL OR cell.country = :country) AND (:sector IS NULL OR cell.sector = :sector)
       AND v.rowid = (
         SELECT w.rowid FROM {observation_values.name} AS w
-        WHERE w.series_key = r.series_base + c.series_part AND w.valid_date <= :as_of
+        WHERE w.series_key = cell.series_key AND w.valid_date <= :as_of
           AND w.known_from <= :position AND (w.known_until IS NULL OR w.known_until > :position)
-          AND w.benchmark = r.benchmark AND w.country = c.iso3
-        ORDER BY w.valid_date DESC, w.known_from DESC
+          AND w.benchmark = cell.benchmark AND w.country = cell.country AND w.sector = cell.sector
+        ORDER BY w.valid_date DESC, w.recorded_position DESC
         LIMIT 1
       )
     """
@@ -211,7 +237,8 @@ _LOOKUP_SQLITE = (
     )
     .columns(
         observation_values.c.benchmark,
-        country_selections.c.iso3,
+        value_cells.c.country,
+        value_cells.c.sector,
         observation_values.c.valid_date,
         observation_values.c.number,
         observation_values.c.text,
@@ -221,25 +248,51 @@ _LOOKUP_SQLITE = (
 
 
 def _in_force_by_subquery(
-    connection: Connection, codes: Sequence[str], as_of: date, position: int, country: str | None
+    connection: Connection, codes: Sequence[str], as_of: date, position: int, cells: Cells
 ) -> Any:
-    """SQLite has no LATERAL: the same lookup per (benchmark, selected
-    country), as a correlated subquery that finds the row in force on the
-    series index. CROSS JOIN fixes SQLite's join order (revisions, then
-    countries, then the lookup), which its planner would otherwise choose
-    without statistics."""
-    parameters = {"codes": list(codes), "as_of": as_of, "position": position, "country": country}
+    """SQLite has no LATERAL: the same lookup per cell, as a correlated
+    subquery that finds the row in force on the series index. CROSS JOIN
+    fixes SQLite's join order (revisions, then cells, then the lookup),
+    which its planner would otherwise choose without statistics."""
+    parameters = {
+        "codes": list(codes),
+        "as_of": as_of,
+        "position": position,
+        "country": cells.country,
+        "sector": cells.sector,
+    }
     return connection.execute(_LOOKUP_SQLITE, parameters).tuples().all()
 
+        observation_values.c.recorded_position,
 
 def _country_values(spec: BenchmarkSpec, rows: Iterable[ValueRow]) -> list[CountryValue]:
     values = []
-    for country, valid_date, number, text_value, known_from in rows:
+    for country, sector, valid_date, number, text_value, known_from, recorded_position in rows:
         value: Any = text_value
         if number is not None:
             value = int(number) if spec.measure is Measure.UNIT else number
-        values.append(CountryValue(country=country, valid_date=valid_date, value=value, known_at=known_from))
-    return sorted(values, key=lambda v: v.country)
+        values.append(
+            CountryValue(
+                country=country,
+                valid_date=valid_date,
+                value=value,
+                known_at=known_from,
+                sector=sector,
+                first_recorded=recorded_position,
+            )
+        )
+    return sorted(values, key=lambda v: v.cell)
+
+
+def _cell_out(value: CountryValue) -> dict[str, Any]:
+    return {
+        "country": value.country,
+        "sector": value.sector or None,
+        "value": value.value,
+        "valid_date": value.valid_date,
+        "known_at": value.known_at,
+        "first_recorded": value.first_recorded,
+    }
 
 
 def _summary(revision: dict[str, Any], values: list[CountryValue], as_of: date) -> dict[str, Any]:
@@ -268,6 +321,7 @@ def _state(
     spec = BenchmarkSpec.from_state(definition)
     assessment: Assessment = assess(spec, values, as_of)
     return {
+        "cells_reporting": assessment.cells_reporting,
         "benchmark": revision["benchmark"],
         "assumption": revision["assumption"],
         "title": definition["title"],
@@ -286,9 +340,7 @@ def _state(
         "expected": assessment.expected,
         "progress": assessment.progress,
         "status": assessment.status.value,
-        "countries": [
-            {"country": v.country, "value": v.value, "valid_date": v.valid_date, "known_at": v.known_at} for v in values
-        ],
+        "countries": [_cell_out(v) for v in values],
         "countries_selected": len(selected),
         "countries_reporting": assessment.countries_reporting,
         "freshest": assessment.freshest,
@@ -300,14 +352,20 @@ def _not_defined(code: str, position: int) -> NotFoundError:
 
 
 def benchmark_state(
-    database: Database, code: str, as_of: date, at: int | None = None, known_at: datetime | None = None
+    database: Database,
+    code: str,
+    as_of: date,
+    at: int | None = None,
+    known_at: datetime | None = None,
+    sector: str | None = None,
 ) -> dict[str, Any]:
     with database.snapshot() as connection:
         position = resolve_position(connection, at, known_at)
         revision = _revisions(connection, position, [code]).get(code)
         if revision is None:
+        "cells_reporting": assessment.cells_reporting,
             raise _not_defined(code, position)
-        values = _values_in_force(connection, [code], as_of, position).get(code, [])
+        values = _values_in_force(connection, [code], as_of, position, Cells(sector=sector)).get(code, [])
         selected = _selected_countries(connection, position)
     spec = BenchmarkSpec.from_state(revision["state"])
     return _state(revision, _country_values(spec, values), selected, as_of, position)
@@ -317,6 +375,7 @@ def benchmark_series(
     database: Database,
     code: str,
     period: tuple[str, str, Step],
+    """`sector`: the state of that sector's cells alone ("" for the cells without a sector)."""
     at: int | None = None,
     known_at: datetime | None = None,
 ) -> dict[str, Any]:
@@ -347,11 +406,15 @@ STATUS_ORDER = [s.value for s in Status]
 
 
 def assumption_rollup(
-    app: EventLogApplication, as_of: date, at: int | None = None, known_at: datetime | None = None
+    app: EventLogApplication,
+    as_of: date,
+    at: int | None = None,
+    known_at: datetime | None = None,
+    sector: str | None = None,
 ) -> dict[str, Any]:
     """For each critical assumption of the framework, its benchmarks' states and a summary."""
     assumptions = catalogue.framework(app)["document"]["critical_assumptions"]
-    return rollup(app.database, assumptions, as_of, at, known_at)
+    return rollup(app.database, assumptions, as_of, at, known_at, sector)
 
 
 def rollup(
@@ -361,12 +424,13 @@ def rollup(
     at: int | None = None,
     known_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """For each of `assumptions`, its benchmarks' states and a summary."""
+    """For each of `assumptions`, its benchmarks' states and a summary
+    (`sector`: of that sector's cells alone)."""
     with database.snapshot() as connection:
         position = resolve_position(connection, at, known_at)
         revisions = _revisions(connection, position)
         live = {code: r for code, r in revisions.items() if not r["retired"]}
-        values = _values_in_force(connection, list(live), as_of, position)
+        values = _values_in_force(connection, list(live), as_of, position, Cells(sector=sector))
     states_by_assumption: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for code in sorted(live):
         revision = live[code]
@@ -375,6 +439,7 @@ def rollup(
         states_by_assumption[revision["assumption"]].append(summary)
     items = []
     for assumption in assumptions:
+    sector: str | None = None,
         states = states_by_assumption.get(assumption["code"], [])
         counts = dict.fromkeys(STATUS_ORDER, 0)
         for state in states:
@@ -387,38 +452,48 @@ def rollup(
                 "summary": {"benchmarks": len(states), "by_status": counts},
             }
         )
-    return {"as_of": as_of, "position": position, "assumptions": items}
+    return {"as_of": as_of, "position": position, "sector": sector, "assumptions": items}
 
 
 def country_profile(
-    database: Database, iso3: str, as_of: date, at: int | None = None, known_at: datetime | None = None
+    database: Database,
+    iso3: str,
+    as_of: date,
+    at: int | None = None,
+    known_at: datetime | None = None,
+    sector: str | None = None,
 ) -> dict[str, Any]:
-    """Every benchmark's value in force for one country, beside the
-    benchmark's programme-wide state."""
+    """Every benchmark's values in force for one country, cell by cell
+    (`sector`: that sector's alone), beside the benchmark's programme-wide
+    state (of the same sector's cells, when one is given)."""
     with database.snapshot() as connection:
         position = resolve_position(connection, at, known_at)
         selected = _selected_countries(connection, position)
         if iso3 not in selected:
             raise NotFoundError(f"{iso3} was not a selected programme country as known at log position {position}.")
         revisions = {code: r for code, r in _revisions(connection, position).items() if not r["retired"]}
-        values = _values_in_force(connection, list(revisions), as_of, position)
+        values = _values_in_force(connection, list(revisions), as_of, position, Cells(sector=sector))
     items = []
     for code in sorted(revisions):
         revision = revisions[code]
         spec = BenchmarkSpec.from_state(revision["state"])
         all_values = _country_values(spec, values.get(code, []))
         state = _state(revision, all_values, selected, as_of, position)
-        own = next((v for v in all_values if v.country == iso3), None)
+        own = [v for v in all_values if v.country == iso3]
+        # The single-value fields describe the country's one cell; with
+        # several (one per sector) they are empty and `cells` has them all.
+        only = own[0] if len(own) == 1 else None
         items.append(
             {
                 "benchmark": code,
                 "assumption": revision["assumption"],
                 "title": state["title"],
-                "value": None if own is None else own.value,
-                "valid_date": None if own is None else own.valid_date,
-                "known_at": None if own is None else own.known_at,
+                "value": None if only is None else only.value,
+                "valid_date": None if only is None else only.valid_date,
+                "known_at": None if only is None else only.known_at,
+                "cells": [_cell_out(v) for v in own],
                 "programme_status": state["status"],
                 "programme_combined": state["combined"],
             }
         )
-    return {"country": iso3, "as_of": as_of, "position": position, "benchmarks": items}
+    return {"country": iso3, "as_of": as_of, "position": position, "sector": sector, "benchmarks": items}

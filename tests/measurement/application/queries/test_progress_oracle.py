@@ -1,12 +1,16 @@
 """The as-of query against a deliberately naive oracle.
 
-Hypothesis generates histories (benchmarks, countries, observations with
-corrections, retractions, backdated and late submissions, target revisions);
-for random (valid date D, log position P) the API's benchmark state must equal
-a pure-Python replay of the log's events up to P."""
+Hypothesis generates histories (benchmarks, countries, sectors, observations
+with corrections, retractions, backdated and late submissions, target
+revisions); for random (valid date D, log position P) the API's benchmark
+state must equal a pure-Python replay of the log's events up to P. Two
+properties hold for every history: a correction that repeats an
+observation's value changes no answer, and no answer pinned to a position
+changes when events are appended."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from datetime import date
 from typing import Any
@@ -20,6 +24,7 @@ from hypothesis import strategies as st
 from services.common.access import Principal
 from services.common.errors import ConflictError
 from services.measurement.application.commands import Measurement
+from services.measurement.application.queries import catalogue
 from services.measurement.domain.progress import BenchmarkSpec, CountryValue, assess
 from services.measurement.domain.scope import IloRegion
 from services.measurement.domain.values import Combination, Measure
@@ -28,6 +33,8 @@ from tests.support import criteria
 ORACLE_OFFICE = Principal.office("oracle", (c.alpha_3 for c in pycountry.countries))
 
 COUNTRIES = ("BGD", "VNM", "ETH")
+# None: an observation for no sector (its cell's sector is empty).
+SECTORS = (None, "garments", "electronics")
 # Few periods, so that several observations of a country often share a valid date.
 PERIODS = ["2017-Q4", "2018-06-15", "2018-Q2", "2019", "2019-Q3", "2020-Q1", "2021-Q4"]
 VALID_DATES = [
@@ -49,6 +56,7 @@ record = st.tuples(
     st.sampled_from(COUNTRIES),
     st.sampled_from(PERIODS),
     st.integers(0, 100),
+    st.sampled_from(SECTORS),
 )
 other_operation = st.one_of(
     st.tuples(st.just("correct"), st.integers(0, 50), st.integers(0, 100)),
@@ -82,19 +90,23 @@ def _define(measurement: Measurement, code: str, combination: Combination, ascen
     )
 
 
-def _apply(measurement: Measurement, codes: list[str], ops: list[tuple[Any, ...]]) -> None:
-    observations: list[UUID] = []
+def _apply(
+    measurement: Measurement, codes: list[str], ops: list[tuple[Any, ...]], observations: list[UUID] | None = None
+) -> list[UUID]:
+    """Applies the operations; returns the observations recorded (after
+    `observations`, those recorded before, which corrections may pick too)."""
+    observations = [] if observations is None else observations
     for op in ops:
         try:
             if op[0] == "select":
                 measurement.select_country(op[1], IloRegion.ASIA_PACIFIC, criteria(), "oracle")
             elif op[0] == "record":
-                _, which, country, period, value = op
+                _, which, country, period, value, sector = op
                 observations.append(
                     measurement.record_observation(
                         benchmark=codes[which],
                         country=country,
-                        sector=None,
+                        sector=sector,
                         period=period,
                         value=value,
                         disaggregations=[],
@@ -122,6 +134,7 @@ def _apply(measurement: Measurement, codes: list[str], ops: list[tuple[Any, ...]
         except Exception as error:  # a country not yet selected: refused as invalid, nothing recorded
             if type(error).__name__ != "InvalidCommandError":
                 raise
+    return observations
 
 
 def _log(client: TestClient) -> list[dict[str, Any]]:
@@ -145,7 +158,7 @@ def _oracle(events: list[dict[str, Any]], code: str, as_of: date, position: int)
     return {
         "combined": assessment.combined,
         "status": assessment.status.value,
-        "countries": [(v.country, v.valid_date.isoformat(), v.value, v.known_at) for v in values],
+        "countries": [(v.country, v.sector or None, v.valid_date.isoformat(), v.value, v.known_at) for v in values],
         "countries_selected": len(selected),
         "freshest": None if assessment.freshest is None else assessment.freshest.isoformat(),
         "target": None if assessment.target is None else assessment.target[1],
@@ -174,9 +187,11 @@ def _replay(
         elif kind == "Observation.Recorded" and data["benchmark"] == code:
             observations[event["stream_id"]] = {
                 "country": data["country"],
+                "sector": data["sector"] or "",
                 "valid_date": date.fromisoformat(data["period_end"]),
                 "value": data["value"],
                 "learned": event["position"],
+                "first": event["position"],
                 "retracted": False,
             }
         elif kind == "Observation.Corrected" and event["stream_id"] in observations:
@@ -187,19 +202,42 @@ def _replay(
 
 
 def _in_force(observations: dict[str, dict[str, Any]], as_of: date) -> list[CountryValue]:
-    """Per country, the latest valid observation by `as_of` (the last learned among equals)."""
-    in_force: dict[str, dict[str, Any]] = {}
+    """Per cell (country, sector), the latest valid observation by `as_of`;
+    among those for the same valid date, the one first recorded last."""
+    in_force: dict[tuple[str, str], dict[str, Any]] = {}
     for observation in observations.values():
         if observation["retracted"] or observation["valid_date"] > as_of:
             continue
-        current = in_force.get(observation["country"])
-        rank = (observation["valid_date"], observation["learned"])
-        if current is None or rank > (current["valid_date"], current["learned"]):
-            in_force[observation["country"]] = observation
+        cell = (observation["country"], observation["sector"])
+        current = in_force.get(cell)
+        if current is None or (observation["valid_date"], observation["first"]) > (
+            current["valid_date"],
+            current["first"],
+        ):
+            in_force[cell] = observation
     return [
-        CountryValue(country=c, valid_date=o["valid_date"], value=o["value"], known_at=o["learned"])
-        for c, o in sorted(in_force.items())
+        CountryValue(
+            country=country,
+            sector=sector,
+            valid_date=o["valid_date"],
+            value=o["value"],
+            known_at=o["learned"],
+            first_recorded=o["first"],
+        )
+        for (country, sector), o in sorted(in_force.items())
     ]
+
+
+def _start(measurement: Measurement, combination: Combination, ascending: bool) -> list[str]:
+    """Two fresh benchmarks (the first by `combination`), two countries and two sectors."""
+    example = next(_example)
+    codes = [f"ORACLE-{example}-A", f"ORACLE-{example}-B"]
+    _define(measurement, codes[0], combination, ascending)
+    _define(measurement, codes[1], Combination.MEAN, not ascending)
+    for sector in SECTORS[1:]:
+        with contextlib.suppress(ConflictError):  # selected by an earlier example
+            measurement.select_sector(sector, sector, "oracle", "oracle")
+    return codes
 
 
 @settings(
@@ -225,10 +263,7 @@ def test_benchmark_state_equals_a_naive_replay_of_the_log(
     ascending: bool,
     as_of_dates: list[date],
 ) -> None:
-    example = next(_example)
-    codes = [f"ORACLE-{example}-A", f"ORACLE-{example}-B"]
-    _define(measurement, codes[0], combination, ascending)
-    _define(measurement, codes[1], Combination.MEAN, not ascending)
+    codes = _start(measurement, combination, ascending)
     _apply(measurement, codes, [("select", "BGD"), ("select", "VNM"), *history])
     events = _log(client)
     head = events[-1]["position"]
@@ -246,9 +281,71 @@ def test_benchmark_state_equals_a_naive_replay_of_the_log(
         actual = {
             "combined": state["combined"],
             "status": state["status"],
-            "countries": [(c["country"], c["valid_date"], c["value"], c["known_at"]) for c in state["countries"]],
+            "countries": [
+                (c["country"], c["sector"], c["valid_date"], c["value"], c["known_at"]) for c in state["countries"]
+            ],
             "countries_selected": state["countries_selected"],
             "freshest": state["freshest"],
             "target": None if state["target"] is None else state["target"]["value"],
         }
         assert actual == expected, f"as_of={as_of} at={position}"
+
+
+def _answers(client: TestClient, codes: list[str], positions: range) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Every state of the benchmarks at every valid date of VALID_DATES and
+    every one of `positions`, as facts: without the bookkeeping of which
+    version of a value is in force (`known_at`) and of the position asked."""
+    answers = {}
+    for code, as_of, position in itertools.product(codes, VALID_DATES, positions):
+        response = client.get(f"/benchmarks/{code}/state", params={"as_of": as_of.isoformat(), "at": position})
+        assert response.status_code in (200, 404), response.text
+        state = response.json()
+        if response.status_code == 200:
+            state.pop("position")
+            for cell in state["countries"]:
+                cell.pop("known_at")
+        answers[(code, as_of, position)] = state
+    return answers
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(
+    history=st.lists(st.one_of(record, other_operation), min_size=2, max_size=12),
+    later=st.lists(st.one_of(record, other_operation), max_size=6),
+    repeated=st.lists(st.integers(0, 50), min_size=1, max_size=3),
+    combination=st.sampled_from(list(Combination)),
+)
+def test_no_op_corrections_and_appended_events_change_no_earlier_answer(
+    client: TestClient,
+    measurement: Measurement,
+    history: list[tuple[Any, ...]],
+    later: list[tuple[Any, ...]],
+    repeated: list[int],
+    combination: Combination,
+) -> None:
+    codes = _start(measurement, combination, True)
+    observations = _apply(measurement, codes, [("select", "BGD"), ("select", "VNM"), *history])
+    first = measurement.event_log.max_notification_id() or 0
+    head = first
+    before = _answers(client, codes, range(first - 3, head + 1))
+
+    # Corrections that repeat the value in force: the answer at the new head
+    # is the answer at the old one, at every valid date.
+    for pick in repeated:
+        live = [found for o in observations if (found := catalogue.observation(measurement.database, o))]
+        live = [o for o in live if o["status"] != "retracted"]
+        if not live:
+            break
+        target, value = live[pick % len(live)]["id"], live[pick % len(live)]["value"]
+        measurement.correct_observation(
+            target, value=value, disaggregations=None, reason="no-op", actor=ORACLE_OFFICE, based_on=[]
+        )
+    after_no_ops = measurement.event_log.max_notification_id() or 0
+    at_head = {(code, as_of, after_no_ops): answer for (code, as_of, at), answer in before.items() if at == head}
+    assert _answers(client, codes, range(after_no_ops, after_no_ops + 1)) == at_head
+
+    # Whatever is appended next, every answer pinned to an earlier position stays.
+    _apply(measurement, codes, later, observations)
+    assert _answers(client, codes, range(first - 3, head + 1)) == before

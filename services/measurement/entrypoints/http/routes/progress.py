@@ -58,9 +58,13 @@ def _answer(response: Response, answer: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/benchmarks/{code}/state", response_model=BenchmarkState, operation_id="getBenchmarkState")
-def benchmark_state(code: str, measurement: MeasurementDep, response: Response, when: PinnedDep) -> dict[str, Any]:
-    """A benchmark's state at a valid date, as known at a log position."""
-    return _answer(response, progress.benchmark_state(measurement.database, code, when.as_of, when.at, when.known_at))
+def benchmark_state(
+    code: str, measurement: MeasurementDep, response: Response, when: PinnedDep, sector: SectorFilter = None
+) -> dict[str, Any]:
+    """A benchmark's state at a valid date, as known at a log position, with the value in force in each cell."""
+    return _answer(
+        response, progress.benchmark_state(measurement.database, code, when.as_of, when.at, when.known_at, sector)
+    )
 
 
 @router.get("/benchmarks/{code}/series", response_model=BenchmarkSeries, operation_id="getBenchmarkSeries")
@@ -82,12 +86,26 @@ def benchmark_series(
 
 
 @router.get("/progress/assumptions", response_model=AssumptionRollup, operation_id="getAssumptionRollup")
-def assumption_rollup(measurement: MeasurementDep, response: Response, when: PinnedDep) -> dict[str, Any]:
+SectorFilter = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="Only the cells of this sector (e.g. garments; empty, `sector=`, for the cells of "
+        "observations that name no sector); default: every cell",
+    ),
+]
+def assumption_rollup(
+    measurement: MeasurementDep, response: Response, when: PinnedDep, sector: SectorFilter = None
+) -> dict[str, Any]:
     """For each critical assumption CA1 ... CA10, its benchmarks' statuses and a summary."""
-    return _answer(response, progress.assumption_rollup(measurement, when.as_of, when.at, when.known_at))
+    return _answer(response, progress.assumption_rollup(measurement, when.as_of, when.at, when.known_at, sector))
 
 
 @router.get("/progress/countries/{iso3}", response_model=CountryProfile, operation_id="getCountryProfile")
-def country_profile(iso3: str, measurement: MeasurementDep, response: Response, when: PinnedDep) -> dict[str, Any]:
-    """Every benchmark's value in force for one programme country."""
-    return _answer(response, progress.country_profile(measurement.database, iso3, when.as_of, when.at, when.known_at))
+def country_profile(
+    iso3: str, measurement: MeasurementDep, response: Response, when: PinnedDep, sector: SectorFilter = None
+) -> dict[str, Any]:
+    """Every benchmark's values in force for one programme country, cell by cell."""
+    return _answer(
+        response, progress.country_profile(measurement.database, iso3, when.as_of, when.at, when.known_at, sector)
+    )

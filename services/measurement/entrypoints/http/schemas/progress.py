@@ -21,10 +21,17 @@ class TargetInForce(BaseModel):
 
 
 class CountryValuePublic(BaseModel):
+    """The value in force in one cell: a country and a sector (null: the observations naming no sector)."""
+
     country: str
+    sector: str | None = Field(description="The cell's sector; null for the observations that name none")
     value: Number
     valid_date: date
     known_at: int = Field(description="Log position at which this value became the one known")
+    first_recorded: int = Field(
+        description="Log position at which its observation was first recorded: among a cell's observations "
+        "for the same valid date, the one first recorded last stands (corrections keep it)"
+    )
 
 
 class BenchmarkState(BaseModel):
@@ -44,9 +51,10 @@ class BenchmarkState(BaseModel):
     expected: float | None = Field(description="Where the trajectory from baseline to targets puts the combined figure")
     progress: float | None = Field(description="Fraction of the way from baseline to the target in force")
     status: str = Field(description="achieved, on_track, at_risk, off_track, no_data or not_assessed")
-    countries: list[CountryValuePublic]
+    countries: list[CountryValuePublic] = Field(description="The value in force in each cell, by country and sector")
     countries_selected: int
     countries_reporting: int
+    cells_reporting: int = Field(description="Cells (country, sector) whose values were combined")
     freshest: date | None = Field(description="Latest valid date among the values in force")
 
 
@@ -63,6 +71,7 @@ class BenchmarkStatusSummary(BaseModel):
     combined: Number | None
     progress: float | None
     countries_reporting: int
+    cells_reporting: int
     freshest: date | None
 
 
@@ -81,6 +90,7 @@ class AssumptionProgress(BaseModel):
 class AssumptionRollup(BaseModel):
     as_of: date
     position: LogPosition
+    sector: str | None = Field(description="The sector whose cells alone were combined (null: every cell)")
     assumptions: list[AssumptionProgress]
 
 
@@ -88,9 +98,10 @@ class CountryBenchmark(BaseModel):
     benchmark: str
     assumption: str
     title: str
-    value: Number | None
+    value: Number | None = Field(description="The value of the country's one cell (null with none, or several)")
     valid_date: date | None
     known_at: int | None
+    cells: list[CountryValuePublic] = Field(description="The country's value in force in each of its cells")
     programme_status: str
     programme_combined: Number | None
 
@@ -99,4 +110,5 @@ class CountryProfile(BaseModel):
     country: str
     as_of: date
     position: LogPosition
+    sector: str | None = Field(description="The sector whose cells alone are shown (null: every cell)")
     benchmarks: list[CountryBenchmark]
