@@ -7,6 +7,8 @@ COPY pyproject.toml README.md alembic.ini ./
 COPY services ./services
 COPY migrations ./migrations
 RUN pip install --no-cache-dir -e . && useradd --system --uid 10001 stocktake
+# The data folder (the checkpoint signing key): a volume mounted here starts owned by the service's user.
+RUN mkdir /data && chown stocktake /data
 USER stocktake
 EXPOSE 8000
 CMD ["stocktake", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]

@@ -25,7 +25,10 @@ def refuse_nul_characters(request: Request) -> None:
                 )
 
 
-_ETAG = re.compile(r'(?:W/)?"([0-9]{1,9})"')
+_ETAG = re.compile(r'(W/)?"([0-9]{1,9})"')
+# No stream has version 0: what a weak tag stands for, as If-Match compares
+# strongly (RFC 9110 §13.1.1) and a weak tag never matches.
+NEVER_MATCHES = 0
 
 
 def based_on(
@@ -38,7 +41,8 @@ def based_on(
         ),
     ] = None,
 ) -> list[int] | None:
-    """The versions named by If-Match (empty for `*`), None when it is absent."""
+    """The versions named by If-Match (empty for `*`; a weak tag names none),
+    None when it is absent."""
     if if_match is None:
         return None
     if if_match.strip() == "*":
@@ -52,7 +56,7 @@ def based_on(
                 f'If-Match must hold ETags as this API sends them, e.g. "3"; got {tag.strip()!r}.',
                 "header",
             )
-        versions.append(int(match.group(1)))
+        versions.append(NEVER_MATCHES if match.group(1) else int(match.group(2)))
     return versions
 
 

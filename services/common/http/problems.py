@@ -176,6 +176,16 @@ class UnsupportedMediaTypeError(Exception):
     pass
 
 
+class MethodNotAllowedError(Exception):
+    """A path that a route with a path parameter would also match (as
+    /observations/batch matches /observations/{observation_id}) refuses the
+    methods it does not accept itself."""
+
+    def __init__(self, allowed: Sequence[str]) -> None:
+        super().__init__(", ".join(allowed))
+        self.allowed = list(allowed)
+
+
 # Which problem a broken rule of the domain is; the most specific class wins.
 DOMAIN_PROBLEMS: dict[type[DomainError], ProblemType] = {
     DomainError: VALIDATION,
@@ -307,6 +317,12 @@ def _install_refusals(app: FastAPI) -> None:
     @app.exception_handler(UnsupportedMediaTypeError)
     def unsupported_media_type(request: Request, exc: UnsupportedMediaTypeError) -> JSONResponse:
         return problem_response(UNSUPPORTED_MEDIA_TYPE, str(exc), request)
+
+    @app.exception_handler(MethodNotAllowedError)
+    def method_not_allowed(request: Request, exc: MethodNotAllowedError) -> JSONResponse:
+        allowed = ", ".join(exc.allowed)
+        detail = f"{request.method} is not allowed on {request.url.path}; use {allowed}."
+        return problem_response(METHOD_NOT_ALLOWED, detail, request, headers={"Allow": allowed})
 
     @app.exception_handler(IdempotencyKeyReusedError)
     def key_reused(request: Request, exc: IdempotencyKeyReusedError) -> JSONResponse:

@@ -85,6 +85,14 @@ def log_head(connection: Connection, at: int | None = None, recorded_by: datetim
     return int(connection.execute(query).scalar_one())
 
 
+def log_head_recorded_at(connection: Connection) -> tuple[int, datetime | None]:
+    """The last position of the log and when it was recorded ((0, None) when empty)."""
+    row = connection.execute(
+        select(events_table.c.position, events_table.c.recorded_at).order_by(events_table.c.position.desc()).limit(1)
+    ).first()
+    return (0, None) if row is None else (int(row.position), as_utc(row.recorded_at))
+
+
 class EventLogRecorder(ApplicationRecorder):
     def __init__(self, database: Database) -> None:
         self.database = database

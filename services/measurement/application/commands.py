@@ -235,6 +235,8 @@ class Measurement(EventLogApplication):
         its current version (`based_on`: the versions of its If-Match; empty for `*`)."""
         observation = self._observation(observation_id)
         actor.check_may_change(observation.country, observation.recorded_by)
+        # Nothing can change a retracted observation: say so, whatever the If-Match.
+        observation.check_not_retracted()
         if based_on is None:
             raise PreconditionRequiredError(
                 f'Send If-Match with the observation\'s ETag (now "{observation.version}") so that a change '
@@ -247,13 +249,17 @@ class Measurement(EventLogApplication):
             )
         return observation
 
-    def _save_based_on(self, observation: Observation) -> None:
+    def _save_based_on(self, observation: Observation) -> dict[str, Any]:
+        """Saves the change; answers the observation as it now stands, at the
+        change's own log position (later events may be in the read models)."""
         try:
             self.save(observation)
         except ConflictError:
             raise StaleVersionError(
                 f"Observation {observation.id} changed while this change was being saved: read it again and retry."
             ) from None
+        (projected,) = self.last_saved().projected()
+        return {**catalogue.observation_or_404(self.database, observation.id), "position": projected.position}
 
     def correct_observation(
         self,
@@ -273,13 +279,11 @@ class Measurement(EventLogApplication):
             reason=reason,
             principal=actor.name,
         )
-        self._save_based_on(observation)
-        return catalogue.observation_or_404(self.database, observation_id)
+        return self._save_based_on(observation)
 
     def retract_observation(
         self, observation_id: UUID, *, reason: str, actor: Principal, based_on: Sequence[int] | None
     ) -> dict[str, Any]:
         observation = self._observation_at(observation_id, based_on, actor)
         observation.retract(reason, actor.name)
-        self._save_based_on(observation)
-        return catalogue.observation_or_404(self.database, observation_id)
+        return self._save_based_on(observation)

@@ -17,7 +17,7 @@ from sqlalchemy import ARRAY, Connection, RowMapping, Uuid, and_, func, literal,
 from services.common.access import Principal
 from services.common.database import Database, as_utc
 from services.common.errors import InvalidCommandError, NotFoundError
-from services.measurement.adapters.event_store import log_head
+from services.measurement.adapters.event_store import log_head, log_head_recorded_at
 from services.measurement.adapters.tables import (
     benchmarks_view,
     observations_view,
@@ -89,6 +89,13 @@ def logged_event(app: EventLogApplication, item: Any) -> dict[str, Any]:
         "type": item.topic.rsplit(":", 1)[-1],
         "data": event_data(domain_event),
     }
+
+
+def log_head_now(database: Database) -> dict[str, Any]:
+    """The head of the log and when it was recorded, for clients that pin reads."""
+    with database.snapshot() as connection:
+        position, recorded_at = log_head_recorded_at(connection)
+    return {"position": position, "recorded_at": recorded_at}
 
 
 def log_page(app: EventLogApplication, after: int, limit: int) -> dict[str, Any]:

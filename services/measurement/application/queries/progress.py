@@ -23,7 +23,7 @@ from sqlalchemy import Connection, QueuePool, and_, bindparam, or_, select, text
 
 from services.common.database import Database
 from services.common.errors import InvalidCommandError, NotFoundError
-from services.measurement.adapters.event_store import log_head
+from services.measurement.adapters.event_store import log_head, log_head_recorded_at
 from services.measurement.adapters.tables import (
     benchmark_revisions,
     country_selections,
@@ -55,8 +55,23 @@ def resolve_position(connection: Connection, at: int | None, known_at: datetime 
             )
         return at
     if known_at is not None:
-        return log_head(connection, recorded_by=known_at)
+        return _position_known_at(connection, known_at)
     return head
+
+
+def _position_known_at(connection: Connection, known_at: datetime) -> int:
+    """The head as it stood at `known_at`; a time after the last event is
+    refused, as the answer there could still change (before the first event
+    it is position 0, the empty log)."""
+    head, recorded_at = log_head_recorded_at(connection)
+    if recorded_at is not None and known_at > recorded_at:
+        raise InvalidCommandError.at(
+            ("known_at",),
+            f"{known_at.isoformat()} is after the last event of the log (position {head}, recorded "
+            f"{recorded_at.isoformat()}); an answer there could still change. Give a time up to then, or `at`.",
+            "query",
+        )
+    return log_head(connection, recorded_by=known_at)
 
 
 def _known_at(table: Any, position: int) -> Any:

@@ -75,6 +75,7 @@ EXPECTED_ROLES: dict[str, frozenset[Role] | str] = {
     "getObservationHistory": frozenset({OFFICE, MANAGER, AUDITOR}),
     # the log
     "readLog": frozenset({MANAGER, AUDITOR}),
+    "readLogHead": EVERY_ROLE,
     # documentation of the problem types
     "describeProblem": PUBLIC,
 }
@@ -140,6 +141,7 @@ CALLS: dict[str, Call] = {
     "getObservation": Call("GET", "/observations/{observation}"),
     "getObservationHistory": Call("GET", "/observations/{observation}/history"),
     "readLog": Call("GET", "/log"),
+    "readLogHead": Call("GET", "/log/head"),
     "describeProblem": Call("GET", "/problems/forbidden"),
 }
 

@@ -60,3 +60,105 @@ def test_a_replay_is_answered_only_to_a_key_that_may_see_it(
     assert first.json()["id"] not in replayed.text
     assert "Location" not in replayed.headers
     assert log_head(client) == head
+
+
+STATE = "/benchmarks/CA2-INSPECTION/state"
+PINNED_READS = (STATE, "/benchmarks/CA2-INSPECTION/series", "/progress/assumptions", "/progress/countries/BGD")
+
+
+def test_log_head_names_the_last_position_and_when_it_was_recorded(client: TestClient) -> None:
+    set_up_programme(client)
+    head = client.get("/log/head")
+    assert head.status_code == 200
+    assert head.json()["position"] == log_head(client) == int(head.headers["Stocktake-Log-Position"])
+    last = client.get("/log", params={"after": log_head(client) - 1}).json()["events"][0]
+    assert datetime.fromisoformat(head.json()["recorded_at"]) == datetime.fromisoformat(last["recorded_at"])
+
+
+def test_a_known_at_after_the_last_event_is_refused_naming_the_head(client: TestClient) -> None:
+    set_up_programme(client)
+    head = client.get("/log/head").json()
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    for path in PINNED_READS:
+        problem = assert_problem(client.get(path, params={"known_at": future}), 422, "known_at")
+        assert f"position {head['position']}" in problem["detail"]
+        assert head["recorded_at"][:19] in problem["detail"]
+    at_head = client.get(STATE, params={"known_at": head["recorded_at"]})
+    assert (at_head.status_code, at_head.json()["position"]) == (200, head["position"])
+
+
+def test_a_known_at_before_the_first_event_is_the_empty_log(client: TestClient) -> None:
+    set_up_programme(client)
+    rollup = client.get("/progress/assumptions", params={"known_at": "2017-01-01T00:00:00Z"})
+    assert rollup.status_code == 200, rollup.text
+    assert rollup.json()["position"] == 0
+
+
+def test_known_at_and_as_of_are_dates_not_numbers_and_extreme_offsets_are_refused(client: TestClient) -> None:
+    set_up_programme(client)
+    for path in PINNED_READS:
+        for known_at in ("9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "0.5", "1e9", "yesterday"):
+            assert_problem(client.get(path, params={"known_at": known_at}), 422, "known_at")
+        assert_problem(client.get(path, params={"at": 1, "known_at": "2019-01-01T00:00:00Z"}), 422, "at")
+    for path in (STATE, "/progress/assumptions", "/progress/countries/BGD"):
+        assert_problem(client.get(path, params={"as_of": "0"}), 422, "as_of")
+
+
+def test_as_of_is_a_day_month_quarter_or_year(client: TestClient) -> None:
+    set_up_programme(client)
+    for as_of, valid_date in (
+        ("2019-06-30", "2019-06-30"),
+        ("2019-Q2", "2019-06-30"),
+        ("2019-06", "2019-06-30"),
+        ("2019", "2019-12-31"),
+    ):
+        state = client.get(STATE, params={"as_of": as_of})
+        assert (state.status_code, state.json()["as_of"]) == (200, valid_date), state.text
+
+
+def _recorded(client: TestClient) -> dict:
+    set_up_programme(client)
+    response = client.post("/observations", json=observation_body())
+    assert response.status_code == 201
+    recorded: dict = response.json()
+    return recorded
+
+
+def test_if_match_compares_strongly(client: TestClient) -> None:
+    observation = _recorded(client)
+    path = f"/observations/{observation['id']}/corrections"
+    weak = client.post(path, json={"value": 13, "reason": "typo"}, headers={"If-Match": 'W/"1"'})
+    assert_problem(weak, 412)
+    assert client.get(f"/observations/{observation['id']}").json()["version"] == 1
+
+
+def test_a_change_to_a_retracted_observation_is_a_409_with_or_without_if_match(client: TestClient) -> None:
+    observation = _recorded(client)
+    retracted = client.post(
+        f"/observations/{observation['id']}/retraction", json={"reason": "duplicate"}, headers={"If-Match": '"1"'}
+    )
+    assert retracted.status_code == 200
+    head = log_head(client)
+    for headers in ({}, {"If-Match": '"2"'}, {"If-Match": '"1"'}):
+        for change, body in (("corrections", {"value": 1, "reason": "r"}), ("retraction", {"reason": "r"})):
+            answer = client.post(f"/observations/{observation['id']}/{change}", json=body, headers=headers)
+            assert_problem(answer, 409)
+    assert log_head(client) == head
+
+
+def test_a_correction_answers_at_its_own_log_position(client: TestClient) -> None:
+    observation = _recorded(client)
+    corrected = client.post(
+        f"/observations/{observation['id']}/corrections",
+        json={"value": 13, "reason": "typo"},
+        headers={"If-Match": '"1"'},
+    )
+    assert corrected.status_code == 200
+    history = client.get(f"/observations/{observation['id']}/history").json()["events"]
+    assert corrected.json()["position"] == history[-1]["position"] == int(corrected.headers["Stocktake-Log-Position"])
+
+
+def test_get_on_the_batch_import_is_a_405_allowing_post(client: TestClient) -> None:
+    answer = client.get("/observations/batch")
+    assert_problem(answer, 405)
+    assert answer.headers["Allow"] == "POST"

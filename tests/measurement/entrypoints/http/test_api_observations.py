@@ -661,7 +661,9 @@ def test_a_correction_or_retraction_needs_the_current_etag_in_if_match(client: T
     assert_problem(stale, 412)
     assert client.get(f"/observations/{observation_id}").json()["status"] == "corrected"
     url = f"/observations/{observation_id}/corrections"
-    assert client.post(url, json={"value": 14, "reason": "r"}, headers={"If-Match": 'W/"2"'}).status_code == 200
+    # If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches.
+    assert_problem(client.post(url, json={"value": 14, "reason": "r"}, headers={"If-Match": 'W/"2"'}), 412)
+    assert client.post(url, json={"value": 14, "reason": "r"}, headers={"If-Match": '"2"'}).status_code == 200
     assert client.post(url, json={"value": 15, "reason": "r"}, headers={"If-Match": '"1", "3"'}).status_code == 200
     assert client.post(url, json={"value": 16, "reason": "r"}, headers={"If-Match": "*"}).status_code == 200
     assert client.get(f"/observations/{observation_id}").json()["version"] == 5

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from services.common.access import Role
+from services.common.database import normalise_url
 from services.common.transparency.merkle import ProofError, hash_leaf, verify_consistency, verify_inclusion
 from services.common.transparency.note import (
     BadSignatureError,
@@ -190,3 +192,19 @@ def test_checkpoints_are_for_auditors_reports_and_programme_managers_proofs_for_
     assert client.get("/transparency/checkpoint", headers={}).status_code == 200  # the test client's auditor
     unauthenticated = client.get("/transparency/checkpoint", headers={"Authorization": "Bearer nope"})
     assert unauthenticated.status_code == 401
+
+
+def test_a_tree_missing_a_node_is_a_conflict_that_says_to_run_audit_verify(
+    client: TestClient, database_url: str
+) -> None:
+    record_some(client, 2)
+    engine = create_engine(normalise_url(database_url))
+    with engine.begin() as connection:  # as the superuser, the guard switched off
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            connection.execute(text("DROP TRIGGER merkle_nodes_no_delete"))
+        connection.execute(text('DELETE FROM merkle_nodes WHERE level = 0 AND "index" = 0'))
+    engine.dispose()
+    problem = assert_problem(client.get("/transparency/inclusion", params={"position": 1}), 409)
+    assert "stocktake audit verify" in problem["detail"]

@@ -12,7 +12,7 @@ from services.common.access import Permission
 from services.common.http.authorization import ObservationReader, Reporter, allowed
 from services.common.http.deps import BasedOnDep, answer_at, created
 from services.common.http.idempotency import CreationDep
-from services.common.http.problems import PROBLEM_JSON, Problem
+from services.common.http.problems import PROBLEM_JSON, MethodNotAllowedError, Problem
 from services.measurement.application.queries import catalogue
 from services.measurement.application.queries.catalogue import ObservationFilter
 from services.measurement.domain.framework import STOCKTAKE_NAMESPACE
@@ -76,6 +76,13 @@ def record_observation(
         return _created(observation)
 
     return creation.respond_naming(body, record)
+
+
+@router.api_route("/batch", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+def batch_import_is_posted() -> None:
+    """/observations/batch is an import (POST), not an observation id: any
+    other method there is a 405, not a malformed id."""
+    raise MethodNotAllowedError(["POST"])
 
 
 def _created(observation: dict[str, Any]) -> JSONResponse:

@@ -10,12 +10,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 
 from services.common.access import Permission
+from services.common.errors import InvalidCommandError
 from services.common.http.authorization import allowed
 from services.common.http.deps import answer_at
-from services.measurement.application.queries import progress
+from services.measurement.application.queries import catalogue, progress
 from services.measurement.application.queries.series import Step
+from services.measurement.domain.values import Period
 from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.measurement.entrypoints.http.schemas.common import LogPosition
+from services.measurement.entrypoints.http.schemas.log import LogHead
 from services.measurement.entrypoints.http.schemas.progress import (
     AssumptionRollup,
     BenchmarkSeries,
@@ -25,10 +28,22 @@ from services.measurement.entrypoints.http.schemas.progress import (
 
 router = APIRouter(tags=["progress"], dependencies=[allowed(Permission.READ_PROGRESS)])
 
-AsOf = Annotated[date | None, Query(description="Valid date of the state (default: today, UTC)")]
+AsOf = Annotated[
+    str | None,
+    Query(
+        max_length=10,
+        description="Valid date of the state: a day (2019-06-30), or the last day of a month (2019-06), "
+        "quarter (2019-Q2) or year (2019); default: today, UTC",
+    ),
+]
 At = Annotated[LogPosition | None, Query(description="As known at this log position (default: the head)")]
 KnownAt = Annotated[
-    datetime | None, Query(description="As known at this recorded time (resolved to the log position then)")
+    str | None,
+    Query(
+        max_length=40,
+        description="As known at this recorded time, e.g. 2019-12-31T12:00:00Z (an ISO 8601 date and time; "
+        "without an offset, UTC), resolved to the log position then; not after the last event, nor with `at`",
+    ),
 ]
 
 
@@ -43,10 +58,27 @@ class Pinned:
 
 
 def pinned(as_of: AsOf = None, at: At = None, known_at: KnownAt = None) -> Pinned:
-    # A time without an offset is taken as UTC.
-    if known_at is not None and known_at.tzinfo is None:
-        known_at = known_at.replace(tzinfo=UTC)
-    return Pinned(as_of or datetime.now(UTC).date(), at, known_at)
+    valid_date = datetime.now(UTC).date() if as_of is None else _valid_date(as_of)
+    return Pinned(valid_date, at, None if known_at is None else _recorded_time(known_at))
+
+
+def _valid_date(text: str) -> date:
+    try:
+        return Period.parse(text, ("as_of",)).valid_date
+    except InvalidCommandError as error:
+        raise InvalidCommandError.at(("as_of",), error.detail, "query") from None
+
+
+def _recorded_time(text: str) -> datetime:
+    """An ISO 8601 time (not a number of seconds), in UTC; one without an offset is taken as UTC."""
+    problem = f"known_at is a date and time such as 2019-12-31T12:00:00Z, not {text!r}."
+    if not text[:4].isdigit():
+        raise InvalidCommandError.at(("known_at",), problem, "query")
+    try:
+        moment = datetime.fromisoformat(text)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise InvalidCommandError.at(("known_at",), problem, "query") from None
 
 
 PinnedDep = Annotated[Pinned, Depends(pinned)]
@@ -55,6 +87,12 @@ PinnedDep = Annotated[Pinned, Depends(pinned)]
 def _answer(response: Response, answer: dict[str, Any]) -> dict[str, Any]:
     answer_at(response, answer["position"])
     return answer
+
+
+@router.get("/log/head", response_model=LogHead, operation_id="readLogHead", tags=["log"])
+def read_log_head(measurement: MeasurementDep, response: Response) -> dict[str, Any]:
+    """The head of the log and when it was recorded: pin reads to it with `at` (or `known_at` up to that time)."""
+    return _answer(response, catalogue.log_head_now(measurement.database))
 
 
 @router.get("/benchmarks/{code}/state", response_model=BenchmarkState, operation_id="getBenchmarkState")

@@ -31,3 +31,8 @@ class LogPage(BaseModel):
         description="The signed checkpoint that covers this page (its size is the page's position): "
         "prove any event of it with /transparency/inclusion?position=P&size=<size>."
     )
+
+
+class LogHead(BaseModel):
+    position: int = Field(description="The last position of the log (0 when it is empty)")
+    recorded_at: datetime | None = Field(description="When that event was recorded (null when the log is empty)")
