@@ -19,7 +19,7 @@ from services.common.errors import (
     StaleVersionError,
 )
 from services.measurement.adapters.references import ReferenceCache
-from services.measurement.application.event_log import EventLogApplication
+from services.measurement.application.event_log import EventLogApplication, ReferenceChangedError
 from services.measurement.application.queries import catalogue
 from services.measurement.domain.benchmarks import Baseline, Benchmark, Target
 from services.measurement.domain.framework import PROGRAMME, Framework, FrameworkDocument
@@ -29,6 +29,9 @@ from services.measurement.domain.values import Combination, Dimension, Measure, 
 from services.measurement.projections.handlers import recorded_observation_row
 
 CountryLookup = Callable[[str], str | None]
+# A recording is checked again when its benchmark changed meanwhile; a third
+# change in a row is answered as a conflict to retry.
+RECORDING_ATTEMPTS = 3
 
 
 class Measurement(EventLogApplication):
@@ -185,6 +188,41 @@ class Measurement(EventLogApplication):
     ) -> dict[str, Any]:
         if self.country_name(country) is not None:  # else the scope check says what is wrong with it
             actor.check_may_report_for(country)
+        for attempt in range(RECORDING_ATTEMPTS):
+            try:
+                return self._record_observation(
+                    benchmark=benchmark,
+                    country=country,
+                    sector=sector,
+                    period=period,
+                    value=value,
+                    disaggregations=disaggregations,
+                    evidence=evidence,
+                    comment=comment,
+                    actor=actor,
+                    observation_id=observation_id,
+                )
+            except ReferenceChangedError:
+                # The benchmark changed (a revision, a retirement) between the
+                # check and the save: check again against what it is now.
+                if attempt == RECORDING_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _record_observation(
+        self,
+        *,
+        benchmark: str,
+        country: str,
+        sector: str | None,
+        period: str,
+        value: Any,
+        disaggregations: Sequence[Disaggregation],
+        evidence: Sequence[Evidence],
+        comment: str | None,
+        actor: Principal,
+        observation_id: UUID | None,
+    ) -> dict[str, Any]:
         try:
             checked_benchmark, scope = self.references_for_observation(benchmark)
             observation = Observation.record(
@@ -200,7 +238,9 @@ class Measurement(EventLogApplication):
                 comment=comment,
                 principal=actor.name,
             )
-            (recording,) = self.save(observation)
+            (recording,) = self.save(observation, unchanged={checked_benchmark.id: checked_benchmark.version})
+        except ReferenceChangedError:
+            raise
         except ConflictError:
             # An explicit id names one observation: if it was recorded before
             # (a retry whose first attempt's answer was lost), that is the

@@ -6,9 +6,9 @@ and the queries that read streams from the log build on it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TypeVar
 from uuid import UUID
@@ -17,13 +17,13 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Recording, StoredEvent, Transcoding
 from eventsourcing.utils import Environment
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 
 from services.common.database import Database
 from services.common.errors import ConflictError, NotFoundError
 from services.measurement.adapters.event_store import RECORDED_AT, EventLogRecorder, Factory, log_head
 from services.measurement.adapters.group_commit import GroupCommit
-from services.measurement.adapters.tables import LIVE
+from services.measurement.adapters.tables import LIVE, stored_events
 from services.measurement.projections import READ_MODELS, Projected, Projector
 from services.measurement.projections.store import SqlStore
 
@@ -43,10 +43,17 @@ class DateAsISO(Transcoding):
 
 @dataclass(frozen=True)
 class _Save:
-    """The events of one `save`, and their stored (serialised) form."""
+    """The events of one `save`, their stored (serialised) form, and the
+    version of each stream they were checked against (`unchanged`)."""
 
     events: Sequence[DomainEventProtocol[UUID]]
     stored: Sequence[StoredEvent]
+    unchanged: Mapping[UUID, int] = field(default_factory=dict)
+
+
+class ReferenceChangedError(ConflictError):
+    """A stream the saved events were checked against (an observation's
+    benchmark) changed between the check and the save."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,11 @@ class EventLogApplication(Application[UUID]):
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         # Events are serialised here, in the caller's thread, not while the log is locked.
-        save = _Save(processing_event.events, [self.events.mapper.to_stored_event(e) for e in processing_event.events])
+        save = _Save(
+            processing_event.events,
+            [self.events.mapper.to_stored_event(e) for e in processing_event.events],
+            processing_event.saved_kwargs.get("unchanged", {}),
+        )
         saved = self.group_commit.submit(save)
         _last_saved.set(saved)
         return saved.recordings
@@ -100,11 +111,14 @@ class EventLogApplication(Application[UUID]):
         """What the last `save` of this context recorded."""
         return _last_saved.get()
 
-    def save_events(self, events: Sequence[DomainEventProtocol[UUID]]) -> list[Recording[UUID]]:
+    def save_events(
+        self, events: Sequence[DomainEventProtocol[UUID]], unchanged: Mapping[UUID, int] | None = None
+    ) -> list[Recording[UUID]]:
         """Saves events built without their aggregates (a bulk import's new
         observations: see `Observation.recorded`), as `save` would."""
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
         processing_event.events.extend(events)
+        processing_event.saved_kwargs["unchanged"] = unchanged or {}
         return self._record(processing_event)
 
     def _write(self, connection: Connection, save: _Save) -> Saved:
@@ -115,6 +129,8 @@ class EventLogApplication(Application[UUID]):
             raise ConflictError(
                 "Another change to the same record was saved at the same moment; read it again and retry."
             ) from error
+        if save.unchanged:
+            self._check_unchanged(connection, save.unchanged)
         recordings = [
             Recording(
                 event,
@@ -131,6 +147,24 @@ class EventLogApplication(Application[UUID]):
         saved = Saved(recordings, connection.info[RECORDED_AT])
         self.projector.project(SqlStore(connection, LIVE), saved.projected(), track=False)
         return saved
+
+    def _check_unchanged(self, connection: Connection, unchanged: Mapping[UUID, int]) -> None:
+        """Refuses the save if a stream its events were checked against has
+        moved on. Checked once the events are inserted, so under the log's
+        write lock: no event of those streams can slip in before the commit,
+        and an observation checked against a benchmark that was retired
+        meanwhile is never recorded after the retirement."""
+        query = (
+            select(stored_events.c.originator_id, func.max(stored_events.c.originator_version))
+            .where(stored_events.c.originator_id.in_(list(unchanged)))
+            .group_by(stored_events.c.originator_id)
+        )
+        now = {row[0]: row[1] for row in connection.execute(query)}
+        moved = [stream for stream, version in unchanged.items() if now.get(stream) != version]
+        if moved:
+            raise ReferenceChangedError(
+                f"{', '.join(map(str, moved))} changed while this was being recorded; nothing was recorded: retry."
+            )
 
     def _track(self, connection: Connection, saved: list[Saved]) -> None:
         """Records, once per group of saves, the position the read models reached."""

@@ -149,10 +149,15 @@ class ObservationImport:
     def _save(self, imported: list[tuple[RowResult, Observation.Recorded]]) -> None:
         """Saves the imported rows' observations in one transaction and gives
         each row its log position."""
-        positions = {
-            recording.domain_event.originator_id: recording.notification.id
-            for recording in self.measurement.save_events([observation for _, observation in imported])
+        # The benchmarks the rows were checked against must not change (a
+        # retirement...) before the save commits: else nothing is recorded (409).
+        checked_against = {
+            found[0].id: found[0].version
+            for found in self._references.values()
+            if not isinstance(found, InvalidCommandError)
         }
+        recordings = self.measurement.save_events([observation for _, observation in imported], checked_against)
+        positions = {recording.domain_event.originator_id: recording.notification.id for recording in recordings}
         for result, observation in imported:
             result.position = positions[observation.originator_id]
 
