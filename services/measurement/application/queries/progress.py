@@ -258,6 +258,7 @@ _LOOKUP_SQLITE = (
         observation_values.c.number,
         observation_values.c.text,
         observation_values.c.known_from,
+        observation_values.c.recorded_position,
     )
 )
 
@@ -278,7 +279,6 @@ def _in_force_by_subquery(
     }
     return connection.execute(_LOOKUP_SQLITE, parameters).tuples().all()
 
-        observation_values.c.recorded_position,
 
 def _country_values(spec: BenchmarkSpec, rows: Iterable[ValueRow]) -> list[CountryValue]:
     values = []
@@ -321,6 +321,7 @@ def _summary(revision: dict[str, Any], values: list[CountryValue], as_of: date) 
         "combined": assessment.combined,
         "progress": assessment.progress,
         "countries_reporting": assessment.countries_reporting,
+        "cells_reporting": assessment.cells_reporting,
         "freshest": assessment.freshest,
     }
 
@@ -336,7 +337,6 @@ def _state(
     spec = BenchmarkSpec.from_state(definition)
     assessment: Assessment = assess(spec, values, as_of)
     return {
-        "cells_reporting": assessment.cells_reporting,
         "benchmark": revision["benchmark"],
         "assumption": revision["assumption"],
         "title": definition["title"],
@@ -358,6 +358,7 @@ def _state(
         "countries": [_cell_out(v) for v in values],
         "countries_selected": len(selected),
         "countries_reporting": assessment.countries_reporting,
+        "cells_reporting": assessment.cells_reporting,
         "freshest": assessment.freshest,
     }
 
@@ -374,11 +375,11 @@ def benchmark_state(
     known_at: datetime | None = None,
     sector: str | None = None,
 ) -> dict[str, Any]:
+    """`sector`: the state of that sector's cells alone ("" for the cells without a sector)."""
     with database.snapshot() as connection:
         position = resolve_position(connection, at, known_at)
         revision = _revisions(connection, position, [code]).get(code)
         if revision is None:
-        "cells_reporting": assessment.cells_reporting,
             raise _not_defined(code, position)
         values = _values_in_force(connection, [code], as_of, position, Cells(sector=sector)).get(code, [])
         selected = _selected_countries(connection, position)
@@ -390,7 +391,6 @@ def benchmark_series(
     database: Database,
     code: str,
     period: tuple[str, str, Step],
-    """`sector`: the state of that sector's cells alone ("" for the cells without a sector)."""
     at: int | None = None,
     known_at: datetime | None = None,
 ) -> dict[str, Any]:
@@ -438,6 +438,7 @@ def rollup(
     as_of: date,
     at: int | None = None,
     known_at: datetime | None = None,
+    sector: str | None = None,
 ) -> dict[str, Any]:
     """For each of `assumptions`, its benchmarks' states and a summary
     (`sector`: of that sector's cells alone)."""
@@ -454,7 +455,6 @@ def rollup(
         states_by_assumption[revision["assumption"]].append(summary)
     items = []
     for assumption in assumptions:
-    sector: str | None = None,
         states = states_by_assumption.get(assumption["code"], [])
         counts = dict.fromkeys(STATUS_ORDER, 0)
         for state in states:

@@ -82,6 +82,14 @@ def _recorded_time(text: str) -> datetime:
 
 
 PinnedDep = Annotated[Pinned, Depends(pinned)]
+SectorFilter = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="Only the cells of this sector (e.g. garments; empty, `sector=`, for the cells of "
+        "observations that name no sector); default: every cell",
+    ),
+]
 
 
 def _answer(response: Response, answer: dict[str, Any]) -> dict[str, Any]:
@@ -124,14 +132,6 @@ def benchmark_series(
 
 
 @router.get("/progress/assumptions", response_model=AssumptionRollup, operation_id="getAssumptionRollup")
-SectorFilter = Annotated[
-    str | None,
-    Query(
-        max_length=64,
-        description="Only the cells of this sector (e.g. garments; empty, `sector=`, for the cells of "
-        "observations that name no sector); default: every cell",
-    ),
-]
 def assumption_rollup(
     measurement: MeasurementDep, response: Response, when: PinnedDep, sector: SectorFilter = None
 ) -> dict[str, Any]:
