@@ -27,7 +27,7 @@ from services.measurement.bootstrap import bootstrap
 from services.measurement.entrypoints.cli import app
 from services.measurement.entrypoints.http.app import create_app
 from services.measurement.settings import Settings
-from tests.support import bearer, observation_body, set_up_programme
+from tests.support import bearer, country_body, observation_body, set_up_programme
 
 SERVICE_ROLE = f"stocktake_service_{os.getpid()}"
 
@@ -172,3 +172,16 @@ def test_grant_refuses_the_owner_and_roles_that_do_not_exist(database_url: str) 
         result = CliRunner().invoke(app, ["db", "grant-service-role", role, "--database-url", database_url])
         assert result.exit_code == 1
         assert says in result.output
+
+
+def test_migrations_and_rebuilds_run_as_the_owner_named_apart_from_the_service(
+    served: tuple[TestClient, dict[str, Any]], service_url: str, database_url: str, tmp_path: Path
+) -> None:
+    env = {"STOCKTAKE_MIGRATION_DATABASE_URL": database_url, "STOCKTAKE_DATA_DIR": str(tmp_path)}
+    for command in (["migrate"], ["rebuild"], ["audit", "verify"]):
+        result = CliRunner().invoke(app, [*command, "--database-url", service_url], env=env)
+        assert result.exit_code == 0, (command, result.output)
+    # The read models the owner rebuilt are the service's to read and write, as before.
+    client, _ = served
+    assert client.get("/benchmarks").status_code == 200
+    assert client.post("/scope/countries", json=country_body("KHM")).status_code == 201
