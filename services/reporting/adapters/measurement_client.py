@@ -8,6 +8,7 @@ a ServiceUnavailableError (503)."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from typing import Any
 
@@ -27,6 +28,9 @@ from services.common.errors import (
 
 # Which of our errors a problem of measurement's is; anything else (a 5xx)
 # means measurement could not answer.
+IN_FLIGHT = "/problems/idempotency-request-in-progress"
+IN_FLIGHT_RETRIES = 30  # a second apart: a batch of 5000 rows takes a few seconds at most
+
 _ERRORS: dict[int, type[DomainError]] = {
     400: InvalidCommandError,
     403: ForbiddenError,
@@ -112,3 +116,55 @@ class MeasurementClient:
         if at is not None:
             params["at"] = at
         return self._get(token, "/progress/report", params)
+
+    def _send(self, method: str, token: str, path: str, **options: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}", **options.pop("headers", {})}
+        try:
+            return self._http.request(method, path, headers=headers, **options)
+        except httpx.TransportError as error:
+            raise ServiceUnavailableError(
+                f"The measurement service at {self.base_url} did not answer ({type(error).__name__}); "
+                "nothing was done, retry shortly."
+            ) from None
+
+    def read(self, token: str, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Any read of measurement's API that answers JSON (the pages')."""
+        response = self._send("GET", token, path, params=params, headers={"Accept": "application/json"})
+        if response.status_code != 200:
+            raise translated(response)
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def read_text(self, token: str, path: str) -> str:
+        """A read of measurement's API that answers text (the checkpoints' verifier key)."""
+        response = self._send("GET", token, path)
+        if response.status_code != 200:
+            raise translated(response)
+        return response.text
+
+    def import_csv(self, token: str, data: bytes, dry_run: bool, idempotency_key: str | None) -> dict[str, Any]:
+        """`POST /observations/batch/csv`: the import's summary. With a key,
+        a request that finds the first one with that key still running waits
+        for it and gets its answer (a double click records once)."""
+        headers = {"Content-Type": "text/csv"}
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        params = {"dry_run": str(dry_run).lower()}
+        for _ in range(IN_FLIGHT_RETRIES):
+            response = self._send(
+                "POST", token, "/observations/batch/csv", params=params, headers=headers, content=data
+            )
+            if response.status_code != 409 or _problem_type(response) != IN_FLIGHT:
+                break
+            time.sleep(1)
+        if response.status_code != 200:
+            raise translated(response)
+        summary: dict[str, Any] = response.json()
+        return summary
+
+
+def _problem_type(response: httpx.Response) -> str | None:
+    try:
+        return str(response.json().get("type"))
+    except (ValueError, AttributeError):
+        return None

@@ -12,6 +12,7 @@ from services.common.http import problem_docs, problems
 from services.common.http.authorization import document_permissions
 from services.common.http.deps import refuse_nul_characters
 from services.common.http.limits import BodySizeLimit
+from services.common.http.offline_docs import install_offline_docs
 from services.measurement.bootstrap import MeasurementServices, bootstrap
 from services.measurement.entrypoints.http.routes import (
     benchmarks,
@@ -100,8 +101,11 @@ def create_app(
         lifespan=lifespan,
         responses=problems.documented_problems(),
         dependencies=[Depends(refuse_nul_characters)],
+        docs_url=None,
+        redoc_url=None,
     )
     problems.install(app)
+    install_offline_docs(app)
     app.add_middleware(BodySizeLimit)
     for module in (framework, benchmarks, progress, report, scope, imports, observations, log, me, problem_docs):
         document_permissions(module.router)

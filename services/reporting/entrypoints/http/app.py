@@ -11,7 +11,9 @@ from fastapi import Depends, FastAPI
 from services.common.http import problem_docs, problems
 from services.common.http.deps import refuse_nul_characters
 from services.common.http.limits import BodySizeLimit
+from services.common.http.offline_docs import install_offline_docs
 from services.reporting.bootstrap import ReportingServices, bootstrap
+from services.reporting.entrypoints import pages
 from services.reporting.entrypoints.http.routes import reports
 from services.reporting.settings import ReportingSettings
 
@@ -57,6 +59,7 @@ def create_app(
         app.state.reporting = running.reporting
         app.state.idempotency = running.idempotency
         app.state.authenticator = running.measurement
+        pages.start(app, running.settings, running.measurement)
         try:
             yield
         finally:
@@ -70,9 +73,13 @@ def create_app(
         lifespan=lifespan,
         responses=problems.documented_problems(),
         dependencies=[Depends(refuse_nul_characters)],
+        docs_url=None,
+        redoc_url=None,
     )
     problems.install(app)
-    app.add_middleware(BodySizeLimit)
+    pages.install(app)
+    app.add_middleware(BodySizeLimit, larger=pages.UPLOAD_BODIES)
     for module in (reports, problem_docs):
         app.include_router(module.router)
+    install_offline_docs(app)
     return app

@@ -1,0 +1,191 @@
+"""The pages, on both stores: the reporting app (with its pages) reading a
+measurement served by uvicorn on a real port (tests/reporting/conftest.py),
+a programme to look at (one benchmark, BGD and VNM selected), and keys of
+each role, among them a country office for BGD only."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, Route, sync_playwright
+
+from services.common.access import Role
+from services.common.api_keys import ApiKeys
+from services.reporting.entrypoints.http.app import create_app as create_reporting_app
+from services.reporting.settings import ReportingSettings
+from tests.reporting.conftest import ServedMeasurement
+from tests.support import set_up_programme
+
+NONCE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def programme(client: TestClient) -> TestClient:
+    set_up_programme(client)
+    return client
+
+
+@pytest.fixture
+def office_key(api_keys: ApiKeys) -> str:
+    return api_keys.issue("office-bgd", Role.COUNTRY_OFFICE, frozenset({"BGD"}), None, "tests").token
+
+
+def reporting_settings(database_url: str, served: ServedMeasurement, data_dir: Path) -> ReportingSettings:
+    return ReportingSettings(database_url=database_url, measurement_url=served.url, data_dir=data_dir)
+
+
+@pytest.fixture
+def pages(
+    database_url: str, served_measurement: ServedMeasurement, programme: TestClient, tmp_path: Path
+) -> Iterator[TestClient]:
+    """The reporting app with its pages; a browser-like client that keeps
+    cookies and does not follow redirects (tests look at them)."""
+    settings = reporting_settings(database_url, served_measurement, tmp_path)
+    with TestClient(create_reporting_app(settings), follow_redirects=False) as pages_client:
+        yield pages_client
+
+
+def csrf_token(html: str) -> str:
+    found = NONCE.search(html)
+    assert found, "no csrf_token field on the page"
+    return found.group(1)
+
+
+def sign_in(pages: TestClient, key: str) -> str:
+    """Signs in with `key`; the session's CSRF token (from the dashboard)."""
+    form = pages.get("/sign-in")
+    response = pages.post("/sign-in", data={"api_key": key, "csrf_token": csrf_token(form.text), "next": "/"})
+    assert response.status_code == 303, response.text
+    dashboard = pages.get("/")
+    assert dashboard.status_code == 200, dashboard.text
+    return csrf_token(dashboard.text)
+
+
+class ServedApp:
+    """An ASGI app served by uvicorn on a free port of 127.0.0.1 (in a thread)."""
+
+    def __init__(self, app: Any) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
+
+    def __enter__(self) -> ServedApp:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the reporting app did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.socket.close()
+
+
+@pytest.fixture
+def served_pages(
+    database_url: str, served_measurement: ServedMeasurement, programme: TestClient, tmp_path: Path
+) -> Iterator[ServedApp]:
+    """The reporting app with its pages on a real port, for a browser."""
+    settings = reporting_settings(database_url, served_measurement, tmp_path)
+    with ServedApp(create_reporting_app(settings)) as served:
+        yield served
+
+
+# -- the browser ----------------------------------------------------------------
+
+CHROMIUM = os.environ.get("STOCKTAKE_CHROMIUM", "/usr/bin/chromium")
+REQUIRE_BROWSER = os.environ.get("STOCKTAKE_REQUIRE_BROWSER", "") in ("1", "true", "yes")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "pages"
+_browser_skipped: list[str] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if REQUIRE_BROWSER and not Path(CHROMIUM).exists():
+        raise pytest.UsageError(
+            f"STOCKTAKE_REQUIRE_BROWSER is set but there is no Chromium at {CHROMIUM} "
+            "(apt-get install -y chromium; never `playwright install`)."
+        )
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _browser_skipped:
+        terminalreporter.write_sep(
+            "!", f"Browser tests SKIPPED ({len(_browser_skipped)}): no Chromium at {CHROMIUM}", yellow=True
+        )
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        _browser_skipped.append(CHROMIUM)
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (the browser tests were skipped)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def outside_requests() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, served_pages: ServedApp, outside_requests: list[str]) -> Iterator[Page]:
+    """A fresh browser tab on the served pages; any request to a host other
+    than 127.0.0.1 is refused and noted (the test fails on it)."""
+    context = browser.new_context(base_url=served_pages.url)
+
+    def only_this_host(route: Route) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            outside_requests.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_this_host)
+    tab = context.new_page()
+    yield tab
+    context.close()
+    assert outside_requests == [], f"requests left the host: {outside_requests}"
+
+
+def screenshot(page: Page, request: pytest.FixtureRequest, name: str) -> Path:
+    """A full-page screenshot in test-artifacts/pages/ (git-ignored), named by test, store and page."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{request.node.name}-{name}")
+    path = ARTIFACTS / f"{safe}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def sign_in_in_browser(page: Page, key: str) -> None:
+    page.goto("/sign-in")
+    page.get_by_label("Your API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
