@@ -63,6 +63,9 @@ COMBINATIONS_BY_MEASURE: dict[Measure, frozenset[Combination]] = {
 }
 
 MAX_TEXT_VALUE_LENGTH = 4000
+# Far above any count the programme measures (workers, workplaces, cases),
+# and low enough that a sum over every cell stays an exact float.
+MAX_COUNT = 10**12
 
 
 def check_value(measure: Measure, levels: Sequence[str], value: Any, path: FieldPath = ("value",)) -> Value:
@@ -82,15 +85,19 @@ def _check_count(value: Any, path: FieldPath) -> int:
     if isinstance(value, float) and not value.is_integer():
         raise InvalidCommandError.at(path, f"A 'unit' value is a count: {value} is not a whole number.")
     if value < 0:
-        raise InvalidCommandError.at(path, f"A 'unit' value is a count: {value} is negative.")
+        raise InvalidCommandError.at(path, "A 'unit' value is a count: it cannot be negative.")
+    if value > MAX_COUNT:
+        raise InvalidCommandError.at(path, f"A 'unit' value is a count of at most {MAX_COUNT:,} (10^12).")
     return int(value)
 
 
 def _check_percentage(value: Any, path: FieldPath) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidCommandError.at(path, "A 'percentage' value is a number from 0 to 100.")
-    if not math.isfinite(value) or not 0 <= value <= 100:
-        raise InvalidCommandError.at(path, f"A 'percentage' value is a number from 0 to 100, not {value}.")
+    # Compared before any conversion to float: an integer like 10**400 has none.
+    if not 0 <= value <= 100 or not math.isfinite(value):
+        shown = value if isinstance(value, float) or abs(value) < 10**15 else "a number that large"
+        raise InvalidCommandError.at(path, f"A 'percentage' value is a number from 0 to 100, not {shown}.")
     return float(value)
 
 

@@ -11,6 +11,7 @@ keep): the rule of domain/progress.py."""
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -22,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, QueuePool, and_, bindparam, or_, select, text
 
 from services.common.database import Database
-from services.common.errors import InvalidCommandError, NotFoundError
+from services.common.errors import ConflictError, InvalidCommandError, NotFoundError
 from services.measurement.adapters.event_store import log_head, log_head_recorded_at
 from services.measurement.adapters.tables import (
     benchmark_revisions,
@@ -285,7 +286,7 @@ def _country_values(spec: BenchmarkSpec, rows: Iterable[ValueRow]) -> list[Count
     for country, sector, valid_date, number, text_value, known_from, recorded_position in rows:
         value: Any = text_value
         if number is not None:
-            value = int(number) if spec.measure is Measure.UNIT else number
+            value = int(number) if spec.measure is Measure.UNIT and math.isfinite(number) else number
         values.append(
             CountryValue(
                 country=country,
@@ -310,10 +311,29 @@ def _cell_out(value: CountryValue) -> dict[str, Any]:
     }
 
 
+def _assessed(code: str, spec: BenchmarkSpec, values: list[CountryValue], as_of: date) -> Assessment:
+    """The assessment, if its figures are numbers. Values are range-checked
+    on input, but one stored before (or written around the checks) must not
+    turn every read of the benchmark into a 500: a sum beyond the range of a
+    float, or a baseline of 10**400, is refused as a conflict naming it."""
+    try:
+        assessment = assess(spec, values, as_of)
+        figures = [assessment.combined, assessment.expected, assessment.progress, *(v.value for v in values)]
+        if all(not isinstance(figure, float) or math.isfinite(figure) for figure in figures):
+            return assessment
+    except OverflowError:
+        pass
+    raise ConflictError(
+        f"Benchmark {code}'s figures cannot be computed: a stored value (its baseline, a target or an "
+        f"observation), or their {spec.combination}, is beyond the range of a number. Correct or retract "
+        "the out-of-range observation, or revise the baseline or targets."
+    )
+
+
 def _summary(revision: dict[str, Any], values: list[CountryValue], as_of: date) -> dict[str, Any]:
     """What a roll-up shows of a benchmark's state."""
     definition = revision["state"]
-    assessment = assess(BenchmarkSpec.from_state(definition), values, as_of)
+    assessment = _assessed(revision["benchmark"], BenchmarkSpec.from_state(definition), values, as_of)
     return {
         "benchmark": revision["benchmark"],
         "title": definition["title"],
@@ -335,7 +355,7 @@ def _state(
 ) -> dict[str, Any]:
     definition = revision["state"]
     spec = BenchmarkSpec.from_state(definition)
-    assessment: Assessment = assess(spec, values, as_of)
+    assessment = _assessed(revision["benchmark"], spec, values, as_of)
     return {
         "benchmark": revision["benchmark"],
         "assumption": revision["assumption"],

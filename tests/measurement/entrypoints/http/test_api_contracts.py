@@ -6,14 +6,23 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from services.common.access import Role
 from services.common.api_keys import ApiKeys
 from services.common.idempotency import RETENTION
 from services.common.tables import idempotency_records
+from services.measurement.adapters.tables import benchmark_revisions, observation_values
 from services.measurement.application.commands import Measurement
-from tests.support import assert_problem, bearer, log_head, observation_body, set_up_programme, stored_observations
+from tests.support import (
+    assert_problem,
+    bearer,
+    benchmark_body,
+    log_head,
+    observation_body,
+    set_up_programme,
+    stored_observations,
+)
 
 
 def _age_idempotency_records(measurement: Measurement, by: timedelta) -> None:
@@ -162,3 +171,69 @@ def test_get_on_the_batch_import_is_a_405_allowing_post(client: TestClient) -> N
     answer = client.get("/observations/batch")
     assert_problem(answer, 405)
     assert answer.headers["Allow"] == "POST"
+
+
+HUGE = 10**400
+WORKERS = "CA2-WORKERS"
+
+
+def _set_up_counts(client: TestClient) -> None:
+    set_up_programme(client)
+    counts = benchmark_body(code=WORKERS, measure="unit", unit_label="workers", combination="sum", disaggregations=[])
+    assert client.post("/benchmarks", json=counts).status_code == 201
+
+
+def test_values_are_finite_and_within_their_measures_range(client: TestClient) -> None:
+    _set_up_counts(client)
+    head = log_head(client)
+    for value in (1.7e308, HUGE, 10**12 + 1, -1):
+        answer = client.post("/observations", json=observation_body(benchmark=WORKERS, value=value, disaggregations=[]))
+        assert_problem(answer, 422, "/value")
+    for value in (HUGE, 100.5, -0.1):
+        assert_problem(client.post("/observations", json=observation_body(value=value)), 422, "/value")
+    baseline = benchmark_body(
+        code="CA2-HUGE", measure="unit", combination="sum", baseline={"value": HUGE, "date": "2017-01-01"}
+    )
+    assert_problem(client.post("/benchmarks", json=baseline), 422, "/baseline/value")
+    targets = benchmark_body(code="CA2-HUGE", targets=[{"value": HUGE, "date": "2019-12-31"}])
+    assert_problem(client.post("/benchmarks", json=targets), 422, "/targets/0/value")
+    assert log_head(client) == head
+    at_bound = observation_body(benchmark=WORKERS, value=10**12, disaggregations=[])
+    assert client.post("/observations", json=at_bound).status_code == 201
+
+
+def _every_read_of_the_counts(client: TestClient) -> list:
+    return [
+        client.get(f"/benchmarks/{WORKERS}/state"),
+        client.get(f"/benchmarks/{WORKERS}/series"),
+        client.get("/progress/assumptions"),
+        client.get("/progress/countries/BGD"),
+    ]
+
+
+def test_no_stored_value_turns_a_read_into_a_500(client: TestClient, measurement: Measurement) -> None:
+    """Values written around the input checks (stored before them, or straight into the store)."""
+    _set_up_counts(client)
+    for country in ("BGD", "VNM"):
+        body = observation_body(benchmark=WORKERS, country=country, value=5, disaggregations=[])
+        assert client.post("/observations", json=body).status_code == 201
+    with measurement.database.transaction() as connection:
+        connection.execute(update(observation_values).values(number=1.7e308))
+    for answer in _every_read_of_the_counts(client):
+        problem = assert_problem(answer, 409)
+        assert WORKERS in problem["detail"] and "range" in problem["detail"]
+
+    with measurement.database.transaction() as connection:
+        connection.execute(update(observation_values).values(number=5))
+        revisions = benchmark_revisions.c
+        for row in connection.execute(
+            select(revisions.known_from, revisions.state).where(revisions.benchmark == WORKERS)
+        ):
+            state = {**row.state, "baseline": {**row.state["baseline"], "value": HUGE}}
+            connection.execute(
+                update(benchmark_revisions)
+                .where(revisions.benchmark == WORKERS, revisions.known_from == row.known_from)
+                .values(state=state)
+            )
+    for answer in _every_read_of_the_counts(client):
+        assert_problem(answer, 409)
