@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from services.common.errors import FieldPath, FieldProblem, InvalidCommandError
 from services.measurement.domain.values import (
+    MAX_COUNT,
     MAX_TEXT_VALUE_LENGTH,
     Measure,
     Period,
@@ -62,12 +63,17 @@ def test_unit_refuses_a_value_that_is_not_a_number(value):
     assert refusal_paths(Measure.UNIT, value) == [PATH]
 
 
-@given(st.integers(min_value=0))
-def test_unit_accepts_any_count_and_returns_it_as_an_int(count):
+@given(st.integers(min_value=0, max_value=MAX_COUNT))
+def test_unit_accepts_any_count_up_to_its_bound_and_returns_it_as_an_int(count):
     checked = check_value(Measure.UNIT, [], count)
 
     assert checked == count
     assert type(checked) is int
+
+
+@given(st.integers(min_value=MAX_COUNT + 1) | st.floats(min_value=MAX_COUNT + 1))
+def test_unit_refuses_a_count_beyond_its_bound(count):
+    assert refusal_paths(Measure.UNIT, count) == [PATH]
 
 
 # --- percentage -------------------------------------------------------------------
