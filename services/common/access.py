@@ -31,10 +31,15 @@ class Permission(StrEnum):
     MANAGE_BENCHMARKS = "manage:benchmarks"
     MANAGE_SCOPE = "manage:scope"
     RECORD_OBSERVATIONS = "record:observations"  # record, correct, retract, import
+    # The reporting service's (services/reporting): its operations list these too.
+    READ_REPORTS = "read:reports"  # list and read report editions, their renderings and diffs
+    VERIFY_REPORTS = "verify:reports"  # make an edition again from its pins (every country's cells)
+    MANAGE_REPORTS = "manage:reports"  # create, approve and delete (drafts) report editions
 
 
-_READS = {Permission.READ_FRAMEWORK, Permission.READ_PROGRESS}
+_READS = {Permission.READ_FRAMEWORK, Permission.READ_PROGRESS, Permission.READ_REPORTS}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    # Not verify:reports: verifying makes every country's cells again, and an office reads its own.
     Role.COUNTRY_OFFICE: frozenset(_READS | {Permission.READ_OBSERVATIONS, Permission.RECORD_OBSERVATIONS}),
     Role.PROGRAMME_MANAGER: frozenset(
         _READS
@@ -44,14 +49,22 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_CHECKPOINTS,
             Permission.MANAGE_BENCHMARKS,
             Permission.MANAGE_SCOPE,
+            Permission.VERIFY_REPORTS,
+            Permission.MANAGE_REPORTS,
         }
     ),
     Role.AUDITOR: frozenset(
         _READS
-        | {Permission.READ_OBSERVATIONS, Permission.READ_LOG, Permission.READ_CHECKPOINTS, Permission.READ_PROOFS}
+        | {
+            Permission.READ_OBSERVATIONS,
+            Permission.READ_LOG,
+            Permission.READ_CHECKPOINTS,
+            Permission.READ_PROOFS,
+            Permission.VERIFY_REPORTS,
+        }
     ),
     # Reports pin the checkpoint they were read at.
-    Role.REPORTING: frozenset(_READS | {Permission.READ_CHECKPOINTS}),
+    Role.REPORTING: frozenset(_READS | {Permission.READ_CHECKPOINTS, Permission.VERIFY_REPORTS}),
 }
 
 

@@ -142,6 +142,24 @@ def test_a_key_without_the_role_is_refused_by_reporting_as_by_measurement(
     assert _benchmark(seen, CODE)["combined"] == 16.125
 
 
+def test_verification_needs_a_key_that_reads_every_country(
+    client: TestClient, reporting: TestClient, tokens: dict[Role, str], api_keys: ApiKeys
+) -> None:
+    """An office's key would make the edition again with its own countries'
+    cells only, which never matches what was stored: it is refused, saying
+    why, and reads its own view instead; every role reading every country
+    verifies the same edition as matching."""
+    _programme(client)
+    edition = _create(reporting, bearer(tokens[Role.PROGRAMME_MANAGER]))
+    office = bearer(api_keys.issue("office-bgd", Role.COUNTRY_OFFICE, ["BGD"], None, "tests").token)
+    refused = assert_problem(reporting.get(f"/reports/{edition['id']}/verification", headers=office), 403)
+    assert "needs a key that reads every country" in refused["detail"] and "BGD only" in refused["detail"]
+    assert _rendering(reporting, edition["id"], "json", office)
+    for role in (Role.PROGRAMME_MANAGER, Role.AUDITOR, Role.REPORTING):
+        verification = reporting.get(f"/reports/{edition['id']}/verification", headers=bearer(tokens[role]))
+        assert verification.status_code == 200 and verification.json()["match"] is True, verification.text
+
+
 def test_without_a_valid_key_reporting_answers_measurement_s_401(reporting: TestClient) -> None:
     assert_problem(reporting.get("/reports"), 401)
     problem = assert_problem(reporting.get("/reports", headers=bearer("stk_000000000000_" + "A" * 43)), 401)

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from services.common.access import Principal
+from services.common.access import Permission, Principal
 from services.common.errors import ConflictError, FieldProblem, InvalidCommandError, NotFoundError
 from services.reporting.adapters.editions import Editions
 from services.reporting.adapters.measurement_client import MeasurementClient
 from services.reporting.domain import assemble
-from services.reporting.domain.access import ReportPermission, check_may
+from services.reporting.domain.access import check_may_verify
 from services.reporting.domain.content import EditionPins, ReportContent, canonical_json
 from services.reporting.domain.diff import diff
 from services.reporting.domain.editions import (
@@ -131,7 +131,7 @@ class Reporting:
 
     def create(self, principal: Principal, token: str, request: EditionRequest) -> dict[str, Any]:
         """A new draft edition, pinned and stored with its renderings' digests."""
-        check_may(principal, ReportPermission.MANAGE_REPORTS)
+        principal.check_may(Permission.MANAGE_REPORTS)
         self._check_supersedes(request)
         as_of = edition_as_of(request.kind, request.as_of)
         readings = self._readings(token, as_of, request.known_at, None)
@@ -182,14 +182,14 @@ class Reporting:
         return edition
 
     def approve(self, principal: Principal, edition_id: str) -> dict[str, Any]:
-        check_may(principal, ReportPermission.MANAGE_REPORTS)
+        principal.check_may(Permission.MANAGE_REPORTS)
         approved = self._edition(edition_id).approved(principal.name, self.clock())
         if not self.editions.approve(approved):
             raise ConflictError(f"Edition {edition_id} was approved meanwhile, by another request.")
         return self.view(approved)
 
     def delete(self, principal: Principal, edition_id: str) -> None:
-        check_may(principal, ReportPermission.MANAGE_REPORTS)
+        principal.check_may(Permission.MANAGE_REPORTS)
         self._edition(edition_id).check_may_delete()
         if not self.editions.delete_draft(edition_id):
             raise ConflictError(f"Edition {edition_id} was approved or deleted meanwhile; it was not deleted.")
@@ -211,11 +211,11 @@ class Reporting:
         }
 
     def get(self, principal: Principal, edition_id: str) -> dict[str, Any]:
-        check_may(principal, ReportPermission.READ_REPORTS)
+        principal.check_may(Permission.READ_REPORTS)
         return self.view(self._edition(edition_id))
 
     def list(self, principal: Principal, kind: EditionKind | None) -> dict[str, Any]:
-        check_may(principal, ReportPermission.READ_REPORTS)
+        principal.check_may(Permission.READ_REPORTS)
         return {"items": [self.view(edition) for edition in self.editions.all(kind)]}
 
     def _content(self, edition_id: str) -> ReportContent:
@@ -227,12 +227,12 @@ class Reporting:
     def rendering(self, principal: Principal, edition_id: str, fmt: Format) -> bytes:
         """The edition in `fmt`: the stored bytes' twin for a caller who sees
         every country; a country office's own view otherwise."""
-        check_may(principal, ReportPermission.READ_REPORTS)
+        principal.check_may(Permission.READ_REPORTS)
         return render(_visible(self._content(edition_id), principal), fmt)
 
     def compare(self, principal: Principal, edition_id: str, against: str) -> dict[str, Any]:
         """What changed from edition `against` (before) to `edition_id` (after)."""
-        check_may(principal, ReportPermission.READ_REPORTS)
+        principal.check_may(Permission.READ_REPORTS)
         before = _visible(self._content(against), principal)
         after = _visible(self._content(edition_id), principal)
         return {"before": against, "after": edition_id, "assumptions": diff(before, after)}
@@ -242,7 +242,7 @@ class Reporting:
     def verify(self, principal: Principal, token: str, edition_id: str) -> dict[str, Any]:
         """Makes the edition again from its pins and compares each
         rendering's SHA-256 with the stored one."""
-        check_may(principal, ReportPermission.VERIFY_REPORTS)
+        check_may_verify(principal)
         edition = self._edition(edition_id)
         readings = self._readings(token, edition.as_of, edition.position, edition.previous)
         made = assemble.content(pins_of(edition), readings)

@@ -1,31 +1,27 @@
-"""Who may do what with report editions (the roles are the programme's,
-services.common.access; a key's role is the one measurement knows it by)."""
+"""Who may do what with report editions. Reporting's permissions
+(read:reports, verify:reports, manage:reports) are in the one table of roles,
+services.common.access, beside measurement's; a key's role is the one
+measurement knows it by. What is reporting's own is the rule below."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-from services.common.access import Principal, Role
+from services.common.access import Permission, Principal, roles_with
 from services.common.errors import ForbiddenError
 
 
-class ReportPermission(StrEnum):
-    READ_REPORTS = "read:reports"  # list and read editions, their renderings and diffs
-    VERIFY_REPORTS = "verify:reports"  # regenerate an edition from its pins (needs every country's cells)
-    MANAGE_REPORTS = "manage:reports"  # create, approve and delete (drafts) editions
-
-
-REPORT_ROLES: dict[ReportPermission, tuple[Role, ...]] = {
-    ReportPermission.READ_REPORTS: tuple(Role),
-    ReportPermission.VERIFY_REPORTS: (Role.PROGRAMME_MANAGER, Role.AUDITOR, Role.REPORTING),
-    ReportPermission.MANAGE_REPORTS: (Role.PROGRAMME_MANAGER,),
-}
-
-
-def check_may(principal: Principal, permission: ReportPermission) -> None:
-    roles = REPORT_ROLES[permission]
-    if principal.role not in roles:
+def check_may_verify(principal: Principal) -> None:
+    """Verification makes the whole edition again, every country's cells,
+    and compares it with the digests of the renderings as made. A key that
+    reads some countries only would make a filtered edition, which never
+    matches; and a match of its own view against a filtered stored one would
+    vouch for cells it cannot see no more than for the digests that were
+    stored. So it is refused, saying why, whatever its role."""
+    if not principal.reads_every_country:
+        allowed = ", ".join(roles_with(Permission.VERIFY_REPORTS))
         raise ForbiddenError(
-            f"{principal.name} ({principal.role}) may not do this: it needs {permission}, which only "
-            f"{', '.join(roles)} keys have. Ask the programme management team for a key with that role."
+            f"Verification makes the whole edition again, every country's cells, so it needs a key that reads "
+            f"every country ({allowed}); {principal.name}'s key reads "
+            f"{', '.join(sorted(principal.countries)) or 'no country'} only. Its own countries' view of the "
+            "edition is at /reports/{id}/renderings/{format}."
         )
+    principal.check_may(Permission.VERIFY_REPORTS)

@@ -12,11 +12,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
-from services.common.access import Principal
+from services.common.access import Permission, Principal, roles_with
 from services.common.http.authorization import bearer, get_principal
 from services.common.http.problems import FORBIDDEN, UNAUTHENTICATED, documented_problems
 from services.reporting.application.editions import Reporting
-from services.reporting.domain.access import REPORT_ROLES, ReportPermission
 
 
 def get_reporting(request: Request) -> Reporting:
@@ -44,10 +43,10 @@ def get_caller(
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def needs(permission: ReportPermission) -> dict[str, Any]:
+def needs(permission: Permission) -> dict[str, Any]:
     """The OpenAPI parts of an operation that needs `permission`: its roles
     (`x-roles`), and the 401 and 403 it may answer."""
-    roles = [role.value for role in REPORT_ROLES[permission]]
+    roles = [role.value for role in roles_with(permission)]
     return {
         "openapi_extra": {"x-permission": permission.value, "x-roles": roles},
         "responses": documented_problems(UNAUTHENTICATED, FORBIDDEN),

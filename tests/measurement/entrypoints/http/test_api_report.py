@@ -37,7 +37,7 @@ def test_me_names_the_principal_role_and_countries_of_any_valid_key(
         "principal": "office-bgd",
         "role": "country-office",
         "countries": ["BGD", "VNM"],
-        "permissions": ["read:framework", "read:observations", "read:progress", "record:observations"],
+        "permissions": ["read:framework", "read:observations", "read:progress", "read:reports", "record:observations"],
     }
     reporting = client.get("/me", headers=bearer(tokens[Role.REPORTING])).json()
     assert (reporting["role"], reporting["countries"]) == ("reporting", [])

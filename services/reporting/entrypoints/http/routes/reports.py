@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
+from services.common.access import Permission
 from services.common.http.deps import created
 from services.common.http.idempotency import CreationDep
 from services.reporting.application.editions import EditionRequest
-from services.reporting.domain.access import ReportPermission
 from services.reporting.domain.editions import EditionKind
 from services.reporting.entrypoints.http.deps import CallerDep, ReportingDep, needs
 from services.reporting.entrypoints.http.schemas import (
@@ -24,7 +24,7 @@ from services.reporting.entrypoints.http.schemas import (
 from services.reporting.rendering import FILE_EXTENSIONS, MEDIA_TYPES, Format
 
 router = APIRouter(prefix="/reports", tags=["reports"])
-MANAGE, READ, VERIFY = ReportPermission.MANAGE_REPORTS, ReportPermission.READ_REPORTS, ReportPermission.VERIFY_REPORTS
+MANAGE, READ, VERIFY = Permission.MANAGE_REPORTS, Permission.READ_REPORTS, Permission.VERIFY_REPORTS
 
 
 @router.post("", status_code=201, response_model=EditionPublic, operation_id="createEdition", **needs(MANAGE))
