@@ -20,7 +20,7 @@ from services.reporting.adapters.measurement_client import MeasurementClient
 from services.reporting.domain import assemble
 from services.reporting.domain.access import check_may_verify
 from services.reporting.domain.content import EditionPins, ReportContent, canonical_json
-from services.reporting.domain.diff import diff
+from services.reporting.domain.diff import diff, first_difference
 from services.reporting.domain.editions import (
     GENERATOR_VERSION,
     Edition,
@@ -64,25 +64,6 @@ def renderings(content: ReportContent) -> dict[str, bytes]:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def first_difference(stored: Any, made: Any, path: str = "") -> str | None:
-    """The first section (a path such as `assumptions/CA2/benchmarks/X/cells`)
-    where two contents differ, in the content's order; None if they do not."""
-    if isinstance(stored, dict) and isinstance(made, dict):
-        for key in list(stored) + [k for k in made if k not in stored]:
-            found = first_difference(stored.get(key), made.get(key), f"{path}/{key}")
-            if found is not None:
-                return found
-        return None
-    if isinstance(stored, list) and isinstance(made, list) and len(stored) == len(made):
-        for index, (one, two) in enumerate(zip(stored, made, strict=True)):
-            name = one.get("code") or one.get("benchmark") if isinstance(one, dict) else None
-            found = first_difference(one, two, f"{path}/{name or index}")
-            if found is not None:
-                return found
-        return None
-    return None if stored == made else (path.lstrip("/") or "(the whole content)")
 
 
 def _visible(content: ReportContent, principal: Principal) -> ReportContent:

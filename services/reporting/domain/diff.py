@@ -1,7 +1,8 @@
 """The difference between two editions' contents: per critical assumption,
 benchmark and cell, what each said before (the first edition) and after
 (the second). Only what differs is listed; lists are in code and country
-order."""
+order. And, for verification, the first section where a stored content and
+the one made again differ."""
 
 from __future__ import annotations
 
@@ -63,3 +64,27 @@ def diff(before: ReportContent, after: ReportContent) -> list[dict[str, Any]]:
         if changes:
             found.append({"code": assumption, "benchmarks": changes})
     return found
+
+
+# A key one content has and the other lacks differs even from a None there.
+_ABSENT = object()
+
+
+def first_difference(stored: Any, made: Any, path: str = "") -> str | None:
+    """The first section (a path such as `assumptions/CA2/benchmarks/X/cells`)
+    where two contents differ, in the content's order; None if they do not."""
+    if isinstance(stored, dict) and isinstance(made, dict):
+        for key in list(stored) + [k for k in made if k not in stored]:
+            found = first_difference(stored.get(key, _ABSENT), made.get(key, _ABSENT), f"{path}/{key}")
+            if found is not None:
+                return found
+        return None
+    if isinstance(stored, list) and isinstance(made, list):
+        # The items both have first (a benchmark added at the end does not
+        # hide a figure changed before it), then the list as a whole.
+        for index, (one, two) in enumerate(zip(stored, made, strict=False)):
+            name = one.get("code") or one.get("benchmark") if isinstance(one, dict) else None
+            found = first_difference(one, two, f"{path}/{name or index}")
+            if found is not None:
+                return found
+    return None if stored == made else (path.lstrip("/") or "(the whole content)")
