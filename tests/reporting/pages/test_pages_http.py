@@ -5,7 +5,10 @@ sessions at their next request; each page has a JSON twin; errors are pages."""
 
 from __future__ import annotations
 
+import io
+
 from fastapi.testclient import TestClient
+from openpyxl import Workbook
 
 from services.common.access import Role
 from services.common.api_keys import ApiKeys
@@ -151,3 +154,35 @@ def test_docs_and_redoc_are_served_without_a_cdn(pages: TestClient) -> None:
         assert "/docs-assets/" in html and "cdn." not in html and "fonts.googleapis" not in html
     assert pages.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
     assert pages.get("/docs-assets/redoc.standalone.js").status_code == 200
+
+
+def test_measurements_docs_and_redoc_are_served_without_a_cdn(client: TestClient) -> None:
+    for path in ("/docs", "/redoc"):
+        html = client.get(path).text
+        assert "/docs-assets/" in html and "cdn." not in html and "fonts.googleapis" not in html
+    assert client.get("/docs-assets/swagger-ui.css").status_code == 200
+
+
+def test_an_xlsx_sheet_is_previewed_as_the_csv_it_holds(pages: TestClient, office_key: str) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in (["benchmark", "country", "period", "value"], ["CA2-INSPECTION", "BGD", "2019-Q3", 15.0]):
+        sheet.append(row)
+    data = io.BytesIO()
+    workbook.save(data)
+    token = sign_in(pages, office_key)
+    files = {"file": ("sheet.xlsx", data.getvalue(), "application/octet-stream")}
+    preview = pages.post("/upload?format=json", data={"csrf_token": token}, files=files)
+    assert preview.status_code == 200, preview.text
+    view = preview.json()
+    assert view["csv"] == "benchmark,country,period,value\nCA2-INSPECTION,BGD,2019-Q3,15\n"
+    assert [row["outcome"] for row in view["rows"]] == ["imported"]
+
+
+def test_a_file_that_is_no_workbook_is_refused_as_a_page(pages: TestClient, office_key: str) -> None:
+    token = sign_in(pages, office_key)
+    files = {"file": ("sheet.xlsx", b"PK\x03\x04 not really", "application/octet-stream")}
+    response = pages.post("/upload", data={"csrf_token": token}, files=files)
+    assert response.status_code == 422 and "XLSX" in response.text
+    assert response.headers["content-type"].startswith("text/html")
