@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any
 
@@ -9,20 +10,59 @@ from fastapi import Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from services.common.errors import InvalidCommandError
+from services.common.errors import FieldPath, InvalidCommandError
 
 POSITION_HEADER = "Stocktake-Log-Position"
 
 
-def refuse_nul_characters(request: Request) -> None:
-    """No text the API reads may hold a NUL character: PostgreSQL cannot store
-    or compare one, and no code, country or name needs it."""
+# C0 control characters but tab, newline and carriage return, and unpaired
+# surrogates (which no UTF-8 text holds, but a JSON escape can).
+_UNFIT_FOR_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def _unfit(text: str) -> str | None:
+    found = _UNFIT_FOR_TEXT.search(text)
+    if found is None:
+        return None
+    kind = "an unpaired surrogate" if found.group() >= "\ud800" else "a control character"
+    return f"{kind} (U+{ord(found.group()):04X})"
+
+
+async def refuse_nul_characters(request: Request) -> None:
+    """No text the API reads may hold a NUL or another control character (tab
+    and newline aside) or an unpaired surrogate: PostgreSQL cannot store a NUL
+    nor UTF-8 a surrogate, and both stores must answer alike. Query and path
+    parameters and the strings of a JSON body are checked."""
     for location, values in (("query", request.query_params), ("path", request.path_params)):
         for name, value in values.items():
-            if "\x00" in str(value):
-                raise InvalidCommandError.at(
-                    (name,), f"The {location} parameter {name!r} holds a NUL character.", location
-                )
+            if (unfit := _unfit(str(value))) is not None:
+                raise InvalidCommandError.at((name,), f"The {location} parameter {name!r} holds {unfit}.", location)
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        return
+    try:
+        document = json.loads(await request.body())
+    except ValueError:
+        return  # not JSON: the operation's own reading says so
+    if (found := _first_unfit_text(document, ())) is not None:
+        path, unfit = found
+        raise InvalidCommandError.at(path, f"Text may not hold {unfit}; remove it.")
+
+
+def _first_unfit_text(value: Any, path: FieldPath) -> tuple[FieldPath, str] | None:
+    if isinstance(value, str):
+        unfit = _unfit(value)
+        return None if unfit is None else (path, unfit)
+    items: list[tuple[str | int, Any]] = []
+    if isinstance(value, dict):
+        items = [(key, key) for key in value]  # a member's name is text too
+        items += list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    for key, item in items:
+        found = _first_unfit_text(item, (*path, key))
+        if found is not None:
+            return found
+    return None
 
 
 _ETAG = re.compile(r'(W/)?"([0-9]{1,9})"')

@@ -3,9 +3,11 @@ promise, held to the letter, and no input or stored value that answers 500."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import select, update
 
 from services.common.access import Role
@@ -237,3 +239,23 @@ def test_no_stored_value_turns_a_read_into_a_500(client: TestClient, measurement
             )
     for answer in _every_read_of_the_counts(client):
         assert_problem(answer, 409)
+
+
+def _post(client: TestClient, path: str, body: dict) -> Response:
+    """A JSON body as escaped ASCII, as a client may send a lone surrogate."""
+    return client.post(path, content=json.dumps(body), headers={"Content-Type": "application/json"})
+
+
+def test_text_with_control_characters_or_lone_surrogates_is_refused_naming_the_field(client: TestClient) -> None:
+    set_up_programme(client)
+    head = log_head(client)
+    for unfit in ("\x00", "\x07", "\x1b[31m", "\ud800", "\udfff"):
+        assert_problem(_post(client, "/observations", observation_body(comment=f"a{unfit}b")), 422, "/comment")
+        evidence = [{"title": f"report{unfit}", "url": "https://example.org/r.pdf"}]
+        assert_problem(_post(client, "/observations", observation_body(evidence=evidence)), 422, "/evidence/0/title")
+        batch = {"observations": [observation_body(comment=unfit)]}
+        assert_problem(_post(client, "/observations/batch", batch), 422, "/observations/0/comment")
+    assert_problem(client.get("/observations", params={"benchmark": "CA2\x07"}), 422, "benchmark")
+    assert log_head(client) == head
+    kept = client.post("/observations", json=observation_body(comment="line one\n\tline two\r\n"))
+    assert (kept.status_code, kept.json()["comment"]) == (201, "line one\n\tline two\r\n")
