@@ -93,7 +93,8 @@ class Reporting:
 
     # -- making ----------------------------------------------------------
 
-    def _readings(self, token: str, as_of: date, at: int | None, previous: PreviousPin | None) -> assemble.Readings:
+    def _now(self, token: str, as_of: date, at: int | None) -> tuple[assemble.Answer, assemble.Answer]:
+        """The report read at (as_of, at) with its series, and the framework at its position."""
         try:
             now = self.measurement.report(token, as_of, at, series=True)
         except InvalidCommandError as error:
@@ -101,13 +102,18 @@ class Reporting:
             raise InvalidCommandError(
                 error.detail, [FieldProblem(("known_at",), p.detail) for p in error.problems]
             ) from None
-        position = int(now["position"])
-        framework = self.measurement.framework(token, position)
+        framework = self.measurement.framework(token, int(now["position"]))
         check_within_programme(as_of, date.fromisoformat(str(framework["framework"]["period"]["start"])))
+        return now, framework
+
+    def _with_previous(
+        self, token: str, framework: assemble.Answer, now: assemble.Answer, previous: PreviousPin | None
+    ) -> assemble.Readings:
+        """With the reads of the previous edition's valid date, as known then and as known now."""
         if previous is None:
             return assemble.Readings(framework, now)
         before = self.measurement.report(token, previous.as_of, previous.position, series=False)
-        restated = self.measurement.report(token, previous.as_of, position, series=False)
+        restated = self.measurement.report(token, previous.as_of, int(now["position"]), series=False)
         return assemble.Readings(framework, now, before, restated)
 
     def create(self, principal: Principal, token: str, request: EditionRequest) -> dict[str, Any]:
@@ -115,13 +121,14 @@ class Reporting:
         principal.check_may(Permission.MANAGE_REPORTS)
         self._check_supersedes(request)
         as_of = edition_as_of(request.kind, request.as_of)
-        readings = self._readings(token, as_of, request.known_at, None)
-        position = int(readings.now["position"])
+        # The head is only known once read, and the previous edition only
+        # from it: each of measurement's reads is made once all the same.
+        now, framework_answer = self._now(token, as_of, request.known_at)
+        position = int(now["position"])
         previous = self.editions.previous_of(request.kind, position)
         pin = None if previous is None else PreviousPin(previous.id, previous.as_of, previous.position)
-        if pin is not None:
-            readings = self._readings(token, as_of, position, pin)
-        framework = readings.now["framework"]
+        readings = self._with_previous(token, framework_answer, now, pin)
+        framework = now["framework"]
         edition = Edition(
             id=str(uuid.uuid4()),
             kind=request.kind,
@@ -225,7 +232,8 @@ class Reporting:
         rendering's SHA-256 with the stored one."""
         check_may_verify(principal)
         edition = self._edition(edition_id)
-        readings = self._readings(token, edition.as_of, edition.position, edition.previous)
+        now, framework = self._now(token, edition.as_of, edition.position)
+        readings = self._with_previous(token, framework, now, edition.previous)
         made = assemble.content(pins_of(edition), readings)
         stored_digests = self.editions.digests(edition_id)
         formats = []
