@@ -135,7 +135,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _browser_skipped:
         terminalreporter.write_sep(
-            "!", f"Browser tests SKIPPED ({len(_browser_skipped)}): no Chromium at {CHROMIUM}", yellow=True
+            "!", f"Browser tests SKIPPED: no Chromium at {CHROMIUM} (apt-get install -y chromium)", yellow=True
         )
 
 
