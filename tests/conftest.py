@@ -70,7 +70,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _postgres_problem = _reach_postgres()
     if _postgres_problem and REQUIRE_POSTGRES:
         raise pytest.UsageError(
-            f"STOCKTAKE_REQUIRE_POSTGRES is set but PostgreSQL at {POSTGRES_ADMIN_URL} is unreachable: {_postgres_problem}"
+            f"STOCKTAKE_REQUIRE_POSTGRES is set but PostgreSQL at {POSTGRES_ADMIN_URL} is unreachable: "
+            f"{_postgres_problem}"
         )
 
 
