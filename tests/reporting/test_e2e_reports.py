@@ -125,6 +125,31 @@ def test_a_late_observation_and_a_retraction_are_restated_with_their_reasons(
     assert reporting.get(f"/reports/{old['id']}/verification", headers=manager).json()["match"] is True
 
 
+def test_a_second_observation_for_the_same_period_is_restated_as_new_not_as_a_correction(
+    client: TestClient, reporting: TestClient, manager: dict[str, str]
+) -> None:
+    """Measurement names each value's observation (`first_recorded`), so a
+    restatement tells another observation for the same quarter, which stands
+    as recorded last, from a correction of the one that stood."""
+    _programme(client)
+    old = _create(reporting, manager)
+    second = _record(client, "BGD", "2019-Q2", 16)
+    content = reporting.get(f"/reports/{_create(reporting, manager)['id']}/renderings/json", headers=manager).json()
+    [restatement] = content["restatements"]
+    assert (restatement["country"], restatement["reason"]) == ("BGD", "new_observation")
+    assert (restatement["before"]["value"], restatement["after"]["value"]) == (14.0, 16.0)
+    assert restatement["before"]["valid_date"] == restatement["after"]["valid_date"] == "2019-06-30"
+
+    # Retracting it uncovers the first observation again: a retraction, as against the second edition.
+    retracted = client.post(
+        f"/observations/{second}/retraction", json={"reason": "duplicate"}, headers=if_match(client, second)
+    )
+    assert retracted.status_code == 200, retracted.text
+    third = reporting.get(f"/reports/{_create(reporting, manager)['id']}/renderings/json", headers=manager).json()
+    assert [(r["country"], r["reason"]) for r in third["restatements"]] == [("BGD", "retraction")]
+    assert reporting.get(f"/reports/{old['id']}/verification", headers=manager).json()["match"] is True
+
+
 def test_a_key_without_the_role_is_refused_by_reporting_as_by_measurement(
     client: TestClient, reporting: TestClient, tokens: dict[Role, str], api_keys: ApiKeys
 ) -> None:

@@ -181,13 +181,26 @@ def assumptions(framework: Answer, readings: Readings, pin: Answer | None) -> li
     return found
 
 
-def _cell_values(entry: Answer | None) -> dict[str, CellValue]:
+CellKey = tuple[str, str | None]  # (country, sector): measurement answers per cell
+
+
+def _cell_values(entry: Answer | None) -> dict[CellKey, tuple[CellValue, int]]:
+    """Per cell, its value in force and the position its observation was
+    first recorded at, which names the observation (each has its own) and
+    which its corrections keep."""
     if entry is None:
         return {}
-    return {
-        cell["country"]: {"value": cell["value"], "valid_date": cell["valid_date"], "known_at": cell["known_at"]}
-        for cell in _cells(entry)
-    }
+    found: dict[CellKey, tuple[CellValue, int]] = {}
+    for answered in entry["countries"]:
+        known_at = int(answered["known_at"])
+        first = answered.get("first_recorded")
+        value: CellValue = {
+            "value": figure(answered["value"]),
+            "valid_date": str(answered["valid_date"]),
+            "known_at": known_at,
+        }
+        found[(answered["country"], answered.get("sector"))] = (value, known_at if first is None else int(first))
+    return found
 
 
 DEFINITION = ("measure", "ascending", "combination", "baseline", "targets", "levels", "threshold", "retired")
@@ -199,16 +212,53 @@ def _redefined(before: Answer | None, after: Answer | None) -> bool:
     return any(before.get(name) != after.get(name) for name in DEFINITION)
 
 
-def restatement_reason(before: CellValue | None, after: CellValue | None, scope_changed: bool) -> RestatementReason:
+def restatement_reason(
+    before: CellValue | None,
+    after: CellValue | None,
+    scope_changed: bool,
+    first_recorded: tuple[int, int] | None = None,
+) -> RestatementReason:
     """Why a cell's value at an earlier valid date is not what the previous
-    edition said (content.py, Restatement)."""
+    edition said (content.py, Restatement). `first_recorded`: where the
+    observations of the value before and after were first recorded; equal,
+    they are versions of one observation (a correction), else another
+    observation stands (None: taken as one observation)."""
     if scope_changed:
         return "scope_change"
-    if before is None or (after is not None and after["valid_date"] > before["valid_date"]):
-        return "new_observation"
-    if after is None or after["valid_date"] < before["valid_date"]:
-        return "retraction"
-    return "correction"
+    if before is None or after is None:
+        return "new_observation" if before is None else "retraction"
+    if after["valid_date"] != before["valid_date"]:
+        return "new_observation" if after["valid_date"] > before["valid_date"] else "retraction"
+    if first_recorded is None or first_recorded[0] == first_recorded[1]:
+        return "correction"
+    # Another observation for the same valid date stands: one first recorded
+    # later (it takes precedence), or one recorded earlier, uncovered by the
+    # retraction of the one before.
+    return "new_observation" if first_recorded[1] > first_recorded[0] else "retraction"
+
+
+def _restated_cells(code: str, readings: Readings, redefined: bool, moved: set[str], as_of: str) -> list[Restatement]:
+    before_cells = _cell_values(_by_code(readings.previous).get(code))
+    after_cells = _cell_values(_by_code(readings.restated).get(code))
+    found: list[Restatement] = []
+    for key in sorted(set(before_cells) | set(after_cells), key=lambda key: (key[0], key[1] or "")):
+        before, after = before_cells.get(key), after_cells.get(key)
+        before_value, after_value = (before or (None, 0))[0], (after or (None, 0))[0]
+        if before_value == after_value:
+            continue
+        firsts = None if before is None or after is None else (before[1], after[1])
+        found.append(
+            {
+                "benchmark": code,
+                "country": key[0],
+                "sector": key[1],
+                "as_of": as_of,
+                "before": before_value,
+                "after": after_value,
+                "reason": restatement_reason(before_value, after_value, redefined or key[0] in moved, firsts),
+            }
+        )
+    return found
 
 
 def restatements(readings: Readings) -> list[Restatement]:
@@ -216,28 +266,12 @@ def restatements(readings: Readings) -> list[Restatement]:
     now, differs from what the previous edition read."""
     if readings.previous is None or readings.restated is None:
         return []
-    as_of = str(readings.previous["as_of"])
     before_all, after_all = _by_code(readings.previous), _by_code(readings.restated)
     moved = set(readings.previous["countries_selected"]) ^ set(readings.restated["countries_selected"])
     found: list[Restatement] = []
     for code in sorted(set(before_all) | set(after_all)):
         redefined = _redefined(before_all.get(code), after_all.get(code))
-        before_cells, after_cells = _cell_values(before_all.get(code)), _cell_values(after_all.get(code))
-        for country in sorted(set(before_cells) | set(after_cells)):
-            before, after = before_cells.get(country), after_cells.get(country)
-            if before == after:
-                continue
-            reason = restatement_reason(before, after, redefined or country in moved)
-            found.append(
-                {
-                    "benchmark": code,
-                    "country": country,
-                    "as_of": as_of,
-                    "before": before,
-                    "after": after,
-                    "reason": reason,
-                }
-            )
+        found.extend(_restated_cells(code, readings, redefined, moved, str(readings.previous["as_of"])))
     return found
 
 

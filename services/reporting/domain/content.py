@@ -111,15 +111,18 @@ Trend
     direction: "better" | "worse" | "unchanged" | None (honouring ascending).
 
 Restatement
-    benchmark, country: the cell; as_of: the previous edition's valid date.
+    benchmark, country, sector: the cell (sector None for the observations
+        naming none); as_of: the previous edition's valid date.
     before: {"value", "valid_date", "known_at"} as known at the previous
         edition's position, or None (no value then).
     after: the same as known at this edition's position, or None.
     reason: "new_observation" | "correction" | "retraction" | "scope_change".
         new_observation: a value for a valid date later than the one in force
-        before (or where there was none) was learned late; correction: the
-        value for the same valid date changed; retraction: the value in
-        force before is gone (an earlier value, or none, is in force again);
+        before (or where there was none), or another observation for the same
+        valid date, was learned late; correction: the observation in force
+        before has a new value (measurement's `first_recorded` names the
+        observation: a correction keeps it); retraction: the value in force
+        before is gone (an earlier value, or none, is in force again);
         scope_change: the benchmark's definition or the country's selection
         changed between the two positions.
 """
@@ -281,6 +284,7 @@ class CellValue(TypedDict):
 class Restatement(TypedDict):
     benchmark: str
     country: str
+    sector: str | None
     as_of: str
     before: CellValue | None
     after: CellValue | None

@@ -17,7 +17,9 @@ from services.common.errors import ConflictError, InvalidCommandError
 
 # The version of the code that builds an edition's content: bump it whenever
 # the same measurement answers would give another content.
-GENERATOR_VERSION = "stocktake-reporting/1"
+# 2: restatements per (country, sector) cell, with the sector, and a second
+# observation for the same valid date told from a correction.
+GENERATOR_VERSION = "stocktake-reporting/2"
 
 
 class EditionKind(StrEnum):

@@ -38,8 +38,36 @@ def test_the_reason_of_each_restatement(
     assert restatement_reason(before, after, scope_changed) == reason
 
 
-def cell(country: str, amount: Any, valid_date: str = "2019-06-30", known_at: int = 10) -> dict[str, Any]:
-    return {"country": country, "sector": None, "value": amount, "valid_date": valid_date, "known_at": known_at}
+@pytest.mark.parametrize(
+    ("first_recorded", "reason"),
+    [
+        ((10, 10), "correction"),  # one observation, a new version of it
+        ((10, 25), "new_observation"),  # another observation for the same valid date, recorded since
+        ((25, 10), "retraction"),  # the one in force retracted, uncovering one recorded before it
+    ],
+)
+def test_the_observation_tells_a_correction_from_another_observation_for_the_same_valid_date(
+    first_recorded: tuple[int, int], reason: str
+) -> None:
+    assert restatement_reason(value(14, known_at=25), value(15, known_at=30), False, first_recorded) == reason
+
+
+def cell(
+    country: str,
+    amount: Any,
+    valid_date: str = "2019-06-30",
+    known_at: int = 10,
+    first_recorded: int | None = None,
+    sector: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "country": country,
+        "sector": sector,
+        "value": amount,
+        "valid_date": valid_date,
+        "known_at": known_at,
+        "first_recorded": known_at if first_recorded is None else first_recorded,
+    }
 
 
 def entry(code: str, cells: list[dict[str, Any]], **definition: Any) -> dict[str, Any]:
@@ -82,7 +110,7 @@ def test_each_changed_cell_is_restated_with_before_after_and_why_in_code_then_co
         entry("CA2-A", [cell("VNM", 3, "2019-03-31")]),
     )
     after = answer(
-        entry("CA2-B", [cell("BGD", 15, known_at=30), cell("VNM", 18)]),
+        entry("CA2-B", [cell("BGD", 15, known_at=30, first_recorded=10), cell("VNM", 18)]),
         entry("CA2-A", [cell("BGD", 5, known_at=31), cell("VNM", 4, "2019-09-30", known_at=32)]),
     )
     found = restatements(readings(before, after))
@@ -99,7 +127,11 @@ def test_each_changed_cell_is_restated_with_before_after_and_why_in_code_then_co
 def test_a_redefined_benchmark_or_a_country_selected_or_dropped_is_a_scope_change() -> None:
     before = answer(entry("CA2-A", [cell("BGD", 14)]), entry("CA3-A", [cell("BGD", 1)]), selected=("BGD", "VNM"))
     after = answer(
-        entry("CA2-A", [cell("BGD", 15, known_at=30)], targets=[{"date": "2019-12-31", "value": 25, "label": None}]),
+        entry(
+            "CA2-A",
+            [cell("BGD", 15, known_at=30, first_recorded=10)],
+            targets=[{"date": "2019-12-31", "value": 25, "label": None}],
+        ),
         entry("CA3-A", [cell("BGD", 1), cell("ETH", 2, known_at=31)]),
         selected=("BGD", "ETH"),
     )
@@ -112,3 +144,15 @@ def test_a_benchmark_retired_or_defined_since_is_a_scope_change_for_each_of_its_
     after = answer(entry("CA2-NEW", [cell("VNM", 3)]))
     found = [(r["benchmark"], r["country"], r["reason"]) for r in restatements(readings(before, after))]
     assert found == [("CA2-NEW", "VNM", "scope_change"), ("CA2-OLD", "BGD", "scope_change")]
+
+
+def test_each_sector_of_a_country_is_its_own_cell() -> None:
+    before = answer(entry("CA2-A", [cell("BGD", 14, sector="garments"), cell("BGD", 20, sector="agri-food")]))
+    after = answer(
+        entry(
+            "CA2-A",
+            [cell("BGD", 14, sector="garments"), cell("BGD", 21, known_at=30, first_recorded=29, sector="agri-food")],
+        )
+    )
+    [restated] = restatements(readings(before, after))
+    assert (restated["country"], restated["sector"], restated["reason"]) == ("BGD", "agri-food", "new_observation")

@@ -231,6 +231,7 @@ def report(assumptions: list[Assumption] | None = None) -> ReportContent:
             {
                 "benchmark": "ILL-CA2-INSPECTION",
                 "country": "BGD",
+                "sector": None,
                 "as_of": "2017-12-31",
                 "before": {"value": 12.5, "valid_date": "2017-12-31", "known_at": 80},
                 "after": {"value": 13.0, "valid_date": "2017-12-31", "known_at": 80},
@@ -239,6 +240,7 @@ def report(assumptions: list[Assumption] | None = None) -> ReportContent:
             {
                 "benchmark": "ILL-CA2-INSPECTION",
                 "country": "ETH",
+                "sector": None,
                 "as_of": "2017-12-31",
                 "before": None,
                 "after": {"value": 12.0, "valid_date": "2017-12-31", "known_at": 57},
