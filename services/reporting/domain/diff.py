@@ -15,8 +15,12 @@ FIGURES = ("combined", "expected", "progress", "status", "colour", "target_in_fo
 CELL_FIELDS = ("value", "valid_date", "known_at")
 
 
-def _cell_map(benchmark: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    return {cell["country"]: {name: cell[name] for name in CELL_FIELDS} for cell in benchmark.get("cells", [])}
+def _cell_map(benchmark: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per cell (country, sector: "" for none; a country has a cell per sector)."""
+    return {
+        (cell["country"], cell.get("sector") or ""): {name: cell[name] for name in CELL_FIELDS}
+        for cell in benchmark.get("cells", [])
+    }
 
 
 def _change(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
@@ -34,9 +38,9 @@ def _benchmark_diff(code: str, before: Mapping[str, Any], after: Mapping[str, An
     }
     before_cells, after_cells = _cell_map(before), _cell_map(after)
     cells = [
-        {"country": country, "before": before_cells.get(country), "after": after_cells.get(country)}
-        for country in sorted(set(before_cells) | set(after_cells))
-        if before_cells.get(country) != after_cells.get(country)
+        {"country": key[0], "sector": key[1] or None, "before": before_cells.get(key), "after": after_cells.get(key)}
+        for key in sorted(set(before_cells) | set(after_cells))
+        if before_cells.get(key) != after_cells.get(key)
     ]
     change = _change(before, after)
     if change == "changed" and not fields and not cells:

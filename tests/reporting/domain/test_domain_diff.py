@@ -108,3 +108,11 @@ def test_a_changed_figure_is_found_where_it_was_changed(content: ReportContent, 
     name = first_difference(content, made)
     assert name is not None and name.endswith("/position") and name.startswith("assumptions/")
     assert diff(content, made) == []  # the position is a pin, not a figure the diff compares
+
+
+def test_each_sector_of_a_country_is_its_own_cell_in_the_diff() -> None:
+    before = report([assumption("CA1", [benchmark("CA1-A", cells=[cell("BGD", 1, sector="garments")])])])
+    after = copy.deepcopy(before)
+    after["assumptions"][0]["benchmarks"][0]["cells"].append(cell("BGD", 2, sector="agri-food"))
+    [changed] = diff(before, after)[0]["benchmarks"]
+    assert [(c["country"], c["sector"], c["before"]) for c in changed["cells"]] == [("BGD", "agri-food", None)]
