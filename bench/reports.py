@@ -1,0 +1,287 @@
+"""Speed of the reporting service: a full mid-term edition (with a previous
+edition to restate against) on SQLite and PostgreSQL, beside the
+measurement calls it makes, measured side by side in one run.
+
+What it does, per store:
+1. Makes a fresh store (an SQLite file in a temporary folder; a database
+   `stocktake_bench_reports` on PostgreSQL), migrates it, sets up the
+   programme of bench/projections.py (30 benchmarks, 50 countries, 4
+   sectors) and bulk-loads the observations with its loader (5% corrections,
+   1% retractions, 5% backdated), then rebuilds the read models.
+2. Serves measurement (`stocktake serve`) and reporting
+   (`python -m services.reporting.entrypoints.cli serve`) with uvicorn, each in
+   its own process on a free 127.0.0.1 port, as in production, and issues a
+   programme manager's key.
+3. Makes a first mid-term edition pinned 1,000 positions before the head,
+   so that each timed edition has a previous one: its restatements and
+   trends cost what a real second edition costs.
+4. `--repeats` times, interleaved so that a noisy neighbour hits all three
+   alike:
+   - the calls: the measurement reads an edition needs, made alone with
+     httpx (one keep-alive connection, the same key, the same parameters):
+     `GET /me`, `GET /progress/report` at the edition's pins with the
+     quarterly series, `GET /framework`, and the two reads of the previous
+     edition's valid date (as known then and as known now);
+   - create: `POST /reports` on reporting (with a fresh Idempotency-Key),
+     which makes those calls and builds, renders (JSON, HTML, CSV, XLSX),
+     hashes and stores the edition;
+   - verify: `GET /reports/{id}/verification` of that edition, which makes
+     the calls again and renders and hashes every format (it must match).
+5. Prints the medians and the ratios against the goals: creation at most
+   1.5x the calls (the service adds at most 50%), verification at most 1x
+   creation.
+
+Timings are printed, never asserted (the machines are shared and noisy).
+
+Usage: python -m bench.reports [--observations 100000 1000000] [--stores sqlite postgresql] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import text
+
+from bench.projections import bulk_load, fresh_database, set_up
+from services.common.access import Role
+from services.measurement.application.rebuild import MAX_WORKERS, rebuild
+from services.measurement.bootstrap import bootstrap
+from services.measurement.entrypoints.cli import run_migrations
+from services.measurement.settings import Settings
+
+console = Console(width=150)
+ROOT = Path(__file__).resolve().parents[1]
+MID_TERM_AS_OF = "2019-10-31"
+EARLIER_BY = 1000  # positions between the previous edition and the timed ones
+GOAL_CREATE = 1.5
+GOAL_VERIFY = 1.0
+
+
+@dataclass(frozen=True)
+class Figures:
+    store: str
+    observations: int
+    events: int
+    calls: list[float]
+    create: list[float]
+    verify: list[float]
+    cells: int
+    restatements: int
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def served(command: list[str], env: dict[str, str], url: str, log: Path) -> Iterator[None]:
+    """A server process (started here, stopped here by its own pid) once it answers."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{' '.join(command)} did not start: see {log}")
+            try:
+                if httpx.get(f"{url}/openapi.json", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def store_url(store: str, admin_url: str, folder: Path) -> str:
+    if store == "sqlite":
+        return f"sqlite:///{folder / 'bench-reports.db'}"
+    return fresh_database(admin_url, "stocktake_bench_reports")
+
+
+def load(url: str, folder: Path, observations: int, seed: int) -> tuple[str, int]:
+    """A migrated store with the bench programme and `observations` loaded and
+    projected; returns a programme manager's key and the log's head."""
+    settings = Settings(database_url=url, data_dir=folder)
+    run_migrations(settings)
+    services = bootstrap(settings)
+    try:
+        app = services.measurement
+        codes, countries = set_up(app)
+        console.print(f"  loading {observations:,} observations ...")
+        seconds = bulk_load(app, codes, countries, observations, seed)
+        head = app.event_log.max_notification_id() or 0
+        console.print(f"  loaded {head:,} events in {seconds:.0f} s; rebuilding the read models ...")
+        started = time.perf_counter()
+        workers = min(os.cpu_count() or 1, MAX_WORKERS) if url.startswith("postgresql") else None
+        rebuild(app, workers=workers)
+        console.print(f"  rebuilt in {time.perf_counter() - started:.0f} s")
+        if url.startswith("sqlite"):
+            with app.database.engine.connect() as connection:
+                connection.execute(text("ANALYZE"))
+                connection.commit()
+        token = services.api_keys.issue("bench-manager", Role.PROGRAMME_MANAGER, [], None, "bench").token
+        return token, head
+    finally:
+        services.close()
+
+
+def timed(action: Callable[..., Any], *args: Any, **options: Any) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = action(*args, **options)
+    return time.perf_counter() - started, result
+
+
+def ok(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code not in (200, 201):
+        raise RuntimeError(f"{response.request.method} {response.request.url}: {response.status_code} {response.text}")
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def the_calls(measurement: httpx.Client, head: int, previous: dict[str, Any]) -> None:
+    """The measurement reads one edition needs (what reporting's create and verify make)."""
+    ok(measurement.get("/me"))
+    ok(measurement.get("/progress/report", params={"as_of": MID_TERM_AS_OF, "series": "true", "at": head}))
+    ok(measurement.get("/framework", params={"at": head}))
+    for position in (previous["position"], head):
+        params = {"as_of": previous["as_of"], "series": "false", "at": position}
+        ok(measurement.get("/progress/report", params=params))
+
+
+def create(reporting: httpx.Client, headers: dict[str, str]) -> dict[str, Any]:
+    return ok(reporting.post("/reports", json={"kind": "mid-term"}, headers=headers))
+
+
+def verify(reporting: httpx.Client, edition: str) -> dict[str, Any]:
+    return ok(reporting.get(f"/reports/{edition}/verification"))
+
+
+def measure(measurement: httpx.Client, reporting: httpx.Client, head: int, repeats: int) -> dict[str, Any]:
+    """The interleaved timings, and what the last edition held."""
+    first = ok(reporting.post("/reports", json={"kind": "mid-term", "known_at": max(1, head - EARLIER_BY)}))
+    previous = {"as_of": first["as_of"], "position": first["position"]}
+    found: dict[str, Any] = {"calls": [], "create": [], "verify": []}
+    the_calls(measurement, head, previous)  # warm both processes' caches and connections alike
+    for _ in range(repeats):
+        seconds, _ = timed(the_calls, measurement, head, previous)
+        found["calls"].append(seconds)
+        key = {"Idempotency-Key": f"bench-{uuid.uuid4()}"}
+        seconds, made = timed(create, reporting, key)
+        found["create"].append(seconds)
+        if made["previous"]["id"] != first["id"] or made["position"] != head:
+            raise RuntimeError(f"The edition is not pinned as the bench expects: {made}")
+        seconds, verification = timed(verify, reporting, made["id"])
+        found["verify"].append(seconds)
+        if not verification["match"]:
+            raise RuntimeError(f"Verification did not match: {verification}")
+    found["content"] = ok(reporting.get(f"/reports/{made['id']}/renderings/json"))
+    return found
+
+
+def bench_store(store: str, observations: int, args: argparse.Namespace) -> Figures:
+    console.print(f"[bold]{store}, {observations:,} observations[/bold]")
+    with ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="stocktake-bench-reports-")))
+        url = store_url(store, args.postgres_url, folder)
+        token, head = load(url, folder, observations, args.seed)
+        env = {**os.environ, "STOCKTAKE_DATABASE_URL": url, "STOCKTAKE_DATA_DIR": str(folder)}
+        m_port, r_port = free_port(), free_port()
+        m_url, r_url = f"http://127.0.0.1:{m_port}", f"http://127.0.0.1:{r_port}"
+        bin_dir = Path(sys.executable).parent
+        stack.enter_context(
+            served([str(bin_dir / "stocktake"), "serve", "--port", str(m_port)], env, m_url, folder / "m.log")
+        )
+        reporting_command = [sys.executable, "-m", "services.reporting.entrypoints.cli", "serve"]
+        reporting_command += ["--port", str(r_port), "--measurement-url", m_url]
+        stack.enter_context(served(reporting_command, env, r_url, folder / "r.log"))
+        headers = {"Authorization": f"Bearer {token}"}
+        measurement = stack.enter_context(httpx.Client(base_url=m_url, headers=headers, timeout=600))
+        reporting = stack.enter_context(httpx.Client(base_url=r_url, headers=headers, timeout=600))
+        found = measure(measurement, reporting, head, args.repeats)
+    content = found["content"]
+    benchmarks = [b for a in content["assumptions"] for b in a["benchmarks"]]
+    return Figures(
+        store,
+        observations,
+        head,
+        found["calls"],
+        found["create"],
+        found["verify"],
+        sum(len(b["cells"]) for b in benchmarks),
+        len(content["restatements"]),
+    )
+
+
+def verdict(ratio: float, goal: float) -> str:
+    return f"{ratio:.2f}x ({'met' if ratio <= goal else 'MISSED'}, goal <= {goal:g}x)"
+
+
+def show(results: list[Figures], repeats: int) -> None:
+    table = Table(title=f"A full mid-term edition, medians of {repeats} (seconds)")
+    for column in ("store", "observations", "cells", "calls alone", "create", "create / calls", "verify"):
+        table.add_column(column, justify="right")
+    table.add_column("verify / create", justify="right")
+    for r in results:
+        calls, create, verify = (statistics.median(r.calls), statistics.median(r.create), statistics.median(r.verify))
+        table.add_row(
+            r.store,
+            f"{r.observations:,} ({r.events:,} events)",
+            f"{r.cells:,}",
+            f"{calls:.3f}",
+            f"{create:.3f}",
+            verdict(create / calls, GOAL_CREATE),
+            f"{verify:.3f}",
+            verdict(verify / create, GOAL_VERIFY),
+        )
+    console.print(table)
+    for r in results:
+        console.print(
+            f"{r.store} {r.observations:,}: calls {[round(s, 3) for s in r.calls]}, create "
+            f"{[round(s, 3) for s in r.create]}, verify {[round(s, 3) for s in r.verify]}; "
+            f"{r.restatements} restatements against the previous edition",
+            soft_wrap=True,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--observations", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--stores", nargs="+", choices=("sqlite", "postgresql"), default=["sqlite", "postgresql"])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=2019)
+    args = parser.parse_args()
+    results = []
+    for observations in args.observations:
+        for store in args.stores:
+            results.append(bench_store(store, observations, args))
+            show(results, args.repeats)
+
+
+if __name__ == "__main__":
+    main()
