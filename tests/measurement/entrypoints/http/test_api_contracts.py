@@ -243,7 +243,8 @@ def test_no_stored_value_turns_a_read_into_a_500(client: TestClient, measurement
 
 def _post(client: TestClient, path: str, body: dict) -> Response:
     """A JSON body as escaped ASCII, as a client may send a lone surrogate."""
-    return client.post(path, content=json.dumps(body), headers={"Content-Type": "application/json"})
+    response: Response = client.post(path, content=json.dumps(body), headers={"Content-Type": "application/json"})
+    return response
 
 
 def test_text_with_control_characters_or_lone_surrogates_is_refused_naming_the_field(client: TestClient) -> None:

@@ -13,7 +13,12 @@ from services.common.access import Permission
 from services.common.http.authorization import allowed
 from services.common.http.deps import answer_at
 from services.common.http.idempotency import Creation, CreationDep
-from services.common.http.problems import UnsupportedMediaTypeError, pointer
+from services.common.http.problems import (
+    UNSUPPORTED_MEDIA_TYPE,
+    UnsupportedMediaTypeError,
+    documented_problems,
+    pointer,
+)
 from services.measurement.application.imports import MAX_ROWS, ObservationImport, RowResult
 from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.measurement.entrypoints.http.import_rows import ReadRow, csv_rows, json_rows
@@ -65,6 +70,7 @@ async def raw_body(request: Request) -> bytes:
     "columns benchmark, country, period, value; optionally sector, comment, evidence_title, "
     "evidence_url and `<dimension>:<category>` for disaggregated values (e.g. `sex:female`)." + BATCH_DOC,
     openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
+    responses=documented_problems(UNSUPPORTED_MEDIA_TYPE),
 )
 def import_csv(
     data: Annotated[bytes, Depends(raw_body)],

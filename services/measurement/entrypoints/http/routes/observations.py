@@ -12,7 +12,13 @@ from services.common.access import Permission
 from services.common.http.authorization import ObservationReader, Reporter, allowed
 from services.common.http.deps import BasedOnDep, answer_at, created
 from services.common.http.idempotency import CreationDep
-from services.common.http.problems import PROBLEM_JSON, MethodNotAllowedError, Problem
+from services.common.http.problems import (
+    IDEMPOTENCY_IN_FLIGHT,
+    PROBLEM_JSON,
+    MethodNotAllowedError,
+    Problem,
+    documented_problems,
+)
 from services.measurement.application.queries import catalogue
 from services.measurement.application.queries.catalogue import ObservationFilter
 from services.measurement.domain.framework import STOCKTAKE_NAMESPACE
@@ -45,7 +51,7 @@ def _disaggregations(items: list[Any] | None) -> list[dict[str, Any]] | None:
     status_code=status.HTTP_201_CREATED,
     response_model=ObservationRead,
     operation_id="recordObservation",
-    responses={409: {"model": Problem, "description": "A request with this Idempotency-Key is still running"}},
+    responses=documented_problems(IDEMPOTENCY_IN_FLIGHT),
     dependencies=[allowed(Permission.RECORD_OBSERVATIONS)],
 )
 def record_observation(

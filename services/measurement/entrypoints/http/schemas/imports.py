@@ -13,8 +13,11 @@ class ObservationBatch(RequestModel):
     observations: list[Any] = Field(
         min_length=1,
         max_length=MAX_ROWS,
-        description=f"Up to {MAX_ROWS} observations, each as for POST /observations",
-        json_schema_extra={"items": {"$ref": "#/components/schemas/ObservationCreate"}},
+        description=f"Up to {MAX_ROWS} observations, each as for POST /observations (`ObservationCreate`). "
+        "A row is read alone: one that does not fit that schema (a missing or unknown field, a field of the "
+        "wrong type, not an object) is rejected in the summary with its pointers, and the others are imported.",
+        # Any JSON value: a row that does not fit is the summary's to report, not a refusal of the batch.
+        json_schema_extra={"items": {}},
     )
 
 
