@@ -85,8 +85,10 @@ def create_app(
         app.state.idempotency = running.idempotency
         app.state.authenticator = running.api_keys
         app.state.transparency = running.transparency
-        running.transparency.signer  # noqa: B018  (creates the checkpoint signing key on first start)
         if server_process:
+            # The checkpoint signing key is created on the served process's first start (an app built for a
+            # test makes it on its first checkpoint, in the test's data folder).
+            running.transparency.signer  # noqa: B018
             tune_garbage_collector()
         try:
             yield

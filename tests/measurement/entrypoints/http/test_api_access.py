@@ -76,6 +76,11 @@ EXPECTED_ROLES: dict[str, frozenset[Role] | str] = {
     # the log
     "readLog": frozenset({MANAGER, AUDITOR}),
     "readLogHead": EVERY_ROLE,
+    # the transparency log: checkpoints for whoever pins or checks a read, proofs for auditors
+    "readCheckpoint": frozenset({MANAGER, AUDITOR, REPORTING}),
+    "readVerifierKey": frozenset({MANAGER, AUDITOR, REPORTING}),
+    "proveInclusion": frozenset({AUDITOR}),
+    "proveConsistency": frozenset({AUDITOR}),
     # documentation of the problem types
     "describeProblem": PUBLIC,
 }
@@ -142,6 +147,10 @@ CALLS: dict[str, Call] = {
     "getObservationHistory": Call("GET", "/observations/{observation}/history"),
     "readLog": Call("GET", "/log"),
     "readLogHead": Call("GET", "/log/head"),
+    "readCheckpoint": Call("GET", "/transparency/checkpoint"),
+    "readVerifierKey": Call("GET", "/transparency/verifier-key"),
+    "proveInclusion": Call("GET", "/transparency/inclusion?position=1"),
+    "proveConsistency": Call("GET", "/transparency/consistency?from=1"),
     "describeProblem": Call("GET", "/problems/forbidden"),
 }
 

@@ -102,7 +102,8 @@ def test_a_page_after_the_head_is_empty(client: TestClient) -> None:
 
     for after in (head, head + 1000):
         page = client.get("/log", params={"after": after}).json()
-        assert page == {"events": [], "head": head, "next_after": after}
+        checkpoint = {"size": head, "href": f"/transparency/checkpoint?size={head}"}
+        assert page == {"events": [], "head": head, "next_after": after, "checkpoint": checkpoint}
 
 
 def test_a_refused_command_leaves_no_gap_in_the_log(client: TestClient) -> None:

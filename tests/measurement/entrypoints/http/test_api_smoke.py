@@ -31,7 +31,7 @@ def test_an_observation_is_recorded_corrected_and_retracted_with_its_history(cli
     assert positions == sorted(positions) and positions[-1] == log_head(client)
 
 
-def test_a_served_process_tunes_its_garbage_collector_once_started(database_url: str, monkeypatch) -> None:
+def test_a_served_process_tunes_its_garbage_collector_once_started(database_url: str, monkeypatch, tmp_path) -> None:
     """`stocktake serve` runs `serving_app`: once started, the process's own
     objects are frozen out of the collector's sight and the youngest
     generation is collected less often; an app built for a test is left alone."""
@@ -40,6 +40,7 @@ def test_a_served_process_tunes_its_garbage_collector_once_started(database_url:
     from services.measurement.entrypoints.http.app import GC_THRESHOLDS, create_app, serving_app
 
     monkeypatch.setenv("STOCKTAKE_DATABASE_URL", database_url)
+    monkeypatch.setenv("STOCKTAKE_DATA_DIR", str(tmp_path))  # where a served process keeps its signing key
     before = gc.get_threshold()
     try:
         with TestClient(create_app()) as client:
