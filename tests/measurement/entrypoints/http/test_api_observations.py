@@ -211,8 +211,8 @@ def _without(field: str) -> dict[str, Any]:
 
 OUTSIDE_THE_RULES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "country not selected": (observation_body(country="ETH"), ("/country",)),
-    "country in lower case": (observation_body(country="bgd"), ("/country",)),
-    "country of two letters": (observation_body(country="BD"), ("/country",)),
+    "not a country": (observation_body(country="XXX"), ("/country",)),
+    "a country name misspelt": (observation_body(country="Bangldesh"), ("/country",)),
     "sector not selected": (observation_body(sector="cocoa"), ("/sector",)),
     "unknown benchmark": (observation_body(benchmark="CA2-NONE"), ("/benchmark",)),
     "dimension not accepted": (

@@ -105,9 +105,8 @@ def _with_criterion(name: str, criterion: dict[str, Any]) -> dict[str, Any]:
 
 INVALID_COUNTRIES: dict[str, tuple[dict[str, Any], str]] = {
     "not a country": (country_body("XXX"), "/iso3"),
-    "lower case": (country_body("bgd"), "/iso3"),
     "digit": (country_body("B6D"), "/iso3"),
-    "two letters": (country_body("BG"), "/iso3"),
+    "two letters, no country's": (country_body("QQ"), "/iso3"),
     "four letters": (country_body("BGDX"), "/iso3"),
     "unknown region": (country_body("BGD", region="oceania"), "/region"),
     "no ilo presence": (_country_without("ilo_presence"), "/criteria/ilo_presence"),

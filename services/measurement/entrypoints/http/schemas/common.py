@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from services.measurement.adapters.countries import closest_countries, iso3_of
 from services.measurement.domain.values import MAX_TEXT_VALUE_LENGTH
 
 MAX_REASON_LENGTH = 2000
@@ -55,6 +56,39 @@ Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", descri
 Reason = Annotated[str, Field(min_length=1, max_length=MAX_REASON_LENGTH, description="Why; kept in the history")]
 Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_LENGTH)]
 Text = Annotated[str, Field(max_length=MAX_DESCRIPTION_LENGTH)]
+MAX_COUNTRY_LENGTH = 100
+
+
+def _country(value: Any) -> Any:
+    """A country as people write it ("bgd", "BD", "Bangladesh"), as its alpha-3 code."""
+    if not isinstance(value, str) or len(value) > MAX_COUNTRY_LENGTH:
+        return value  # the type and length checks say what is wrong
+    iso3 = iso3_of(value)
+    if iso3 is not None:
+        return iso3
+    closest = closest_countries(value)
+    hint = f"; did you mean {' or '.join(closest)}?" if closest else "."
+    raise ValueError(
+        f"{value!r} is not a country: give its ISO 3166-1 alpha-3 code (BGD), alpha-2 code (BD) or English "
+        f"name (Bangladesh){hint}"
+    )
+
+
+Country = Annotated[
+    str,
+    BeforeValidator(_country),
+    Field(max_length=MAX_COUNTRY_LENGTH),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_COUNTRY_LENGTH,
+            "description": "A country: its ISO 3166-1 alpha-3 code in any case (BGD, bgd), its alpha-2 code (BD) "
+            "or its English name (Bangladesh); read as the alpha-3 code",
+            "examples": ["BGD"],
+        }
+    ),
+]
 # The largest position the store can hold (a signed 64-bit integer).
 MAX_POSITION = 2**63 - 1
 LogPosition = Annotated[int, Field(ge=0, le=MAX_POSITION, description="Log position")]

@@ -9,6 +9,7 @@ from services.measurement.domain.values import Dimension
 from services.measurement.entrypoints.http.schemas.common import (
     MAX_LIST_LENGTH,
     Code,
+    Country,
     LogPosition,
     Reason,
     RequestModel,
@@ -31,7 +32,7 @@ class EvidenceLink(RequestModel):
 
 class ObservationCreate(RequestModel):
     benchmark: Code
-    country: str = Field(min_length=3, max_length=3, description="ISO 3166-1 alpha-3 of a selected country")
+    country: Country
     sector: Code | None = None
     period: str = Field(
         max_length=10, description="Day (2019-06-30), month (2019-06), quarter (2019-Q2) or year (2019)"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, StrictBool
 
 from services.measurement.domain.scope import IloRegion
-from services.measurement.entrypoints.http.schemas.common import Code, LogPosition, RequestModel, Text, Title
+from services.measurement.entrypoints.http.schemas.common import Code, Country, LogPosition, RequestModel, Text, Title
 
 
 class SectorSelection(RequestModel):
@@ -26,7 +26,7 @@ class SelectionCriteria(RequestModel):
 
 
 class CountrySelection(RequestModel):
-    iso3: str = Field(min_length=3, max_length=3, description="ISO 3166-1 alpha-3 code, e.g. BGD")
+    iso3: Country
     region: IloRegion
     criteria: SelectionCriteria
 

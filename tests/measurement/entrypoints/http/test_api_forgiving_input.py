@@ -1,0 +1,40 @@
+"""Input people actually type (issue 12): countries by name or either code,
+in any case, with "did you mean" for the ones that name nothing."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.support import assert_problem, country_body, observation_body, set_up_programme
+
+BATCH = "/observations/batch"
+
+
+def test_a_country_is_its_alpha_3_code_in_any_case_its_alpha_2_code_or_its_english_name(
+    client: TestClient,
+) -> None:
+    set_up_programme(client)
+    for period, country in (
+        ("2019-01", "bgd"),
+        ("2019-02", "BD"),
+        ("2019-03", "Bangladesh"),
+        ("2019-04", " bangladesh "),
+    ):
+        answer = client.post("/observations", json=observation_body(period=period, country=country))
+        assert (answer.status_code, answer.json()["country"]) == (201, "BGD"), answer.text
+    batch = client.post(BATCH, json={"observations": [observation_body(period="2019-05", country="Viet Nam")]})
+    assert batch.json()["counts"]["imported"] == 1, batch.text
+    csv = "benchmark,country,period,value\nCA2-INSPECTION,vn,2019-06,14\n"
+    imported = client.post(f"{BATCH}/csv", content=csv, headers={"Content-Type": "text/csv"})
+    assert imported.json()["counts"]["imported"] == 1, imported.text
+    selected = client.post("/scope/countries", json=country_body("Ethiopia", region="africa"))
+    assert selected.status_code == 201, selected.text
+    assert "ETH" in {c["iso3"] for c in selected.json()["countries"]}
+
+
+def test_a_country_that_names_nothing_gets_the_closest_names(client: TestClient) -> None:
+    set_up_programme(client)
+    problem = assert_problem(client.post("/observations", json=observation_body(country="Bangldesh")), 422, "/country")
+    assert "did you mean Bangladesh (BGD)" in problem["detail"]
+    problem = assert_problem(client.post("/scope/countries", json=country_body("Vietnma")), 422, "/iso3")
+    assert "Viet Nam (VNM)" in problem["detail"]
