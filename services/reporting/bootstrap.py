@@ -13,6 +13,7 @@ from services.common.idempotency import IdempotencyRecords
 from services.common.migrations import check_migrated
 from services.reporting.adapters.editions import Editions
 from services.reporting.adapters.measurement_client import MeasurementClient
+from services.reporting.adapters.sessions import SessionRecords
 from services.reporting.application.editions import Reporting
 from services.reporting.settings import ReportingSettings
 
@@ -24,6 +25,7 @@ class ReportingServices:
     measurement: MeasurementClient
     reporting: Reporting
     idempotency: IdempotencyRecords
+    sessions: SessionRecords
 
     def close(self) -> None:
         self.measurement.close()
@@ -50,4 +52,5 @@ def bootstrap(
         reporting=Reporting(Editions(database), measurement),
         # Its own namespace: a key the caller also used on measurement is another request here.
         idempotency=IdempotencyRecords(database, namespace="reporting"),
+        sessions=SessionRecords(database),
     )

@@ -1,5 +1,6 @@
 """The reporting service's own tables (prefix `reporting_`), in the one
-Alembic environment (migrations/versions/0008_reporting_editions.py)."""
+Alembic environment (migrations/versions/0008_reporting_editions.py,
+0010_reporting_sessions.py)."""
 
 from __future__ import annotations
 
@@ -43,4 +44,19 @@ reporting_renderings = Table(
     Column("format", String(8), primary_key=True),
     Column("sha256", String(64), nullable=False),
     Column("size", Integer(), nullable=False),
+)
+
+# The pages' sessions (entrypoints/pages/session.py), so that sign-out ends
+# every copy of a session's cookie. Keyed by the SHA-256 of the session's id:
+# the id itself is only in the (encrypted) cookie.
+reporting_sessions = Table(
+    "reporting_sessions",
+    metadata,
+    Column("id_sha256", String(64), primary_key=True),
+    Column("principal", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    # Expired sessions are deleted by expiry.
+    Index("reporting_sessions_expires_idx", "expires_at"),
 )

@@ -6,12 +6,16 @@ sessions at their next request; each page has a JSON twin; errors are pages."""
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
+from sqlalchemy import create_engine, select, update
 
 from services.common.access import Role
 from services.common.api_keys import ApiKeys
+from services.common.database import normalise_url
+from services.reporting.adapters.tables import reporting_sessions
 from tests.reporting.pages.conftest import csrf_token, sign_in
 from tests.support import assert_problem, bearer
 
@@ -83,6 +87,32 @@ def test_sign_out_ends_the_session(pages: TestClient, office_key: str) -> None:
     token = sign_in(pages, office_key)
     response = pages.post("/sign-out", data={"csrf_token": token})
     assert response.status_code == 303 and 'stocktake_session=""' in response.headers["set-cookie"]
+    assert pages.get("/").status_code == 303
+
+
+def test_sign_out_ends_the_session_on_the_server_so_a_copy_of_its_cookie_is_refused(
+    pages: TestClient, office_key: str
+) -> None:
+    token = sign_in(pages, office_key)
+    copied = pages.cookies["stocktake_session"]
+    assert pages.post("/sign-out", data={"csrf_token": token}).status_code == 303
+    pages.cookies.set("stocktake_session", copied)
+    response = pages.get("/")
+    assert response.status_code == 303 and response.headers["location"].endswith("ended=1")
+    assert_problem(pages.get("/.json"), 401)
+
+
+def test_a_session_the_server_holds_expired_is_refused_whatever_its_cookie_says(
+    pages: TestClient, office_key: str, database_url: str
+) -> None:
+    sign_in(pages, office_key)
+    engine = create_engine(normalise_url(database_url))
+    with engine.begin() as connection:
+        stored = connection.execute(select(reporting_sessions.c.id_sha256)).scalars().all()
+        connection.execute(update(reporting_sessions).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    engine.dispose()
+    assert len(stored) == 1 and len(stored[0]) == 64  # a digest, not the id the cookie holds
+    assert pages.cookies["stocktake_session"].find(stored[0]) == -1
     assert pages.get("/").status_code == 303
 
 

@@ -59,7 +59,7 @@ def create_app(
         app.state.reporting = running.reporting
         app.state.idempotency = running.idempotency
         app.state.authenticator = running.measurement
-        pages.start(app, running.settings, running.measurement)
+        pages.start(app, running.settings, running.measurement, running.sessions)
         try:
             yield
         finally:

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from services.reporting.adapters.measurement_client import MeasurementClient
+from services.reporting.adapters.sessions import SessionRecords
 from services.reporting.application.pages import Pages
 from services.reporting.entrypoints.pages.html_problems import ProblemPages
 from services.reporting.entrypoints.pages.routes import audit, auth, editions, upload, views
@@ -29,8 +30,9 @@ def install(app: FastAPI) -> None:
     app.add_middleware(ProblemPages)
 
 
-def start(app: FastAPI, settings: ReportingSettings, measurement: MeasurementClient) -> None:
+def start(app: FastAPI, settings: ReportingSettings, measurement: MeasurementClient, records: SessionRecords) -> None:
     """What the pages need once the app runs (from its lifespan): the session
-    key (read or created in the data folder) and their reads of measurement."""
-    app.state.sessions = Sessions(settings.session_key_path, settings.session_hours)
+    key (read or created in the data folder), the sessions' records and
+    their reads of measurement."""
+    app.state.sessions = Sessions(settings.session_key_path, settings.session_hours, records)
     app.state.pages = Pages(measurement)

@@ -54,11 +54,11 @@ def sign_in(
     csrf.check(request.cookies.get(SIGN_IN_COOKIE), csrf_token)
     authenticator: Authenticator = request.app.state.authenticator
     try:
-        authenticator.authenticate(api_key.strip())
+        principal = authenticator.authenticate(api_key.strip())
     except AuthenticationError:
         message = "Measurement does not accept this key (mistyped, unknown or revoked). Check it and try again."
         return _sign_in_form(request, sessions, next, message, 401)
-    _, cookie = sessions.open(api_key.strip())
+    _, cookie = sessions.open(api_key.strip(), principal.name)
     response = RedirectResponse(_safe_next(next), status_code=303)
     sessions.set_cookie(request, response, SESSION_COOKIE, cookie)
     response.delete_cookie(SIGN_IN_COOKIE, path="/", httponly=True, samesite="strict")
@@ -66,9 +66,11 @@ def sign_in(
 
 
 @router.post("/sign-out")
-def sign_out(visitor: VisitorDep, csrf_token: Field = "") -> Response:
-    """Ends the session: the browser forgets its cookie."""
+def sign_out(visitor: VisitorDep, sessions: SessionsDep, csrf_token: Field = "") -> Response:
+    """Ends the session on the server (any copy of its cookie is refused), and the browser forgets its cookie."""
     changing(visitor, csrf_token)
+    if visitor.session is not None:
+        sessions.close(visitor.session)
     response = RedirectResponse("/sign-in", status_code=303)
     end(response)
     return response
