@@ -113,7 +113,7 @@ def csv_rows(data: bytes) -> list[ReadRow]:
         header = next(reader, None)
         if header is None:
             raise InvalidCommandError("The CSV is empty: send a header line and at least one row.")
-        header = [name.strip() for name in header]
+        header = [_column_name(name) for name in header]
         dimensions = _check_header(header)
         rows: list[ReadRow] = []
         while True:
@@ -131,6 +131,13 @@ def csv_rows(data: bytes) -> list[ReadRow]:
     if not rows:
         raise InvalidCommandError("The CSV has a header but no rows: send at least one observation.")
     return rows
+
+
+def _column_name(name: str) -> str:
+    """A header cell as the column it names: case and surrounding spaces do
+    not matter ("Country ", "Sex:female" are country and sex:female)."""
+    dimension, colon, category = name.strip().partition(":")
+    return f"{dimension.strip().lower()}{colon}{category.strip()}"
 
 
 def _check_header(header: list[str]) -> dict[str, tuple[str, str]]:

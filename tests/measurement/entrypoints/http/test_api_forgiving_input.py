@@ -38,3 +38,13 @@ def test_a_country_that_names_nothing_gets_the_closest_names(client: TestClient)
     assert "did you mean Bangladesh (BGD)" in problem["detail"]
     problem = assert_problem(client.post("/scope/countries", json=country_body("Vietnma")), 422, "/iso3")
     assert "Viet Nam (VNM)" in problem["detail"]
+
+
+def test_csv_header_names_match_whatever_their_case_and_surrounding_spaces(client: TestClient) -> None:
+    set_up_programme(client)
+    csv = " Benchmark ,COUNTRY,Period , Value,Sex:female\nCA2-INSPECTION,BGD,2019-06,14,12\n"
+    imported = client.post(f"{BATCH}/csv", content=csv, headers={"Content-Type": "text/csv"})
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["counts"]["imported"] == 1, imported.text
+    observation = client.get(f"/observations/{imported.json()['rows'][0]['id']}").json()
+    assert observation["disaggregations"] == [{"dimension": "sex", "category": "female", "value": 12.0}]
