@@ -4,7 +4,8 @@ turn it into a JSON pointer)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import difflib
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -95,3 +96,13 @@ class AuthenticationError(Exception):
 class ServiceUnavailableError(Exception):
     """A service this one reads from (the reporting service's measurement
     service) did not answer, or failed: nothing was done; retry later."""
+
+
+def did_you_mean(text: str, known: Iterable[str]) -> str:
+    """A sentence naming the known codes or names closest to a mistyped one
+    (in any case), e.g. " Did you mean 'CA2'?"; empty when none is close."""
+    by_folded = {name.casefold(): name for name in known}
+    close = difflib.get_close_matches(text.casefold(), list(by_folded), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return f" Did you mean {' or '.join(repr(by_folded[name]) for name in close)}?"

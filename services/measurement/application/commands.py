@@ -15,6 +15,7 @@ from services.common.database import Database
 from services.common.errors import (
     ConflictError,
     InvalidCommandError,
+    NotFoundError,
     PreconditionRequiredError,
     StaleVersionError,
 )
@@ -120,7 +121,10 @@ class Measurement(EventLogApplication):
         return answer
 
     def _benchmark(self, code: str) -> Benchmark:
-        return self.get(Benchmark.create_id(code), Benchmark, f"There is no benchmark with code {code!r}.")
+        found = self.find(Benchmark.create_id(code), Benchmark)
+        if found is None:
+            raise NotFoundError(catalogue.no_such_benchmark(self.database, code))
+        return found
 
     def revise_baseline(self, code: str, baseline: Baseline, reason: str, principal: str) -> dict[str, Any]:
         benchmark = self._benchmark(code)
@@ -262,7 +266,7 @@ class Measurement(EventLogApplication):
         found = self.references.get(benchmark_id, scope_id)
         benchmark, scope = found.get(benchmark_id), found.get(scope_id)
         if not isinstance(benchmark, Benchmark):
-            raise InvalidCommandError.at(("benchmark",), f"There is no benchmark with code {code!r}.")
+            raise InvalidCommandError.at(("benchmark",), catalogue.no_such_benchmark(self.database, code))
         if not isinstance(scope, ProgrammeScope):
             raise InvalidCommandError.at(("country",), "No programme country is selected yet.")
         return benchmark, scope

@@ -16,7 +16,7 @@ from sqlalchemy import ARRAY, Connection, RowMapping, Uuid, and_, func, literal,
 
 from services.common.access import Principal
 from services.common.database import Database, as_utc
-from services.common.errors import InvalidCommandError, NotFoundError
+from services.common.errors import InvalidCommandError, NotFoundError, did_you_mean
 from services.measurement.adapters.event_store import log_head, log_head_recorded_at
 from services.measurement.adapters.tables import (
     benchmarks_view,
@@ -137,8 +137,15 @@ def benchmark(database: Database, code: str) -> dict[str, Any] | None:
 def benchmark_or_404(database: Database, code: str) -> dict[str, Any]:
     found = benchmark(database, code)
     if found is None:
-        raise NotFoundError(f"There is no benchmark with code {code!r}.")
+        raise NotFoundError(no_such_benchmark(database, code))
     return found
+
+
+def no_such_benchmark(database: Database, code: str) -> str:
+    """What to say of a benchmark code that names none: and which it may mean."""
+    with database.snapshot() as connection:
+        codes = connection.execute(select(benchmarks_view.c.code)).scalars().all()
+    return f"There is no benchmark with code {code!r}.{did_you_mean(code, codes)}"
 
 
 def benchmarks(database: Database, assumption: str | None, include_retired: bool) -> dict[str, Any]:

@@ -48,3 +48,13 @@ def test_csv_header_names_match_whatever_their_case_and_surrounding_spaces(clien
     assert imported.json()["counts"]["imported"] == 1, imported.text
     observation = client.get(f"/observations/{imported.json()['rows'][0]['id']}").json()
     assert observation["disaggregations"] == [{"dimension": "sex", "category": "female", "value": 12.0}]
+
+
+def test_a_mistyped_code_gets_did_you_mean(client: TestClient) -> None:
+    set_up_programme(client)
+    problem = assert_problem(client.post("/observations", json=observation_body(benchmark="CA2-INSPECTON")), 422)
+    assert "Did you mean 'CA2-INSPECTION'?" in problem["detail"]
+    for path in ("/benchmarks/ca2-inspection", "/benchmarks/CA2-INSPECTON/history"):
+        assert "Did you mean 'CA2-INSPECTION'?" in assert_problem(client.get(path), 404)["detail"]
+    assert "Did you mean 'CA2'" in assert_problem(client.get("/framework/assumptions/ca2"), 404)["detail"]
+    assert "Did you mean '2.4'" in assert_problem(client.get("/framework/deliverables/2,4"), 404)["detail"]

@@ -85,7 +85,7 @@ def get_benchmark(code: str, measurement: MeasurementDep, response: Response) ->
 def benchmark_history(code: str, measurement: MeasurementDep, response: Response) -> dict[str, Any]:
     """Every event of the benchmark, as recorded in the log."""
     history = catalogue.history(
-        measurement, Benchmark.create_id(code), Benchmark, f"There is no benchmark with code {code!r}."
+        measurement, Benchmark.create_id(code), Benchmark, catalogue.no_such_benchmark(measurement.database, code)
     )
     answer_at(response, history["position"])
     return history

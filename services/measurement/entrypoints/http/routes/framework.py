@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from services.common.access import Permission
-from services.common.errors import NotFoundError
+from services.common.errors import NotFoundError, did_you_mean
 from services.common.http.authorization import allowed
 from services.common.http.deps import answer_at
 from services.measurement.application.queries import catalogue
@@ -57,7 +57,8 @@ def get_assumption(code: str, measurement: MeasurementDep, response: Response) -
     for assumption in found["document"]["critical_assumptions"]:
         if assumption["code"] == code:
             return dict(assumption)
-    raise NotFoundError(f"There is no critical assumption {code!r}; they are CA1 ... CA10.")
+    known = [assumption["code"] for assumption in found["document"]["critical_assumptions"]]
+    raise NotFoundError(f"There is no critical assumption {code!r}; they are CA1 ... CA10.{did_you_mean(code, known)}")
 
 
 @router.get("/deliverables", response_model=DeliverableList, operation_id="listDeliverables")
@@ -87,4 +88,7 @@ def get_deliverable(code: str, measurement: MeasurementDep, response: Response) 
     for deliverable in found["document"]["deliverables"]:
         if deliverable["code"] == code:
             return dict(deliverable)
-    raise NotFoundError(f"There is no workplan deliverable {code!r} (codes run 1.1 ... 9.2).")
+    known = [deliverable["code"] for deliverable in found["document"]["deliverables"]]
+    raise NotFoundError(
+        f"There is no workplan deliverable {code!r} (codes run 1.1 ... 9.2).{did_you_mean(code, known)}"
+    )
