@@ -58,3 +58,17 @@ def test_a_mistyped_code_gets_did_you_mean(client: TestClient) -> None:
         assert "Did you mean 'CA2-INSPECTION'?" in assert_problem(client.get(path), 404)["detail"]
     assert "Did you mean 'CA2'" in assert_problem(client.get("/framework/assumptions/ca2"), 404)["detail"]
     assert "Did you mean '2.4'" in assert_problem(client.get("/framework/deliverables/2,4"), 404)["detail"]
+
+
+def test_computed_figures_are_given_to_their_declared_precision(client: TestClient) -> None:
+    set_up_programme(client)
+    for country, value in (("BGD", 11), ("VNM", 12.2)):
+        assert client.post("/observations", json=observation_body(country=country, value=value)).status_code == 201
+    state = client.get("/benchmarks/CA2-INSPECTION/state", params={"as_of": "2019-08-17"}).json()
+    assert state["combined"] == 11.6
+    assert state["expected"] is not None and round(state["expected"], 2) == state["expected"]
+    assert state["progress"] is not None and round(state["progress"], 4) == state["progress"]
+    assert len(str(state["expected"]).split(".")[-1]) <= 2
+    rollup = client.get("/progress/assumptions", params={"as_of": "2019-08-17"}).json()
+    (summary,) = [b for a in rollup["assumptions"] for b in a["benchmarks"]]
+    assert (summary["combined"], summary["progress"]) == (11.6, state["progress"])

@@ -1,12 +1,30 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer
 
 from services.measurement.entrypoints.http.schemas.common import LogPosition
 
 Number = float | int | str
+# The precision answers give computed figures in (the combined figure and
+# where the trajectory puts it, in the measure's unit; progress, a fraction):
+# enough for any report, and no 63.33333333333333.
+FIGURE_DECIMALS = 2
+PROGRESS_DECIMALS = 4
+
+
+def _to(decimals: int, kind: Any) -> Any:
+    def rounded(value: Any) -> Any:
+        return round(value, decimals) if isinstance(value, float) else value
+
+    return PlainSerializer(rounded, return_type=kind, when_used="json")
+
+
+Figure = Annotated[Number, _to(FIGURE_DECIMALS, Number)]
+Expected = Annotated[float, _to(FIGURE_DECIMALS, float)]
+Progress = Annotated[float, _to(PROGRESS_DECIMALS, float)]
 
 
 class DatedValue(BaseModel):
@@ -47,9 +65,16 @@ class BenchmarkState(BaseModel):
     position: LogPosition
     baseline: DatedValue
     target: TargetInForce | None = Field(description="The target in force at as_of")
-    combined: Number | None = Field(description="The countries' values combined by the benchmark's rule")
-    expected: float | None = Field(description="Where the trajectory from baseline to targets puts the combined figure")
-    progress: float | None = Field(description="Fraction of the way from baseline to the target in force")
+    combined: Figure | None = Field(
+        description=f"The countries' values combined by the benchmark's rule (to {FIGURE_DECIMALS} decimals)"
+    )
+    expected: Expected | None = Field(
+        description="Where the trajectory from baseline to targets puts the combined figure "
+        f"(to {FIGURE_DECIMALS} decimals)"
+    )
+    progress: Progress | None = Field(
+        description=f"Fraction of the way from baseline to the target in force (to {PROGRESS_DECIMALS} decimals)"
+    )
     status: str = Field(description="achieved, on_track, at_risk, off_track, no_data or not_assessed")
     countries: list[CountryValuePublic] = Field(description="The value in force in each cell, by country and sector")
     countries_selected: int
@@ -68,8 +93,8 @@ class BenchmarkStatusSummary(BaseModel):
     benchmark: str
     title: str
     status: str
-    combined: Number | None
-    progress: float | None
+    combined: Figure | None
+    progress: Progress | None
     countries_reporting: int
     cells_reporting: int
     freshest: date | None
@@ -103,7 +128,7 @@ class CountryBenchmark(BaseModel):
     known_at: int | None
     cells: list[CountryValuePublic] = Field(description="The country's value in force in each of its cells")
     programme_status: str
-    programme_combined: Number | None
+    programme_combined: Figure | None
 
 
 class CountryProfile(BaseModel):
