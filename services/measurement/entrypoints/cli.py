@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -332,13 +333,22 @@ def _print_sample_keys(keys: list[tuple[Principal, str]], path: Path, host: str,
 def up(
     host: str = "127.0.0.1",
     port: int = 8000,
-    sample: Annotated[bool, typer.Option(help="Load the illustrative sample history")] = True,
+    sample: Annotated[
+        bool | None,
+        typer.Option(
+            "--sample/--no-sample",
+            help="Load the illustrative sample history (default: only into the embedded default store, "
+            "never into a store named by --database-url or STOCKTAKE_DATABASE_URL)",
+        ),
+    ] = None,
     reporting_port: Annotated[int, typer.Option(help="Port of the reporting service, started beside")] = 8001,
     database_url: DatabaseOption = None,
 ) -> None:
     """Migrate, load the framework (and the illustrative sample), then serve
-    measurement, with the reporting service beside it."""
+    measurement (on --port, 8000 by default), with the reporting service beside it."""
     settings = _settings(database_url)
+    if sample is None:
+        sample = settings.database_url == Settings(database_url="").database_url
     run_migrations(settings)
     with _services(settings) as running:
         if needs_rebuild(running.measurement):
@@ -352,8 +362,24 @@ def up(
             )
             keys = sample_keys(running.api_keys, settings.sample_keys_path)
             _print_sample_keys(keys, settings.sample_keys_path, host, port)
+    _check_free(host, port, "--port")
+    _check_free(host, reporting_port, "--reporting-port")
     with _reporting_beside(settings, host, port, reporting_port):
         _serve(settings, host, port, 1)
+
+
+def _check_free(host: str, port: int, option: str) -> None:
+    """One line, not a traceback, when the port is taken."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError:
+            console.print(
+                f"[red]Port {port} on {host} is in use: stop what holds it, or choose another with {option}.[/red]",
+                soft_wrap=True,
+            )
+            raise typer.Exit(1) from None
 
 
 REPORTING_MODULE = "services.reporting.entrypoints.cli"  # started by name: measurement never imports reporting
