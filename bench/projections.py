@@ -22,7 +22,15 @@ What it does, in one run:
    log up to P computing the same answer (a few samples: it is slow); the
    answers are checked equal.
 
+A benchmark does not declare itself sector-specific (the domain has no such
+notion), so by default every observation names one of the 4 sectors at
+random: each (benchmark, country) is then up to 4 cells, the worst case for
+the lookups (one per cell). `--sectors none` records every observation with
+no sector (one cell per benchmark and country), as an office would for
+benchmarks that are not about a sector; the table's title says which.
+
 Usage: python bench/projections.py [--observations N] [--queries N]
+       [--sectors every|none] [--database NAME]
 """
 
 from __future__ import annotations
@@ -140,8 +148,11 @@ def set_up(app: Measurement) -> tuple[list[str], list[str]]:
     return codes, countries
 
 
-def bulk_load(app: Measurement, codes: list[str], countries: list[str], total: int, seed: int) -> float:
-    """Appends the events straight to the log, `BATCH` per transaction."""
+def bulk_load(
+    app: Measurement, codes: list[str], countries: list[str], total: int, seed: int, sectors: bool = True
+) -> float:
+    """Appends the events straight to the log, `BATCH` per transaction
+    (`sectors`: each observation names one of SECTORS, else none)."""
     rng = random.Random(seed)
     benchmarks: dict[str, Benchmark] = {code: app.repository.get(Benchmark.create_id(code)) for code in codes}
     scope: ProgrammeScope = app.repository.get(ProgrammeScope.create_id("GSC-POA-2017-21"))
@@ -171,7 +182,7 @@ def bulk_load(app: Measurement, codes: list[str], countries: list[str], total: i
             benchmark=benchmark,
             scope=scope,
             country=rng.choice(countries),
-            sector=rng.choice(SECTORS),
+            sector=rng.choice(SECTORS) if sectors else None,
             period=MONTHS[month_index],
             value=value,
             disaggregations=[],
@@ -291,17 +302,28 @@ def main() -> None:
     parser.add_argument("--replays", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2019)
     parser.add_argument("--workers", type=int, default=None, help="rebuild processes (default: one per CPU, at most 4)")
+    parser.add_argument(
+        "--sectors",
+        choices=("every", "none"),
+        default="every",
+        help="every observation names a random one of the 4 sectors (default), or none does",
+    )
+    parser.add_argument(
+        "--database",
+        default="stocktake_bench_projections",
+        help="the database to (re)create on the server of --postgres-url, so that runs side by side do not collide",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
-    url = fresh_database(args.postgres_url, "stocktake_bench_projections")
+    url = fresh_database(args.postgres_url, args.database)
     settings = Settings(database_url=url)
     run_migrations(settings)
     services = bootstrap(settings)
     app = services.measurement
     codes, countries = set_up(app)
     console.print(f"Loading {args.observations:,} observations ...")
-    load_seconds = bulk_load(app, codes, countries, args.observations, args.seed)
+    load_seconds = bulk_load(app, codes, countries, args.observations, args.seed, args.sectors == "every")
     head = app.event_log.max_notification_id() or 0
     console.print(f"Loaded {head:,} events in {load_seconds:.0f} s ({head / load_seconds:,.0f} events/s)")
     with app.database.engine.connect() as connection:
@@ -351,7 +373,10 @@ def main() -> None:
         }
         assert figures == expected_all, (figures, expected_all)
 
-    table = Table(title=f"As-of queries and rebuild, PostgreSQL, {args.observations:,} observations ({head:,} events)")
+    sectors = "each observation in one of 4 sectors" if args.sectors == "every" else "no observation names a sector"
+    table = Table(
+        title=f"As-of queries and rebuild, PostgreSQL, {args.observations:,} observations ({head:,} events; {sectors})"
+    )
     table.add_column("measure")
     table.add_column("figure", justify="right")
     table.add_column("beside", justify="right")

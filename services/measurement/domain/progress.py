@@ -220,9 +220,11 @@ def assess(spec: BenchmarkSpec, values: Sequence[CountryValue], as_of: date) -> 
 def _most_recent_per_cell(values: Iterable[CountryValue]) -> list[CountryValue]:
     most_recent: dict[tuple[str, str], CountryValue] = {}
     for value in values:
-        held = most_recent.get(value.cell)
+        # The cell spelled out, not `.cell`: a roll-up passes thousands of values here.
+        cell = (value.country, value.sector)
+        held = most_recent.get(cell)
         if held is None or value.precedence > held.precedence:
-            most_recent[value.cell] = value
+            most_recent[cell] = value
     return list(most_recent.values())
 
 

@@ -91,8 +91,8 @@ def _selected_countries(connection: Connection, position: int) -> list[str]:
     return sorted(connection.execute(query).scalars())
 
 
-# (country, sector, valid date, number, text, known_from, recorded_position)
-ValueRow = tuple[str, str, date, float | None, str | None, int, int]
+# (benchmark, country, sector, valid date, number, text, known_from, recorded_position)
+ValueRow = tuple[str, str, str, date, float | None, str | None, int, int]
 
 
 @dataclass(frozen=True)
@@ -134,8 +134,8 @@ def _values_in_force(
     else:
         rows = _in_force_by_subquery(connection, codes, as_of, position, cells)
     found: dict[str, list[ValueRow]] = defaultdict(list)
-    for benchmark, *row in rows:
-        found[benchmark].append(tuple(row))
+    for row in rows:
+        found[row[0]].append(row)
     return found
 
 
@@ -183,11 +183,19 @@ def _in_force_fanned_out(connection: Connection, codes: Sequence[str], as_of: da
     return rows
 
 
+# The callers pass the codes of benchmarks known at P (from `_revisions`), so
+# the cells are found by code alone; in key order, so that consecutive probes
+# land on neighbouring pages of the series index.
 _LOOKUP = f"""
-    SELECT r.benchmark, cell.country, cell.sector, latest.valid_date, latest.number, latest.text,
+    SELECT cell.benchmark, cell.country, cell.sector, latest.valid_date, latest.number, latest.text,
            latest.known_from, latest.recorded_position
-    FROM {benchmark_revisions.name} AS r
-    JOIN {value_cells.name} AS cell ON cell.benchmark = r.benchmark AND cell.first_known <= %(position)s
+    FROM (
+        SELECT c.benchmark, c.country, c.sector, c.series_key FROM {value_cells.name} AS c
+        WHERE c.benchmark = ANY(%(codes)s) AND c.first_known <= %(position)s
+          AND (%(country)s::text IS NULL OR c.country = %(country)s::text)
+          AND (%(sector)s::text IS NULL OR c.sector = %(sector)s::text)
+        ORDER BY c.series_key
+    ) AS cell
     CROSS JOIN LATERAL (
         SELECT v.valid_date, v.number, v.text, v.known_from, v.recorded_position
         FROM {observation_values.name} AS v
@@ -197,10 +205,6 @@ _LOOKUP = f"""
         ORDER BY v.valid_date DESC, v.recorded_position DESC
         LIMIT 1
     ) AS latest
-    WHERE r.benchmark = ANY(%(codes)s)
-      AND r.known_from <= %(position)s AND (r.known_until IS NULL OR r.known_until > %(position)s)
-      AND (%(country)s::text IS NULL OR cell.country = %(country)s::text)
-      AND (%(sector)s::text IS NULL OR cell.sector = %(sector)s::text)
 """
 
 
@@ -228,14 +232,11 @@ def _in_force_by_lookup(
 _LOOKUP_SQLITE = (
     text(
         f"""
-    SELECT r.benchmark, cell.country, cell.sector, v.valid_date, v.number, v.text, v.known_from,
+    SELECT cell.benchmark, cell.country, cell.sector, v.valid_date, v.number, v.text, v.known_from,
            v.recorded_position
-    FROM {benchmark_revisions.name} AS r
-    CROSS JOIN {value_cells.name} AS cell
+    FROM {value_cells.name} AS cell
     CROSS JOIN {observation_values.name} AS v
-    WHERE r.benchmark IN :codes
-      AND r.known_from <= :position AND (r.known_until IS NULL OR r.known_until > :position)
-      AND cell.benchmark = r.benchmark AND cell.first_known <= :position
+    WHERE cell.benchmark IN :codes AND cell.first_known <= :position
       AND (:country IS NULL OR cell.country = :country) AND (:sector IS NULL OR cell.sector = :sector)
       AND v.rowid = (
         SELECT w.rowid FROM {observation_values.name} AS w
@@ -269,8 +270,9 @@ def _in_force_by_subquery(
 ) -> Any:
     """SQLite has no LATERAL: the same lookup per cell, as a correlated
     subquery that finds the row in force on the series index. CROSS JOIN
-    fixes SQLite's join order (revisions, then cells, then the lookup),
-    which its planner would otherwise choose without statistics."""
+    fixes SQLite's join order (the cells, found on their primary key by
+    benchmark, then the lookup), which its planner would otherwise choose
+    without statistics."""
     parameters = {
         "codes": list(codes),
         "as_of": as_of,
@@ -282,22 +284,20 @@ def _in_force_by_subquery(
 
 
 def _country_values(spec: BenchmarkSpec, rows: Iterable[ValueRow]) -> list[CountryValue]:
+    # Positional arguments and a tuple sort key: a roll-up makes thousands of these.
+    counts = spec.measure is Measure.UNIT
     values = []
-    for country, sector, valid_date, number, text_value, known_from, recorded_position in rows:
+    for _, country, sector, valid_date, number, text_value, known_from, recorded_position in rows:
         value: Any = text_value
         if number is not None:
-            value = int(number) if spec.measure is Measure.UNIT and math.isfinite(number) else number
-        values.append(
-            CountryValue(
-                country=country,
-                valid_date=valid_date,
-                value=value,
-                known_at=known_from,
-                sector=sector,
-                first_recorded=recorded_position,
-            )
-        )
-    return sorted(values, key=lambda v: v.cell)
+            value = int(number) if counts and math.isfinite(number) else number
+        values.append(CountryValue(country, valid_date, value, known_from, sector, recorded_position))
+    values.sort(key=_by_cell)
+    return values
+
+
+def _by_cell(value: CountryValue) -> tuple[str, str]:
+    return (value.country, value.sector)
 
 
 def _cell_out(value: CountryValue) -> dict[str, Any]:
