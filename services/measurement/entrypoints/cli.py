@@ -24,10 +24,11 @@ from rich.table import Table
 
 from services.common.access import Principal, Role
 from services.common.api_keys import ApiKeys, KeyInfo
-from services.common.errors import DomainError
+from services.common.errors import DomainError, InvalidCommandError
 from services.common.migrations import NotMigratedError, upgrade
 from services.measurement.adapters.framework_file import FrameworkFileError, read_framework_file
 from services.measurement.application.commands import Measurement
+from services.measurement.application.queries import catalogue
 from services.measurement.application.rebuild import RebuildReport, RebuildRunningError, needs_rebuild, rebuild
 from services.measurement.bootstrap import MeasurementServices, bootstrap
 from services.measurement.entrypoints.cli_audit import audit_app, db_app
@@ -248,15 +249,21 @@ def issue_key(
     principal: Annotated[str, typer.Argument(help="Who holds the key, e.g. office-bgd (recorded on every event)")],
     role: Annotated[Role, typer.Option(help="What the key may do")],
     country: Annotated[
-        list[str] | None, typer.Option(help="A country of a country-office key (ISO alpha-3); repeat for more")
+        list[str] | None,
+        typer.Option(
+            help="A country of a country-office key: the ISO 3166-1 alpha-3 code of a country the programme has "
+            "selected. Repeat the option for each country: --country BGD --country VNM"
+        ),
     ] = None,
     label: Annotated[str | None, typer.Option(help="A note for operators, e.g. who asked for it")] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Issue an API key. It is printed once, here; only its hash is kept."""
     try:
-        with _api_keys(database_url) as keys:
-            issued = keys.issue(principal, role, country or [], label, _cli_principal())
+        with _services(_settings(database_url)) as running:
+            if role is Role.COUNTRY_OFFICE:
+                _check_in_scope(running.measurement, country or [])
+            issued = running.api_keys.issue(principal, role, country or [], label, _cli_principal())
     except DomainError as error:
         raise _fail(error) from None
     console.print(
@@ -265,6 +272,19 @@ def issue_key(
         + "). It is shown only now: store it safely."
     )
     typer.echo(issued.token)
+
+
+def _check_in_scope(measurement: Measurement, countries: list[str]) -> None:
+    """A country office acts for programme countries only (a code that is no
+    country at all is the key's own check to explain)."""
+    selected = sorted(c["iso3"] for c in catalogue.scope(measurement)["countries"])
+    outside = [code for code in countries if measurement.country_name(code.upper()) and code.upper() not in selected]
+    if outside:
+        raise InvalidCommandError(
+            f"{', '.join(outside)} {'is' if len(outside) == 1 else 'are'} not in the programme's scope "
+            f"(its countries: {', '.join(selected) or 'none selected yet'}). Select a country first "
+            "(POST /scope/countries), then issue its key."
+        )
 
 
 @keys_app.command("revoke")

@@ -21,19 +21,35 @@ from services.common.errors import AuthenticationError
 from services.common.tables import api_keys as api_keys_table
 from services.measurement.adapters.countries import country_name
 from services.measurement.application.commands import Measurement
-from services.measurement.bootstrap import MeasurementServices
+from services.measurement.bootstrap import MeasurementServices, bootstrap
+from services.measurement.domain.scope import IloRegion
 from services.measurement.entrypoints.cli import app
 from services.measurement.entrypoints.http.app import create_app
 from services.measurement.sample import SAMPLE_PRINCIPALS, sample_keys
 from services.measurement.settings import Settings
-from tests.support import bearer
+from tests.support import bearer, criteria
 
 TOKEN = re.compile(r"stk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
 WIDE = {"COLUMNS": "200"}  # a wide terminal, so that no column of a table is cut
 
 
+PROGRAMME_COUNTRIES = ("BGD", "VNM")
+
+
+def _select_programme_countries(database_url: str, framework_file: tuple[dict[str, Any], str]) -> None:
+    """Keys of country offices are for the programme's countries: these are selected."""
+    running = bootstrap(Settings(database_url=database_url))
+    try:
+        running.measurement.load_framework(*framework_file, "test-setup")
+        for iso3 in PROGRAMME_COUNTRIES:
+            running.measurement.select_country(iso3, IloRegion.ASIA_PACIFIC, criteria(), "test-setup")
+    finally:
+        running.close()
+
+
 @pytest.fixture
-def stocktake(database_url: str) -> Any:
+def stocktake(database_url: str, framework_file: tuple[dict[str, Any], str]) -> Any:
+    _select_programme_countries(database_url, framework_file)
     runner = CliRunner()
 
     def run(*args: str, env: dict[str, str | None] | None = None) -> Result:
@@ -313,3 +329,16 @@ def test_a_stale_sample_key_file_is_rewritten_private(api_keys: ApiKeys, tmp_pat
     keys = sample_keys(api_keys, path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [line.split()[-1] for line in key_lines(path)] == [t for _, t in keys]
+
+
+def test_an_office_key_is_refused_for_a_country_outside_the_programme(stocktake: Any, stored_keys: ApiKeys) -> None:
+    result = stocktake("keys", "issue", "office-eth", "--role", "country-office", "--country", "ETH")
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert "ETH is not in the programme's scope (its countries: BGD, VNM)" in said
+    assert stored_keys.keys(include_revoked=True) == []
+
+
+def test_the_country_option_explains_its_list_syntax(stocktake: Any) -> None:
+    result = stocktake("keys", "issue", "--help", env={"COLUMNS": "200"})
+    assert "--country BGD --country VNM" in " ".join(result.output.split())
