@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
 
 from services.common.access import Role
 from services.common.api_keys import ApiKeys
@@ -155,24 +155,66 @@ def outside_requests() -> list[str]:
     return []
 
 
+# Swagger UI and ReDoc have a policy of their own, which refuses ReDoc's vendor logo on purpose (offline_docs.py).
+OWN_POLICY_PAGES = ("/docs", "/redoc")
+
+
 @pytest.fixture
-def page(browser: Browser, served_pages: ServedApp, outside_requests: list[str]) -> Iterator[Page]:
-    """A fresh browser tab on the served pages; any request to a host other
-    than 127.0.0.1 is refused and noted (the test fails on it)."""
-    context = browser.new_context(base_url=served_pages.url)
+def console_errors() -> list[str]:
+    return []
+
+
+def note_console_errors(tab: Page, errors: list[str]) -> None:
+    """Notes each error the page's console reports (a Content-Security-Policy
+    violation is one) and each uncaught script error."""
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and urlsplit(tab.url).path not in OWN_POLICY_PAGES:
+            errors.append(f"{tab.url}: {message.text}")
+
+    tab.on("console", on_console)
+    tab.on("pageerror", lambda error: errors.append(f"{tab.url}: {error}"))
+
+
+def open_tab(browser: Browser, url: str, outside: list[str], errors: list[str], **options: Any) -> Iterator[Page]:
+    """A fresh browser tab (in a context made with `options`) on `url`; any
+    request to a host other than 127.0.0.1 is refused and noted, and so is
+    any error in the page's console, such as a Content-Security-Policy
+    violation (the test fails on either)."""
+    context = browser.new_context(base_url=url, **options)
 
     def only_this_host(route: Route) -> None:
         if urlsplit(route.request.url).hostname == "127.0.0.1":
             route.continue_()
         else:
-            outside_requests.append(route.request.url)
+            outside.append(route.request.url)
             route.abort()
 
     context.route("**/*", only_this_host)
     tab = context.new_page()
+    note_console_errors(tab, errors)
     yield tab
     context.close()
-    assert outside_requests == [], f"requests left the host: {outside_requests}"
+    assert outside == [], f"requests left the host: {outside}"
+    assert errors == [], f"the browser's console reported errors: {errors}"
+
+
+@pytest.fixture
+def page(
+    browser: Browser, served_pages: ServedApp, outside_requests: list[str], console_errors: list[str]
+) -> Iterator[Page]:
+    """A tab of a desktop browser (open_tab)."""
+    yield from open_tab(browser, served_pages.url, outside_requests, console_errors)
+
+
+@pytest.fixture
+def phone(
+    browser: Browser, served_pages: ServedApp, outside_requests: list[str], console_errors: list[str]
+) -> Iterator[Page]:
+    """A tab 375 CSS pixels wide at two device pixels per CSS pixel (a phone;
+    also what a 750-pixel window shows at 200% zoom), by keyboard and touch."""
+    options: dict[str, Any] = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "has_touch": True}
+    yield from open_tab(browser, served_pages.url, outside_requests, console_errors, **options)
 
 
 def screenshot(page: Page, request: pytest.FixtureRequest, name: str) -> Path:

@@ -15,7 +15,9 @@ from sqlalchemy import create_engine, select, update
 from services.common.access import Role
 from services.common.api_keys import ApiKeys
 from services.common.database import normalise_url
+from services.common.http.offline_docs import DOCS_POLICY
 from services.reporting.adapters.tables import reporting_sessions
+from services.reporting.entrypoints.pages.security import PAGE_POLICY
 from tests.reporting.pages.conftest import csrf_token, sign_in
 from tests.support import assert_problem, bearer
 
@@ -216,3 +218,20 @@ def test_a_file_that_is_no_workbook_is_refused_as_a_page(pages: TestClient, offi
     response = pages.post("/upload", data={"csrf_token": token}, files=files)
     assert response.status_code == 422 and "XLSX" in response.text
     assert response.headers["content-type"].startswith("text/html")
+
+
+def test_every_page_its_twin_and_its_errors_carry_the_security_headers(pages: TestClient, office_key: str) -> None:
+    expected = {
+        "content-security-policy": PAGE_POLICY,
+        "x-content-type-options": "nosniff",
+        "referrer-policy": "same-origin",
+        "x-frame-options": "DENY",
+    }
+    assert "'unsafe-inline'" not in PAGE_POLICY and "script-src 'self'" in PAGE_POLICY
+    responses = [pages.get("/sign-in")]
+    sign_in(pages, office_key)
+    responses += [pages.get(path) for path in ("/", "/.json", "/upload", "/countries/VNM", "/editions/nope")]
+    assert [r.status_code for r in responses] == [200, 200, 200, 200, 403, 404]
+    for response in responses:
+        assert {name: response.headers.get(name) for name in expected} == expected, response.url
+    assert pages.get("/docs").headers["content-security-policy"] == DOCS_POLICY  # Swagger UI keeps its own

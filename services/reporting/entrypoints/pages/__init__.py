@@ -12,6 +12,7 @@ from services.reporting.adapters.sessions import SessionRecords
 from services.reporting.application.pages import Pages
 from services.reporting.entrypoints.pages.html_problems import ProblemPages
 from services.reporting.entrypoints.pages.routes import audit, auth, editions, upload, views
+from services.reporting.entrypoints.pages.security import PageSecurityHeaders
 from services.reporting.entrypoints.pages.session import Sessions
 from services.reporting.settings import ReportingSettings
 
@@ -28,6 +29,7 @@ def install(app: FastAPI) -> None:
     for module in (auth, views, upload, editions, audit):
         app.include_router(module.router)
     app.add_middleware(ProblemPages)
+    app.add_middleware(PageSecurityHeaders)  # outside ProblemPages: its error pages get them too
 
 
 def start(app: FastAPI, settings: ReportingSettings, measurement: MeasurementClient, records: SessionRecords) -> None:
