@@ -4,8 +4,9 @@ same application as the API, with the signed-in person's key."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -14,6 +15,7 @@ from services.common.access import Role
 from services.reporting.application.editions import EditionRequest
 from services.reporting.domain.editions import EditionKind
 from services.reporting.entrypoints.pages.deps import ReportingDep, VisitorDep, answer, changing, page, page_router
+from services.reporting.entrypoints.pages.once import act_once
 from services.reporting.rendering import FILE_EXTENSIONS, MEDIA_TYPES, Format
 
 router = page_router()
@@ -26,21 +28,30 @@ def editions(request: Request, visitor: VisitorDep, reporting: ReportingDep) -> 
         **reporting.list(visitor.principal, None),
         "may_manage": visitor.principal.role is Role.PROGRAMME_MANAGER,
         "kinds": [kind.value for kind in EditionKind],
+        # The form's: a double click or a resubmission makes one edition.
+        "idempotency_key": f"edition-{uuid.uuid4()}",
     }
     return answer(request, "editions.html.j2", view, visitor)
 
 
 @router.post("/editions")
 def create(
+    request: Request,
     visitor: VisitorDep,
     reporting: ReportingDep,
     kind: Annotated[EditionKind, Form()],
+    idempotency_key: Annotated[str, Form(min_length=1, max_length=255)],
     as_of: Annotated[date | None, Form()] = None,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    """Makes a draft edition and shows it."""
+    """Makes a draft edition, once whatever the number of clicks, and shows it."""
     changing(visitor, csrf_token)
-    made = reporting.create(visitor.principal, visitor.token, EditionRequest(kind, as_of))
+
+    def make() -> dict[str, Any]:
+        return {"id": reporting.create(visitor.principal, visitor.token, EditionRequest(kind, as_of))["id"]}
+
+    form = {"kind": kind.value, "as_of": None if as_of is None else as_of.isoformat()}
+    made = act_once(request, visitor, idempotency_key, form, make)
     return RedirectResponse(f"/editions/{made['id']}", status_code=303)
 
 
