@@ -1,5 +1,6 @@
 """Reading a batch of observations from a request: a JSON array, or a CSV
-file as a spreadsheet saves it. Each row is read on its own, so that one bad
+file as a spreadsheet saves it, or the first sheet of an XLSX workbook (with
+the same columns). Each row is read on its own, so that one bad
 row is reported with its index and field rather than failing the batch.
 
 CSV: UTF-8 (a byte-order mark is allowed), comma- or semicolon-separated (as
@@ -15,10 +16,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from typing import Any
 
+import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import TypeAdapter, ValidationError
 
 from services.common.errors import FieldPath, FieldProblem, InvalidCommandError
@@ -34,8 +39,9 @@ OPTIONAL_COLUMNS = ("sector", "comment", "evidence_title", "evidence_url")
 @dataclass(frozen=True)
 class ReadRow:
     row: ImportRow
-    line: int | None = None  # CSV only
+    line: int | None = None  # CSV: the line; XLSX: the row of the sheet
     disaggregation_columns: Sequence[str] = field(default_factory=tuple)
+    sheet: str | None = None  # XLSX only
 
     def column(self, path: FieldPath) -> str | None:
         """The CSV column a field of the row came from."""
@@ -109,27 +115,77 @@ def csv_rows(data: bytes) -> list[ReadRow]:
     header_line = text.split("\n", 1)[0]
     delimiter = ";" if ";" in header_line and "," not in header_line else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise InvalidCommandError("The CSV is empty: send a header line and at least one row.")
-        header = [_column_name(name) for name in header]
-        dimensions = _check_header(header)
-        rows: list[ReadRow] = []
+
+    def records() -> Iterator[tuple[int, list[str]]]:
         while True:
             first_line = reader.line_num + 1  # a quoted cell may run over several lines
             record = next(reader, None)
             if record is None:
-                break
-            if not any(cell.strip() for cell in record):
-                continue  # a blank line, as spreadsheets leave at the end
-            if len(rows) == MAX_ROWS:
-                raise InvalidCommandError(f"A batch holds at most {MAX_ROWS} rows: split the file and send each part.")
-            rows.append(_csv_row(header, dimensions, record, first_line, decimal_comma=delimiter == ";"))
+                return
+            yield first_line, record
+
+    try:
+        return _table_rows(records(), "The CSV", None, decimal_comma=delimiter == ";")
     except csv.Error as error:
         raise InvalidCommandError(f"The CSV cannot be read at line {reader.line_num}: {error}.") from None
+
+
+def xlsx_rows(data: bytes) -> list[ReadRow]:
+    """The rows of the first sheet of an XLSX workbook, with the columns of a
+    CSV file (read in openpyxl's read-only mode: a large sheet is streamed)."""
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, InvalidFileException):
+        raise InvalidCommandError(
+            "The file is not an XLSX workbook: save the sheet as Excel Workbook (.xlsx) or CSV UTF-8."
+        ) from None
+    try:
+        sheet = workbook.worksheets[0]
+        records = (
+            (number, [_cell_text(cell) for cell in cells])
+            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1)
+        )
+        return _table_rows(records, f"Sheet {sheet.title!r}", sheet.title, decimal_comma=False)
+    finally:
+        workbook.close()
+
+
+def _cell_text(cell: Any) -> str:
+    """A cell as the text a CSV file would hold: a date as 2019-06-30 (a
+    spreadsheet turns a typed period into one), a whole number without .0."""
+    if cell is None:
+        return ""
+    if isinstance(cell, datetime):
+        return cell.date().isoformat() if cell.time() == time() else cell.isoformat()
+    if isinstance(cell, date):
+        return cell.isoformat()
+    if isinstance(cell, float) and cell.is_integer() and abs(cell) < 2**53:
+        return str(int(cell))
+    return str(cell)
+
+
+def _table_rows(
+    records: Iterator[tuple[int, list[str]]], what: str, sheet: str | None, decimal_comma: bool
+) -> list[ReadRow]:
+    """The rows under a header line (`what` names the file or sheet in errors)."""
+    first = next(records, None)
+    if first is None:
+        raise InvalidCommandError(f"{what} is empty: send a header line and at least one row.")
+    header = [_column_name(name) for name in first[1]]
+    while header and not header[-1]:
+        header.pop()  # a sheet's blank columns on the right
+    dimensions = _check_header(header)
+    rows: list[ReadRow] = []
+    for line, record in records:
+        if not any(cell.strip() for cell in record):
+            continue  # a blank line, as spreadsheets leave at the end
+        if len(rows) == MAX_ROWS:
+            raise InvalidCommandError(f"A batch holds at most {MAX_ROWS} rows: split the file and send each part.")
+        if sheet is not None and len(record) > len(header) and not any(c.strip() for c in record[len(header) :]):
+            record = record[: len(header)]
+        rows.append(_csv_row(header, dimensions, record, line, decimal_comma, sheet))
     if not rows:
-        raise InvalidCommandError("The CSV has a header but no rows: send at least one observation.")
+        raise InvalidCommandError(f"{what} has a header but no rows: send at least one observation.")
     return rows
 
 
@@ -172,11 +228,17 @@ def _check_header(header: list[str]) -> dict[str, tuple[str, str]]:
 
 
 def _csv_row(
-    header: list[str], dimensions: dict[str, tuple[str, str]], record: list[str], line: int, decimal_comma: bool
+    header: list[str],
+    dimensions: dict[str, tuple[str, str]],
+    record: list[str],
+    line: int,
+    decimal_comma: bool,
+    sheet: str | None = None,
 ) -> ReadRow:
     if len(record) != len(header):
-        problem = FieldProblem((), f"Line {line} has {len(record)} cells; the header has {len(header)}.")
-        return ReadRow(ImportRow(None, [problem]), line)
+        where = "Line" if sheet is None else "Row"
+        problem = FieldProblem((), f"{where} {line} has {len(record)} cells; the header has {len(header)}.")
+        return ReadRow(ImportRow(None, [problem]), line, sheet=sheet)
     cells = {name: cell.strip() for name, cell in zip(header, record, strict=True) if cell.strip()}
     item: dict[str, Any] = {name: cells[name] for name in (*REQUIRED_COLUMNS, "sector", "comment") if name in cells}
     if "evidence_title" in cells or "evidence_url" in cells:
@@ -185,4 +247,4 @@ def _csv_row(
     item["disaggregations"] = [
         {"dimension": dimensions[name][0], "category": dimensions[name][1], "value": cells[name]} for name in present
     ]
-    return ReadRow(_validated(item, decimal_comma), line, tuple(present))
+    return ReadRow(_validated(item, decimal_comma), line, tuple(present), sheet)

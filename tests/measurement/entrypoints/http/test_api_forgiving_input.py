@@ -3,6 +3,10 @@ in any case, with "did you mean" for the ones that name nothing."""
 
 from __future__ import annotations
 
+import io
+from datetime import datetime
+
+import openpyxl
 from fastapi.testclient import TestClient
 
 from tests.support import assert_problem, country_body, observation_body, set_up_programme
@@ -72,3 +76,46 @@ def test_computed_figures_are_given_to_their_declared_precision(client: TestClie
     rollup = client.get("/progress/assumptions", params={"as_of": "2019-08-17"}).json()
     (summary,) = [b for a in rollup["assumptions"] for b in a["benchmarks"]]
     assert (summary["combined"], summary["progress"]) == (11.6, state["progress"])
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _workbook(*rows: tuple[object, ...], title: str = "Observations") -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = title
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_an_xlsx_workbook_is_imported_with_the_columns_of_a_csv_file(client: TestClient) -> None:
+    set_up_programme(client)
+    sheet = _workbook(
+        ("Benchmark", "Country", "Period", "Value", "Sex:female"),
+        ("CA2-INSPECTION", "BGD", datetime(2019, 6, 30), 14, 12),  # a period typed as a date
+        ("CA2-INSPECTION", "VNM", "2019-Q2", 150, None),
+    )
+    summary = client.post(f"{BATCH}/csv", content=sheet, headers={"Content-Type": XLSX}).json()
+    assert summary["counts"]["imported"] == 1, summary
+    rejected = summary["rows"][1]
+    assert (rejected["outcome"], rejected["sheet"], rejected["line"]) == ("rejected", "Observations", 3)
+    assert [e["column"] for e in rejected["errors"]] == ["value"]
+    imported = client.get(f"/observations/{summary['rows'][0]['id']}").json()
+    assert (imported["period"], imported["value"]) == ("2019-06-30", 14.0)
+
+
+def test_a_sheet_may_be_uploaded_as_a_browser_does_as_multipart_form_data(client: TestClient) -> None:
+    set_up_programme(client)
+    csv = "benchmark,country,period,value\nCA2-INSPECTION,BGD,2019-06,14\n"
+    as_csv = client.post(f"{BATCH}/csv", files={"file": ("sheet.csv", csv.encode(), "text/csv")})
+    assert as_csv.json()["counts"]["imported"] == 1, as_csv.text
+    sheet = _workbook(("benchmark", "country", "period", "value"), ("CA2-INSPECTION", "VNM", "2019-06", 15))
+    as_xlsx = client.post(f"{BATCH}/csv", files={"file": ("sheet.xlsx", sheet, "application/octet-stream")})
+    assert as_xlsx.json()["counts"]["imported"] == 1, as_xlsx.text
+    not_a_workbook = client.post(f"{BATCH}/csv", content=b"PK not really", headers={"Content-Type": XLSX})
+    assert "not an XLSX workbook" in assert_problem(not_a_workbook, 422)["detail"]

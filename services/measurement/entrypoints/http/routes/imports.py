@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from services.common.access import Permission
+from services.common.errors import InvalidCommandError
 from services.common.http.authorization import allowed
 from services.common.http.deps import answer_at
 from services.common.http.idempotency import Creation, CreationDep
@@ -21,7 +25,7 @@ from services.common.http.problems import (
 )
 from services.measurement.application.imports import MAX_ROWS, ObservationImport, RowResult
 from services.measurement.entrypoints.http.deps import MeasurementDep
-from services.measurement.entrypoints.http.import_rows import ReadRow, csv_rows, json_rows
+from services.measurement.entrypoints.http.import_rows import ReadRow, csv_rows, json_rows, xlsx_rows
 from services.measurement.entrypoints.http.schemas.imports import ImportSummary, ObservationBatch
 
 router = APIRouter(
@@ -30,7 +34,6 @@ router = APIRouter(
 
 DryRun = Annotated[bool, Query(description="Check every row and say what would happen; record nothing")]
 AllOrNothing = Annotated[bool, Query(description="Record nothing if any row is rejected (default: every valid row)")]
-CSV_TYPES = ("text/csv", "application/csv")
 BATCH_DOC = f"""
 
 Up to {MAX_ROWS} rows. Every valid row is recorded (in one transaction) and every invalid one is
@@ -58,36 +61,80 @@ def import_json(
     return creation.respond(payload, lambda: _run(measurement, creation, rows, dry_run, all_or_nothing, csv=False))
 
 
-async def raw_body(request: Request) -> bytes:
-    return await request.body()
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+UPLOAD_TYPES = {"text/csv": csv_rows, "application/csv": csv_rows, XLSX_TYPE: xlsx_rows}
+
+
+@dataclass(frozen=True)
+class Upload:
+    media_type: str
+    data: bytes
+
+
+async def uploaded_file(request: Request) -> Upload:
+    """The file, sent as the body or, as browsers send it, as the `file` part
+    of a multipart/form-data body (its type then told by its name if need be)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "multipart/form-data":
+        return Upload(media_type, await request.body())
+    form = await request.form()
+    part = form.get("file")
+    if not isinstance(part, StarletteUploadFile):
+        raise InvalidCommandError.at(("file",), "Send the sheet as the form's `file` field (a .csv or .xlsx file).")
+    part_type = (part.content_type or "").split(";")[0].strip().lower()
+    if part_type not in UPLOAD_TYPES:
+        by_name = {".csv": "text/csv", ".xlsx": XLSX_TYPE}
+        part_type = by_name.get(Path(part.filename or "").suffix.lower(), part_type)
+    return Upload(part_type, await part.read())
 
 
 @router.post(
     "/csv",
     response_model=ImportSummary,
     operation_id="importObservationsCsv",
-    description="Record a batch of observations given as a CSV file (`Content-Type: text/csv`): "
-    "columns benchmark, country, period, value; optionally sector, comment, evidence_title, "
-    "evidence_url and `<dimension>:<category>` for disaggregated values (e.g. `sex:female`)." + BATCH_DOC,
-    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
+    description="Record a batch of observations given as a spreadsheet file: CSV (`Content-Type: text/csv`), "
+    f"or the first sheet of an XLSX workbook (`{XLSX_TYPE}`), as the body or as the `file` field of a "
+    "multipart/form-data upload (as a browser sends it). Columns: benchmark, country, period, value; optionally "
+    "sector, comment, evidence_title, evidence_url and `<dimension>:<category>` for disaggregated values "
+    "(e.g. `sex:female`); header names in any case. A rejected row is reported with its line (CSV) or sheet "
+    "and row (XLSX) and the column at fault." + BATCH_DOC,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                },
+            },
+        }
+    },
     responses=documented_problems(UNSUPPORTED_MEDIA_TYPE),
 )
 def import_csv(
-    data: Annotated[bytes, Depends(raw_body)],
+    upload: Annotated[Upload, Depends(uploaded_file)],
     measurement: MeasurementDep,
     creation: CreationDep,
-    content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
     dry_run: DryRun = False,
     all_or_nothing: AllOrNothing = False,
 ) -> JSONResponse:
-    media_type = (content_type or "").split(";")[0].strip().lower()
-    if media_type not in CSV_TYPES:
+    read = UPLOAD_TYPES.get(upload.media_type)
+    if read is None:
         raise UnsupportedMediaTypeError(
-            f"Send the file with Content-Type: text/csv (got {media_type or 'none'}); "
-            "for JSON, POST to /observations/batch."
+            f"Send the file with Content-Type: text/csv or {XLSX_TYPE} (got {upload.media_type or 'none'}), or as "
+            "the `file` field of a multipart/form-data upload; for JSON, POST to /observations/batch."
         )
-    rows = csv_rows(data)
-    payload = {"csv_sha256": hashlib.sha256(data).hexdigest(), "dry_run": dry_run, "all_or_nothing": all_or_nothing}
+    rows = read(upload.data)
+    payload = {
+        "csv_sha256": hashlib.sha256(upload.data).hexdigest(),
+        "dry_run": dry_run,
+        "all_or_nothing": all_or_nothing,
+    }
     return creation.respond(payload, lambda: _run(measurement, creation, rows, dry_run, all_or_nothing, csv=True))
 
 
@@ -116,6 +163,7 @@ def _outcome(result: RowResult, read: ReadRow, csv: bool) -> dict[str, Any]:
     return {
         "index": result.index,
         "line": read.line,
+        "sheet": read.sheet,
         "outcome": result.outcome.value,
         "id": result.id,
         "position": result.position,

@@ -29,7 +29,10 @@ class RowError(BaseModel):
 
 class RowOutcome(BaseModel):
     index: int = Field(description="The row's index in the batch, from 0")
-    line: int | None = Field(None, description="The row's line in the CSV file (the header is line 1)")
+    line: int | None = Field(
+        None, description="The row's line in the CSV file, or its row in the XLSX sheet (the header is 1)"
+    )
+    sheet: str | None = Field(None, description="The XLSX sheet the row is on")
     outcome: Literal["imported", "already_present", "rejected", "skipped"]
     id: UUID | None = Field(None, description="The observation's id (imported or already present)")
     position: LogPosition | None = Field(None, description="The log position of the row's event, once saved")
