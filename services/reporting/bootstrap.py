@@ -28,6 +28,7 @@ class ReportingServices:
     sessions: SessionRecords
 
     def close(self) -> None:
+        self.reporting.renderer.close()
         self.measurement.close()
         self.database.dispose()
 

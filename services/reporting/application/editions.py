@@ -32,6 +32,7 @@ from services.reporting.domain.editions import (
     edition_title,
 )
 from services.reporting.rendering import TEMPLATE_VERSION, Format, render
+from services.reporting.rendering.workers import Renderer
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,6 @@ def pins_of(edition: Edition) -> EditionPins:
     }
 
 
-def renderings(content: ReportContent) -> dict[str, bytes]:
-    return {fmt.value: render(content, fmt) for fmt in Format}
-
-
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -86,10 +83,12 @@ class Reporting:
         editions: Editions,
         measurement: MeasurementClient,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        renderer: Renderer | None = None,
     ) -> None:
         self.editions = editions
         self.measurement = measurement
         self.clock = clock
+        self.renderer = renderer or Renderer()
 
     # -- making ----------------------------------------------------------
 
@@ -145,7 +144,7 @@ class Reporting:
             created_at=self.clock(),
         )
         content = assemble.content(pins_of(edition), readings)
-        made = renderings(content)
+        made = self.renderer.all(content)
         self.editions.add(edition, made["json"], {fmt: (sha256(data), len(data)) for fmt, data in made.items()})
         return self.view(edition)
 
@@ -237,7 +236,7 @@ class Reporting:
         made = assemble.content(pins_of(edition), readings)
         stored_digests = self.editions.digests(edition_id)
         formats = []
-        for fmt, data in renderings(made).items():
+        for fmt, data in self.renderer.all(made).items():
             stored = stored_digests.get(fmt)
             formats.append(
                 {"format": fmt, "stored": stored, "regenerated": sha256(data), "match": stored == sha256(data)}

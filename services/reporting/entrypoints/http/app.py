@@ -8,13 +8,16 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import Depends, FastAPI
 
+from services.common.collector import tune_garbage_collector
 from services.common.http import problem_docs, problems
 from services.common.http.deps import refuse_nul_characters
 from services.common.http.limits import BodySizeLimit
 from services.common.http.offline_docs import install_offline_docs
+from services.reporting.application.editions import Reporting
 from services.reporting.bootstrap import ReportingServices, bootstrap
 from services.reporting.entrypoints import pages
 from services.reporting.entrypoints.http.routes import reports
+from services.reporting.rendering.workers import cpus
 from services.reporting.settings import ReportingSettings
 
 DESCRIPTION = """
@@ -41,17 +44,28 @@ were given, and a measurement that does not answer is a 503.
 
 def serving_app() -> FastAPI:
     """The app as `python -m services.reporting.entrypoints.cli serve` runs it."""
-    return create_app()
+    return create_app(server_process=True)
+
+
+def start_serving(reporting: Reporting) -> None:
+    """What only a served process does once started: render XLSX in a worker
+    process beside the other formats (with a second CPU to run it), and tune
+    its garbage collector (`services.common.collector`)."""
+    if cpus() > 1:
+        reporting.renderer.start()
+    tune_garbage_collector()
 
 
 def create_app(
     settings: ReportingSettings | None = None,
     services: ReportingServices | None = None,
     transport: httpx.BaseTransport | None = None,
+    server_process: bool = False,
 ) -> FastAPI:
     """Builds the app; the store and the measurement client are made in the
     lifespan, not at import (or `services`, already built, are used and
-    left open)."""
+    left open). `server_process`: the app is the process's only one, for
+    its lifetime (`start_serving`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,6 +74,8 @@ def create_app(
         app.state.idempotency = running.idempotency
         app.state.authenticator = running.measurement
         pages.start(app, running.settings, running.measurement, running.sessions)
+        if server_process:
+            start_serving(running.reporting)
         try:
             yield
         finally:
