@@ -20,8 +20,9 @@ What it does, per store:
    - the calls: the measurement reads an edition needs, made alone with
      httpx (one keep-alive connection, the same key, the same parameters):
      `GET /me`, `GET /progress/report` at the edition's pins with the
-     quarterly series, `GET /framework`, and the two reads of the previous
-     edition's valid date (as known then and as known now);
+     quarterly series, `GET /framework`, the two reads of the previous
+     edition's valid date (as known then and as known now), and the signed
+     checkpoint at the edition's position (`GET /transparency/checkpoint`);
    - create: `POST /reports` on reporting (with a fresh Idempotency-Key),
      which makes those calls and builds, renders (JSON, HTML, CSV, XLSX),
      hashes and stores the edition;
@@ -171,6 +172,7 @@ def the_calls(measurement: httpx.Client, head: int, previous: dict[str, Any]) ->
     for position in (previous["position"], head):
         params = {"as_of": previous["as_of"], "series": "false", "at": position}
         ok(measurement.get("/progress/report", params=params))
+    ok(measurement.get("/transparency/checkpoint", params={"size": head}, headers={"Accept": "application/json"}))
 
 
 def create(reporting: httpx.Client, headers: dict[str, str]) -> dict[str, Any]:

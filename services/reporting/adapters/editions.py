@@ -10,7 +10,13 @@ from sqlalchemy import RowMapping, delete, insert, select, update
 
 from services.common.database import Database, as_utc
 from services.reporting.adapters.tables import reporting_editions, reporting_renderings
-from services.reporting.domain.editions import Edition, EditionKind, EditionStatus, PreviousPin
+from services.reporting.domain.editions import CheckpointPin, Edition, EditionKind, EditionStatus, PreviousPin
+
+
+def _checkpoint(row: RowMapping) -> CheckpointPin | None:
+    if row["checkpoint_note"] is None:
+        return None
+    return CheckpointPin(int(row["checkpoint_size"]), row["checkpoint_root_hash"], row["checkpoint_note"])
 
 
 def _edition(row: RowMapping) -> Edition:
@@ -33,11 +39,12 @@ def _edition(row: RowMapping) -> Edition:
         created_at=as_utc(row["created_at"]),
         approved_by=row["approved_by"],
         approved_at=None if row["approved_at"] is None else as_utc(row["approved_at"]),
+        checkpoint=_checkpoint(row),
     )
 
 
 def _row(edition: Edition) -> dict[str, Any]:
-    previous = edition.previous
+    previous, checkpoint = edition.previous, edition.checkpoint
     return {
         "id": edition.id,
         "kind": edition.kind.value,
@@ -56,6 +63,9 @@ def _row(edition: Edition) -> dict[str, Any]:
         "created_at": edition.created_at,
         "approved_by": edition.approved_by,
         "approved_at": edition.approved_at,
+        "checkpoint_size": None if checkpoint is None else checkpoint.size,
+        "checkpoint_root_hash": None if checkpoint is None else checkpoint.root_hash,
+        "checkpoint_note": None if checkpoint is None else checkpoint.note,
     }
 
 

@@ -117,6 +117,11 @@ class MeasurementClient:
             params["at"] = at
         return self._get(token, "/progress/report", params)
 
+    def checkpoint(self, token: str, size: int) -> dict[str, Any]:
+        """The log's signed checkpoint of the tree of `size` events:
+        `{origin, size, root_hash, note}` (needs read:checkpoints)."""
+        return self.read(token, "/transparency/checkpoint", {"size": size})
+
     def _send(self, method: str, token: str, path: str, **options: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}", **options.pop("headers", {})}
         try:

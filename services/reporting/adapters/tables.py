@@ -1,6 +1,6 @@
 """The reporting service's own tables (prefix `reporting_`), in the one
 Alembic environment (migrations/versions/0008_reporting_editions.py,
-0010_reporting_sessions.py)."""
+0010_reporting_sessions.py, 0011_reporting_checkpoints.py)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,11 @@ reporting_editions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("approved_by", String(100), nullable=True),
     Column("approved_at", DateTime(timezone=True), nullable=True),
+    # The signed checkpoint of the log at `position` (migration 0011); None
+    # for editions made before editions pinned one.
+    Column("checkpoint_size", BigInteger(), nullable=True),
+    Column("checkpoint_root_hash", String(64), nullable=True),
+    Column("checkpoint_note", Text(), nullable=True),
     # The canonical JSON of the content (the JSON rendering), for verification's section-by-section comparison.
     Column("content", Text(), nullable=False),
     # The previous edition of a kind: the latest one made at an earlier position.

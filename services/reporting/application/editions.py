@@ -9,20 +9,27 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from services.common.access import Permission, Principal
-from services.common.errors import ConflictError, FieldProblem, InvalidCommandError, NotFoundError
+from services.common.errors import (
+    ConflictError,
+    FieldProblem,
+    InvalidCommandError,
+    NotFoundError,
+    ServiceUnavailableError,
+)
 from services.reporting.adapters.editions import Editions
 from services.reporting.adapters.measurement_client import MeasurementClient
 from services.reporting.domain import assemble
 from services.reporting.domain.access import check_may_verify
-from services.reporting.domain.content import EditionPins, ReportContent, canonical_json
+from services.reporting.domain.content import Checkpoint, EditionPins, ReportContent, canonical_json
 from services.reporting.domain.diff import diff, first_difference
 from services.reporting.domain.editions import (
     GENERATOR_VERSION,
+    CheckpointPin,
     Edition,
     EditionKind,
     EditionStatus,
@@ -43,6 +50,10 @@ class EditionRequest:
     supersedes: str | None = None
 
 
+def _checkpoint_of(pin: CheckpointPin | None) -> Checkpoint | None:
+    return None if pin is None else {"size": pin.size, "root_hash": pin.root_hash, "note": pin.note}
+
+
 def pins_of(edition: Edition) -> EditionPins:
     previous = edition.previous
     return {
@@ -50,6 +61,7 @@ def pins_of(edition: Edition) -> EditionPins:
         "title": edition.title,
         "as_of": edition.as_of.isoformat(),
         "position": edition.position,
+        "checkpoint": _checkpoint_of(edition.checkpoint),
         "framework": edition.framework,
         "template_version": edition.template_version,
         "generator_version": edition.generator_version,
@@ -105,6 +117,18 @@ class Reporting:
         check_within_programme(as_of, date.fromisoformat(str(framework["framework"]["period"]["start"])))
         return now, framework
 
+    def _checkpoint(self, token: str, position: int) -> CheckpointPin:
+        """The log's signed checkpoint of the tree of `position` events, as
+        measurement serves it now (with the caller's key: read:checkpoints)."""
+        answer = self.measurement.checkpoint(token, position)
+        if int(answer["size"]) != position:
+            # Pinning another tree would name events the figures were not read from.
+            raise ServiceUnavailableError(
+                f"The measurement service answered the checkpoint of size {answer['size']} when asked for "
+                f"size {position}; nothing was done, retry shortly."
+            )
+        return CheckpointPin(position, str(answer["root_hash"]), str(answer["note"]))
+
     def _with_previous(
         self, token: str, framework: assemble.Answer, now: assemble.Answer, previous: PreviousPin | None
     ) -> assemble.Readings:
@@ -127,6 +151,7 @@ class Reporting:
         previous = self.editions.previous_of(request.kind, position)
         pin = None if previous is None else PreviousPin(previous.id, previous.as_of, previous.position)
         readings = self._with_previous(token, framework_answer, now, pin)
+        checkpoint = self._checkpoint(token, position)
         framework = now["framework"]
         edition = Edition(
             id=str(uuid.uuid4()),
@@ -142,6 +167,7 @@ class Reporting:
             status=EditionStatus.DRAFT,
             created_by=principal.name,
             created_at=self.clock(),
+            checkpoint=checkpoint,
         )
         content = assemble.content(pins_of(edition), readings)
         made = self.renderer.all(content)
@@ -233,7 +259,10 @@ class Reporting:
         edition = self._edition(edition_id)
         now, framework = self._now(token, edition.as_of, edition.position)
         readings = self._with_previous(token, framework, now, edition.previous)
-        made = assemble.content(pins_of(edition), readings)
+        # Made with the checkpoint measurement serves now for the edition's
+        # size: a log rewritten since the edition was made has another root.
+        served = None if edition.checkpoint is None else self._checkpoint(token, edition.position)
+        made = assemble.content(pins_of(replace(edition, checkpoint=served)), readings)
         stored_digests = self.editions.digests(edition_id)
         formats = []
         for fmt, data in self.renderer.all(made).items():
@@ -242,15 +271,28 @@ class Reporting:
                 {"format": fmt, "stored": stored, "regenerated": sha256(data), "match": stored == sha256(data)}
             )
         match = all(item["match"] for item in formats)
-        difference = None
-        if not match:
-            stored_content = self._content(edition_id)
-            difference = first_difference(stored_content, json.loads(canonical_json(made))) or "renderings only"
         return {
             "edition": edition_id,
             "match": match,
             "formats": formats,
-            "first_difference": difference,
+            "first_difference": None if match else self._first_difference(edition, served, made),
+            "checkpoint": {
+                "pinned": _tree_of(edition.checkpoint),
+                "served": _tree_of(served),
+                "match": served == edition.checkpoint,
+            },
             "generator_version": {"pinned": edition.generator_version, "current": GENERATOR_VERSION},
             "template_version": {"pinned": edition.template_version, "current": TEMPLATE_VERSION},
         }
+
+    def _first_difference(self, edition: Edition, served: CheckpointPin | None, made: ReportContent) -> str:
+        # The checkpoint first: another root at the edition's size means the
+        # log it was read from was rewritten, the cause of whatever else differs.
+        if served != edition.checkpoint:
+            return "edition/checkpoint"
+        stored_content = self._content(edition.id)
+        return first_difference(stored_content, json.loads(canonical_json(made))) or "renderings only"
+
+
+def _tree_of(pin: CheckpointPin | None) -> dict[str, Any] | None:
+    return None if pin is None else {"size": pin.size, "root_hash": pin.root_hash}

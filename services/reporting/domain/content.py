@@ -34,6 +34,9 @@ EditionPins
     title: a human title, e.g. "Mid-term stocktaking report (as of 2019-10-31)".
     as_of: the valid date of every state in the report.
     position: the log position every figure was read at (`known_at`).
+    checkpoint: Checkpoint or None: the log's signed checkpoint of the tree
+        of `position` events, which every figure was read from (None only in
+        editions made before generator stocktake-reporting/3).
     framework: "<framework code> v<version>", e.g. "GSC-POA-2017-21 v1".
     template_version: the version of the report's layout (renderers may print it).
     generator_version: the version of the code that built the content.
@@ -44,6 +47,14 @@ EditionPins
 
 PreviousEdition
     id: its edition id (a UUID string); as_of; position.
+
+Checkpoint
+    size: the tree size (= the edition's position: the events at positions
+        1..size); root_hash: the tree's root, base64, as in the note;
+    note: the C2SP signed note as measurement served it
+        (`GET /transparency/checkpoint?size=<size>`): an auditor checks it
+        with the log's verifier key and proves with it that an event is in
+        the log the report was read at (`stocktake-verify --checkpoint`).
 
 Programme
     code, title: the framework's code and title.
@@ -99,8 +110,11 @@ Cell
     country: ISO 3166-1 alpha-3; sector: the sector of the observation or None
         (measurement combines a country's sectors: None today);
     value: the value in force at as_of (number or level);
-    valid_date: the valid date of that value; known_at: the log position it
-        was learned at.
+    valid_date: the valid date of that value; known_at: the log position of
+        the event that gave the value (the observation's recording, or the
+        correction in force): that event's payload holds the value, and its
+        stream id is the observation's id, so `stocktake-verify --position
+        <known_at>` proves the figure is in the edition's checkpoint.
     A country office's report holds only its own countries' cells (the
     combined figures are the programme's).
 
@@ -148,11 +162,18 @@ class PreviousEdition(TypedDict):
     position: int
 
 
+class Checkpoint(TypedDict):
+    size: int
+    root_hash: str
+    note: str
+
+
 class EditionPins(TypedDict):
     kind: EditionKind
     title: str
     as_of: str
     position: int
+    checkpoint: Checkpoint | None
     framework: str
     template_version: str
     generator_version: str

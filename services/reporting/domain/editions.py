@@ -1,8 +1,9 @@
 """Report editions: their kinds, their pins and their lifecycle.
 
 An edition is pinned when it is created (valid date `as_of`, log position,
-framework version, template version, generator version, and the previous
-edition of its kind that restatements compare with) and never changes
+the log's signed checkpoint at that position, framework version, template
+version, generator version, and the previous edition of its kind that
+restatements compare with) and never changes
 after: a revision is a new edition that names the one it supersedes. Its
 lifecycle is draft -> approved (by a programme manager, who and when
 recorded); a draft may be deleted, an approved edition may not."""
@@ -19,7 +20,8 @@ from services.common.errors import ConflictError, InvalidCommandError
 # the same measurement answers would give another content.
 # 2: restatements per (country, sector) cell, with the sector, and a second
 # observation for the same valid date told from a correction.
-GENERATOR_VERSION = "stocktake-reporting/2"
+# 3: the pins name the log's signed checkpoint at the edition's position.
+GENERATOR_VERSION = "stocktake-reporting/3"
 
 
 class EditionKind(StrEnum):
@@ -92,6 +94,18 @@ class PreviousPin:
 
 
 @dataclass(frozen=True)
+class CheckpointPin:
+    """The log's signed checkpoint (C2SP note) of the tree of `size` events,
+    as measurement served it when the edition was made: `size` is the
+    edition's position, so the tree covers every event its figures were
+    read from. An auditor checks the note with the log's verifier key."""
+
+    size: int
+    root_hash: str  # base64, as in the note
+    note: str
+
+
+@dataclass(frozen=True)
 class Edition:
     id: str
     kind: EditionKind
@@ -108,6 +122,8 @@ class Edition:
     created_at: datetime
     approved_by: str | None = None
     approved_at: datetime | None = None
+    # None only for editions made before editions pinned a checkpoint.
+    checkpoint: CheckpointPin | None = None
 
     def approved(self, by: str, at: datetime) -> Edition:
         if self.status is EditionStatus.APPROVED:

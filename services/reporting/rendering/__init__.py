@@ -19,7 +19,9 @@ from services.reporting.rendering.xlsx import render_xlsx
 # The layout version an edition pins. Bump it whenever any rendering's bytes
 # change for the same content (a template, a column, a number format), so
 # that an edition made before the change is known to need the old layout.
-TEMPLATE_VERSION = "1"
+# 2: the log's checkpoint in the pins (HTML, the CSV column
+# edition_checkpoint_root_hash, the XLSX Edition sheet).
+TEMPLATE_VERSION = "2"
 
 
 class Format(StrEnum):

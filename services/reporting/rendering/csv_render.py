@@ -1,8 +1,10 @@
 """The CSV rendering: one row per cell (benchmark x country x sector), each
 row carrying the edition's pins so that a row copied out of the file still
-says what it was read at. RFC 4180: CRLF line ends, fields quoted when they
-must be, a header row. A text that a spreadsheet would take for a formula is
-prefixed with an apostrophe; numbers are written as numbers."""
+says what it was read at (the log position, and the root hash of the log's
+checkpoint there: the signed note itself is in the other renderings).
+RFC 4180: CRLF line ends, fields quoted when they must be, a header row. A
+text that a spreadsheet would take for a formula is prefixed with an
+apostrophe; numbers are written as numbers."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ HEADER = (
     "edition_kind",
     "edition_as_of",
     "edition_position",
+    "edition_checkpoint_root_hash",
     "framework",
     "template_version",
     "assumption",
@@ -44,10 +47,12 @@ def csv_field(value: Figure) -> str:
 
 
 def _row(pins: EditionPins, assumption: str, benchmark: Benchmark, cell: Cell) -> list[str]:
+    checkpoint = pins["checkpoint"]
     fields: tuple[Figure, ...] = (
         pins["kind"],
         pins["as_of"],
         pins["position"],
+        None if checkpoint is None else checkpoint["root_hash"],
         pins["framework"],
         pins["template_version"],
         assumption,

@@ -244,7 +244,7 @@ def _restatements_sheet(workbook: Any, writer: _Writer, content: ReportContent) 
 
 def _edition_sheet(workbook: Any, writer: _Writer, content: ReportContent) -> None:
     pins, programme = content["edition"], content["programme"]
-    previous = pins["previous"]
+    previous, checkpoint = pins["previous"], pins["checkpoint"]
     sheet = workbook.add_worksheet("Edition")
     writer.headed_sheet(sheet, (("Field", 24), ("Value", 90)), 0)
     fields: tuple[tuple[str, str | int | None], ...] = (
@@ -252,6 +252,9 @@ def _edition_sheet(workbook: Any, writer: _Writer, content: ReportContent) -> No
         ("Kind", pins["kind"]),
         ("As of (valid date)", pins["as_of"]),
         ("Known at (log position)", pins["position"]),
+        ("Checkpoint tree size", checkpoint["size"] if checkpoint else None),
+        ("Checkpoint root hash", checkpoint["root_hash"] if checkpoint else None),
+        ("Checkpoint (signed note)", checkpoint["note"] if checkpoint else None),
         ("Framework", pins["framework"]),
         ("Template version", pins["template_version"]),
         ("Generator version", pins["generator_version"]),

@@ -19,6 +19,8 @@ from services.reporting.domain.content import (
     Trend,
 )
 
+# Any 32 bytes in base64: renderers show a checkpoint, they do not check it.
+SAMPLE_ROOT = "3q2+7wABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhs="
 QUARTER_ENDS = ("2017-03-31", "2017-06-30", "2017-09-30", "2017-12-31", "2018-03-31")
 NO_TREND: Trend = {
     "previous_as_of": None,
@@ -202,6 +204,12 @@ def report(assumptions: list[Assumption] | None = None) -> ReportContent:
             "title": "Mid-term stocktaking report (as of 2018-03-31)",
             "as_of": "2018-03-31",
             "position": 240,
+            "checkpoint": {
+                "size": 240,
+                "root_hash": SAMPLE_ROOT,
+                "note": f"stocktake.local/gsc-poa-2017-21\n240\n{SAMPLE_ROOT}\n\n— stocktake.local/gsc-poa-2017-21 "
+                "AAAAAFNhbXBsZSBzaWduYXR1cmUsIG5vdCBjaGVja2VkIGJ5IHJlbmRlcmVycw==\n",
+            },
             "framework": "GSC-POA-2017-21 v1",
             "template_version": "1",
             "generator_version": "0.1.0",

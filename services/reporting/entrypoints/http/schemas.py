@@ -30,12 +30,22 @@ class PreviousPublic(BaseModel):
     position: int
 
 
+class CheckpointPublic(BaseModel):
+    size: int = Field(description="The tree size: the edition's position (the events at positions 1..size)")
+    root_hash: str = Field(description="The tree's root hash, base64")
+    note: str = Field(description="The C2SP signed note, checked with measurement's /transparency/verifier-key")
+
+
 class EditionPublic(BaseModel):
     id: str
     kind: EditionKind
     title: str
     as_of: date
     position: int = Field(description="The log position every figure was read at")
+    checkpoint: CheckpointPublic | None = Field(
+        description="The log's signed checkpoint at `position`, as measurement served it when the edition was "
+        "made (None for editions made before editions pinned one)"
+    )
     framework: str = Field(description="The framework version, e.g. GSC-POA-2017-21 v1")
     template_version: str
     generator_version: str
@@ -66,6 +76,17 @@ class VersionPair(BaseModel):
     current: str
 
 
+class Tree(BaseModel):
+    size: int
+    root_hash: str
+
+
+class CheckpointCheck(BaseModel):
+    pinned: Tree | None = Field(description="The tree the edition pinned (None: made before editions pinned one)")
+    served: Tree | None = Field(description="The tree measurement serves now at the edition's position")
+    match: bool = Field(description="False: the log the edition was read from has been rewritten")
+
+
 class Verification(BaseModel):
     edition: str
     match: bool = Field(description="Every rendering made again from the pins has its stored SHA-256")
@@ -73,6 +94,7 @@ class Verification(BaseModel):
     first_difference: str | None = Field(
         description="The first section of the content that differs, e.g. assumptions/CA2/benchmarks/X/cells"
     )
+    checkpoint: CheckpointCheck
     generator_version: VersionPair
     template_version: VersionPair
 
