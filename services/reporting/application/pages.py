@@ -132,11 +132,12 @@ class Pages:
             )
         return {"as_of": rollup["as_of"], "position": rollup["position"], "assumptions": cards}
 
-    def _observations(self, token: str, readable: bool, **where: str) -> list[Answer]:
-        """Up to 500 observations (a role that may not read them sees none)."""
+    def _observations(self, token: str, readable: bool, limit: int = 500, **where: str) -> list[Answer]:
+        """Up to `limit` observations as `where` selects and orders them (oldest first unless it names
+        `order`); none for a role that may not read them."""
         if not readable:
             return []
-        items: list[Answer] = self.measurement.read(token, "/observations", {**where, "limit": 500})["items"]
+        items: list[Answer] = self.measurement.read(token, "/observations", {**where, "limit": limit})["items"]
         return items
 
     def assumption(self, token: str, code: str, pin: Pin, readable: bool) -> Answer:
@@ -177,8 +178,7 @@ class Pages:
             for item in profile["benchmarks"]
             if not any(date.fromisoformat(str(cell["valid_date"])) >= since for cell in item["cells"])
         ]
-        recorded = self._observations(token, readable, country=iso3)
-        recent = sorted(recorded, key=lambda item: int(item["last_position"]), reverse=True)[:RECENT]
+        recent = self._observations(token, readable, RECENT, country=iso3, order="newest")
         for item in profile["benchmarks"]:
             item["programme_colour"] = colour_of(item["programme_status"])
             item["programme_status_label"] = status_label(item["programme_status"])

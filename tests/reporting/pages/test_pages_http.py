@@ -6,7 +6,7 @@ sessions at their next request; each page has a JSON twin; errors are pages."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
@@ -235,3 +235,16 @@ def test_every_page_its_twin_and_its_errors_carry_the_security_headers(pages: Te
     for response in responses:
         assert {name: response.headers.get(name) for name in expected} == expected, response.url
     assert pages.get("/docs").headers["content-security-policy"] == DOCS_POLICY  # Swagger UI keeps its own
+
+
+def test_recent_submissions_are_the_latest_even_past_the_first_500(
+    pages: TestClient, office_key: str, programme: TestClient
+) -> None:
+    days = [date(2017, 1, 1) + timedelta(days=n) for n in range(505)]
+    rows = "".join(f"CA2-INSPECTION,BGD,{day},{n % 90}\n" for n, day in enumerate(days))
+    sheet = "benchmark,country,period,value\n" + rows
+    imported = programme.post("/observations/batch/csv", content=sheet.encode(), headers={"Content-Type": "text/csv"})
+    assert imported.status_code == 200 and imported.json()["counts"]["imported"] == 505, imported.text
+    sign_in(pages, office_key)
+    recent = pages.get("/countries/BGD.json").json()["recent"]
+    assert [o["period"] for o in recent] == [d.isoformat() for d in days[::-1][:10]]

@@ -212,27 +212,47 @@ class ObservationFilter:
     countries: frozenset[str] | None = None  # only these (a country office's)
 
 
-def encode_cursor(recorded_position: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{recorded_position}".encode()).decode().rstrip("=")
+def encode_cursor(recorded_position: int, newest: bool = False) -> str:
+    # The order is in the cursor: a page of one order continued in the other would skip or repeat observations.
+    order = "n" if newest else "o"
+    return base64.urlsafe_b64encode(f"{order}:{recorded_position}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> int:
+def decode_cursor(cursor: str, newest: bool = False) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        match = re.fullmatch(r"o:([0-9]{1,18})", text)
+        match = re.fullmatch(r"([on]):([0-9]{1,18})", text)
         if match is None:
             raise ValueError(text)
-        return int(match.group(1))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidCommandError.at(
             ("cursor",), "This cursor was not issued by this API: pass back `next_cursor` unchanged.", "query"
         ) from None
+    if (match.group(1) == "n") != newest:
+        raise InvalidCommandError.at(
+            ("cursor",), "This cursor continues a list in the other order: pass the `order` it was given with.", "query"
+        )
+    return int(match.group(2))
+
+
+def _page_order(cursor: str | None, newest: bool) -> tuple[Any, Any]:
+    """Where a page starts (None for the first) and its order: by recorded position, oldest or newest first."""
+    column = observations_view.c.recorded_position
+    after = None if cursor is None else decode_cursor(cursor, newest)
+    if newest:
+        return (None if after is None else column < after), column.desc()
+    return (None if after is None else column > after), column
 
 
 def observations(
-    database: Database, where: ObservationFilter, cursor: str | None, limit: int, reader: Principal | None = None
+    database: Database,
+    where: ObservationFilter,
+    cursor: str | None,
+    limit: int,
+    reader: Principal | None = None,
+    newest: bool = False,
 ) -> dict[str, Any]:
-    """A page of observations; a country office sees those of its countries only."""
+    """A page of observations, oldest or newest first; a country office sees those of its countries only."""
     if reader is not None and not reader.reads_every_country:
         if where.country is not None:
             reader.check_may_read(where.country)
@@ -248,14 +268,10 @@ def observations(
         conditions.append(observations_view.c.country.in_(sorted(where.countries)))
     if not where.include_retracted:
         conditions.append(observations_view.c.status != "retracted")
-    if cursor is not None:
-        conditions.append(observations_view.c.recorded_position > decode_cursor(cursor))
-    query = (
-        select(observations_view)
-        .where(and_(True, *conditions))
-        .order_by(observations_view.c.recorded_position)
-        .limit(limit + 1)
-    )
+    after, order = _page_order(cursor, newest)
+    if after is not None:
+        conditions.append(after)
+    query = select(observations_view).where(and_(True, *conditions)).order_by(order).limit(limit + 1)
     with database.snapshot() as connection:
         rows = connection.execute(query).all()
         position = tracked_position(connection)
@@ -263,7 +279,7 @@ def observations(
     rows = rows[:limit]
     return {
         "items": [observation_out(row._mapping) for row in rows],
-        "next_cursor": encode_cursor(rows[-1].recorded_position) if more else None,
+        "next_cursor": encode_cursor(rows[-1].recorded_position, newest) if more else None,
         "position": position,
     }
 

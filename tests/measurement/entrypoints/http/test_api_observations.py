@@ -598,6 +598,39 @@ def test_a_filtered_walk_uses_its_own_cursor(client: TestClient) -> None:
     assert rest["next_cursor"] is None
 
 
+def _walk(client: TestClient, **params: Any) -> tuple[list[str], list[int]]:
+    seen: list[str] = []
+    sizes: list[int] = []
+    while True:
+        page = client.get("/observations", params=params).json()
+        seen += [o["id"] for o in page["items"]]
+        sizes.append(len(page["items"]))
+        if page["next_cursor"] is None:
+            return seen, sizes
+        params["cursor"] = page["next_cursor"]
+
+
+def test_newest_first_pages_walk_every_observation_once_from_the_latest(client: TestClient) -> None:
+    set_up_programme(client)
+    recorded = [record(client, period=f"2019-0{month}")["id"] for month in range(1, 6)]
+    assert _walk(client, limit=2, order="newest") == (recorded[::-1], [2, 2, 1])
+    assert _walk(client, limit=2, order="oldest") == (recorded, [2, 2, 1])
+    assert _walk(client, limit=5, order="newest") == (recorded[::-1], [5])
+    latest_two = [o["id"] for o in client.get("/observations", params={"order": "newest", "limit": 2}).json()["items"]]
+    assert latest_two == recorded[:-3:-1]
+
+
+def test_a_cursor_is_refused_in_the_other_order(client: TestClient) -> None:
+    set_up_programme(client)
+    for month in range(1, 4):
+        record(client, period=f"2019-0{month}")
+    oldest = client.get("/observations", params={"limit": 1}).json()["next_cursor"]
+    newest = client.get("/observations", params={"limit": 1, "order": "newest"}).json()["next_cursor"]
+    problem = assert_problem(client.get("/observations", params={"cursor": oldest, "order": "newest"}), 422, "cursor")
+    assert "other order" in problem["detail"]
+    assert_problem(client.get("/observations", params={"cursor": newest}), 422, "cursor")
+
+
 TAMPERED_CURSORS = {
     "garbage": "not-a-cursor!",
     "other kind": cursor_for("x:1"),
@@ -629,6 +662,7 @@ BAD_LIST_PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
     "limit as text": ({"limit": "ten"}, "limit"),
     "two-letter country": ({"country": "BD"}, "country"),
     "unclear flag": ({"include_retracted": "sometimes"}, "include_retracted"),
+    "unknown order": ({"order": "random"}, "order"),
 }
 
 

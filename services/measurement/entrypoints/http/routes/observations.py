@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid5
 
 from fastapi import APIRouter, Query, Response, status
@@ -110,10 +110,13 @@ def list_observations(
     include_retracted: bool = True,
     cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    order: Annotated[
+        Literal["oldest", "newest"], Query(description="In the order they were recorded, or newest first")
+    ] = "oldest",
 ) -> dict[str, Any]:
-    """Observations in the order they were recorded, a page at a time (a country office: its countries')."""
+    """Observations oldest or newest first, a page at a time (a country office: its countries')."""
     where = ObservationFilter(benchmark, country, assumption, include_retracted)
-    page = catalogue.observations(measurement.database, where, cursor, limit, reader)
+    page = catalogue.observations(measurement.database, where, cursor, limit, reader, newest=order == "newest")
     answer_at(response, page["position"])
     return page
 
