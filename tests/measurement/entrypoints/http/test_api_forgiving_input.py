@@ -119,3 +119,13 @@ def test_a_sheet_may_be_uploaded_as_a_browser_does_as_multipart_form_data(client
     assert as_xlsx.json()["counts"]["imported"] == 1, as_xlsx.text
     not_a_workbook = client.post(f"{BATCH}/csv", content=b"PK not really", headers={"Content-Type": XLSX})
     assert "not an XLSX workbook" in assert_problem(not_a_workbook, 422)["detail"]
+
+
+def test_a_period_that_starts_after_today_is_refused(client: TestClient) -> None:
+    set_up_programme(client)
+    next_year = str(datetime.now().year + 1)
+    for period in (next_year, f"{next_year}-Q1", f"{next_year}-01", f"{next_year}-01-01"):
+        problem = assert_problem(client.post("/observations", json=observation_body(period=period)), 422, "/period")
+        assert "starts after today" in problem["detail"]
+    batch = client.post(BATCH, json={"observations": [observation_body(period=next_year)]}).json()
+    assert batch["counts"]["rejected"] == 1

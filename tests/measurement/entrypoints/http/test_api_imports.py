@@ -528,9 +528,9 @@ def test_a_csv_needs_its_content_type(client: TestClient) -> None:
 def test_a_batch_holds_at_most_5000_rows(client: TestClient) -> None:
     set_up_programme(client)
     head = log_head(client)
-    rows = [row(period=f"{1000 + i // 4}-Q{i % 4 + 1}") for i in range(5001)]
+    rows = [row(period=f"{1000 + i // 12}-{i % 12 + 1:02d}") for i in range(5001)]  # all in the past
     assert_problem(client.post(BATCH, json={"observations": rows}), 422, "/observations")
-    lines = [f"CA2-INSPECTION,BGD,{1000 + i // 4}-Q{i % 4 + 1},5" for i in range(5001)]
+    lines = [f"CA2-INSPECTION,BGD,{1000 + i // 12}-{i % 12 + 1:02d},5" for i in range(5001)]
     csv = "benchmark,country,period,value\n" + "\n".join(lines) + "\n"
     problem = assert_problem(client.post(CSV, content=csv.encode(), headers=CSV_HEADERS), 422)
     assert "5000" in problem["detail"]
@@ -554,7 +554,7 @@ def test_a_body_over_8_mib_is_refused_with_413(client: TestClient) -> None:
 
 def test_a_batch_may_be_larger_than_a_single_observation(client: TestClient) -> None:
     set_up_programme(client)
-    rows = [row(period=f"{1900 + i}", comment="x" * 9000) for i in range(175)]
+    rows = [row(period=f"{1800 + i}", comment="x" * 9000) for i in range(175)]  # all in the past
     body = json.dumps({"observations": rows}).encode()
     assert 1.5 * 1024 * 1024 < len(body) < 8 * 1024 * 1024
     summary = checked(client.post(BATCH, content=body, headers={"Content-Type": "application/json"}))

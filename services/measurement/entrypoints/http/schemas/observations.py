@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, Field, HttpUrl
+from pydantic import AfterValidator, BaseModel, Field, HttpUrl
 
-from services.measurement.domain.values import Dimension
+from services.common.errors import InvalidCommandError
+from services.measurement.domain.values import Dimension, Period
 from services.measurement.entrypoints.http.schemas.common import (
     MAX_LIST_LENGTH,
     Code,
@@ -30,12 +32,26 @@ class EvidenceLink(RequestModel):
     url: HttpUrl = Field(description="http(s) link to the document")
 
 
+def _not_in_the_future(period: str) -> str:
+    """A value for a period that has not begun is a forecast, not an observation."""
+    try:
+        start = Period.parse(period).start
+    except InvalidCommandError:
+        return period  # the domain says what a period is
+    today = datetime.now(UTC).date()
+    if start > today:
+        raise ValueError(f"{period} starts after today ({today}): record a value once its period has begun.")
+    return period
+
+
 class ObservationCreate(RequestModel):
     benchmark: Code
     country: Country
     sector: Code | None = None
-    period: str = Field(
-        max_length=10, description="Day (2019-06-30), month (2019-06), quarter (2019-Q2) or year (2019)"
+    period: Annotated[str, AfterValidator(_not_in_the_future)] = Field(
+        max_length=10,
+        description="Day (2019-06-30), month (2019-06), quarter (2019-Q2) or year (2019); "
+        "not one that starts after today",
     )
     value: Value
     disaggregations: list[DisaggregatedValue] = Field(default_factory=list, max_length=MAX_LIST_LENGTH)
