@@ -28,6 +28,7 @@ from services.measurement.application.queries import catalogue
 from services.measurement.domain.progress import BenchmarkSpec, CountryValue, assess
 from services.measurement.domain.scope import IloRegion
 from services.measurement.domain.values import Combination, Measure
+from services.measurement.entrypoints.http.schemas.progress import FIGURE_DECIMALS
 from tests.support import criteria
 
 ORACLE_OFFICE = Principal.office("oracle", (c.alpha_3 for c in pycountry.countries))
@@ -156,7 +157,10 @@ def _oracle(events: list[dict[str, Any]], code: str, as_of: date, position: int)
     values = _in_force(observations, as_of)
     assessment = assess(BenchmarkSpec.from_state(definition), values, as_of)
     return {
-        "combined": assessment.combined,
+        # Answers give the combined figure to its declared precision.
+        "combined": round(assessment.combined, FIGURE_DECIMALS)
+        if isinstance(assessment.combined, float)
+        else assessment.combined,
         "status": assessment.status.value,
         "countries": [(v.country, v.sector or None, v.valid_date.isoformat(), v.value, v.known_at) for v in values],
         "countries_selected": len(selected),
