@@ -35,6 +35,7 @@ from services.measurement.adapters.tables import LIVE, projection_tracking, stor
 from services.measurement.bootstrap import MeasurementServices, bootstrap
 from services.measurement.entrypoints.cli import app as cli
 from services.measurement.entrypoints.http.app import create_app
+from services.measurement.entrypoints.http.schemas.progress import FIGURE_DECIMALS, PROGRESS_DECIMALS
 from services.measurement.projections import READ_MODELS
 from services.measurement.projections.series_keys import series_key
 from services.measurement.settings import Settings
@@ -95,6 +96,25 @@ def without_later_fields(current: Any, legacy: Any) -> Any:
     if isinstance(current, list) and isinstance(legacy, list) and len(current) == len(legacy):
         return [without_later_fields(now, then) for now, then in zip(current, legacy, strict=True)]
     return current
+
+
+ROUNDED = {"combined": FIGURE_DECIMALS, "expected": FIGURE_DECIMALS, "programme_combined": FIGURE_DECIMALS}
+
+
+def at_declared_precision(legacy: Any) -> Any:
+    """A legacy progress answer with its computed figures given as answers now
+    give them (issue 12: combined and expected to 2 decimals, progress to 4)."""
+    if isinstance(legacy, dict):
+        decimals = {**ROUNDED, "progress": PROGRESS_DECIMALS}
+        return {
+            key: round(value, decimals[key])
+            if key in decimals and isinstance(value, float)
+            else at_declared_precision(value)
+            for key, value in legacy.items()
+        }
+    if isinstance(legacy, list):
+        return [at_declared_precision(item) for item in legacy]
+    return legacy
 
 
 def insert_legacy_log(database: Database) -> None:
@@ -250,7 +270,7 @@ def test_the_rebuilt_legacy_store_answers_as_the_legacy_code_did(legacy_store: M
             assert {name: response.headers.get(name) for name in answer["headers"]} == answer["headers"], path
             now, then = without_later_fields(response.json(), answer["body"]), answer["body"]
             if _is_progress(path):
-                now, then = without_cell_rule_fields(now), without_cell_rule_fields(then)
+                now, then = without_cell_rule_fields(now), at_declared_precision(without_cell_rule_fields(then))
             assert now == then, answer["request"]
 
 
