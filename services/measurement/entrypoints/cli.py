@@ -422,7 +422,7 @@ def _reporting_beside(settings: Settings, host: str, port: int, reporting_port: 
     console.print(
         f"Measurement: http://{host}:{port}/docs   Reporting: http://{host}:{reporting_port}/docs", soft_wrap=True
     )
-    console.print(f"Pages for people: http://{host}:{reporting_port}/ (sign in with a key below)", soft_wrap=True)
+    console.print(f"Pages for people: http://{host}:{reporting_port}/ (sign in with an API key)", soft_wrap=True)
     try:
         yield
     finally:
