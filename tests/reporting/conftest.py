@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import uvicorn
@@ -24,24 +25,23 @@ from services.reporting.settings import ReportingSettings
 from tests.support import bearer
 
 
-class ServedMeasurement:
-    """Measurement's app served by uvicorn on a free localhost port."""
+class ServedApp:
+    """An ASGI app served by uvicorn on a free port of 127.0.0.1 (in a thread)."""
 
-    def __init__(self, services: MeasurementServices) -> None:
+    def __init__(self, app: Any) -> None:
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.socket.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        config = uvicorn.Config(create_measurement_app(services=services), log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
 
-    def __enter__(self) -> ServedMeasurement:
+    def __enter__(self) -> ServedApp:
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("measurement did not start")
+                raise RuntimeError("the served app did not start")
             time.sleep(0.01)
         return self
 
@@ -51,10 +51,13 @@ class ServedMeasurement:
         self.socket.close()
 
 
+ServedMeasurement = ServedApp  # measurement's app, as the reporting tests serve it
+
+
 @pytest.fixture
 def served_measurement(services: MeasurementServices, client: TestClient) -> Iterator[ServedMeasurement]:
     """Measurement (framework loaded, keys issued by `client`'s fixtures) on a real port."""
-    with ServedMeasurement(services) as served:
+    with ServedApp(create_measurement_app(services=services)) as served:
         yield served
 
 

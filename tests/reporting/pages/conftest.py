@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
 
@@ -24,7 +20,7 @@ from services.common.access import Role
 from services.common.api_keys import ApiKeys
 from services.reporting.entrypoints.http.app import create_app as create_reporting_app
 from services.reporting.settings import ReportingSettings
-from tests.reporting.conftest import ServedMeasurement
+from tests.reporting.conftest import ServedApp, ServedMeasurement
 from tests.support import set_up_programme
 
 NONCE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -70,32 +66,6 @@ def sign_in(pages: TestClient, key: str) -> str:
     dashboard = pages.get("/")
     assert dashboard.status_code == 200, dashboard.text
     return csrf_token(dashboard.text)
-
-
-class ServedApp:
-    """An ASGI app served by uvicorn on a free port of 127.0.0.1 (in a thread)."""
-
-    def __init__(self, app: Any) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.socket.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
-
-    def __enter__(self) -> ServedApp:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the reporting app did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.socket.close()
 
 
 @pytest.fixture

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
-from services.common.http import problem_docs, problems
+from services.common.collector import tune_garbage_collector
+from services.common.http.app import service_app
 from services.common.http.authorization import document_permissions
-from services.common.http.deps import refuse_nul_characters
 from services.common.http.limits import BodySizeLimit
-from services.common.http.offline_docs import install_offline_docs
 from services.measurement.bootstrap import MeasurementServices, bootstrap
 from services.measurement.entrypoints.http.routes import (
     benchmarks,
@@ -49,22 +47,6 @@ benchmarks, scope and progress).
 """
 
 
-# Objects made per request are many (a batch of 1,000 rows makes some
-# 100,000) and mostly short-lived, while the app's own (its routes, schemas,
-# tables and caches) live as long as the process. By default the collector
-# runs every 700 allocations and keeps walking the app's objects: a third of
-# a batch import's time went there. A served process moves what it holds
-# once started out of the collector's sight (`gc.freeze`) and collects the
-# youngest generation every 20,000 allocations instead.
-GC_THRESHOLDS = (20_000, 20, 20)
-
-
-def tune_garbage_collector() -> None:
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-
-
 def serving_app() -> FastAPI:
     """The app as `stocktake serve` runs it: one per server process."""
     return create_app(server_process=True)
@@ -96,20 +78,9 @@ def create_app(
             if services is None:
                 running.close()
 
-    app = FastAPI(
-        title="Stocktake measurement service",
-        version="0.1.0",
-        description=DESCRIPTION,
-        lifespan=lifespan,
-        responses=problems.documented_problems(),
-        dependencies=[Depends(refuse_nul_characters)],
-        docs_url=None,
-        redoc_url=None,
-    )
-    problems.install(app)
-    install_offline_docs(app)
+    app = service_app(title="Stocktake measurement service", description=DESCRIPTION, lifespan=lifespan)
     app.add_middleware(BodySizeLimit)
-    for module in (framework, benchmarks, progress, report, scope, imports, observations, log, me, problem_docs):
+    for module in (framework, benchmarks, progress, report, scope, imports, observations, log, me):
         document_permissions(module.router)
         app.include_router(module.router)
     for router in (transparency.checkpoints, transparency.proofs):

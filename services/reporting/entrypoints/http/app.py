@@ -6,13 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from services.common.collector import tune_garbage_collector
-from services.common.http import problem_docs, problems
-from services.common.http.deps import refuse_nul_characters
+from services.common.http.app import service_app
 from services.common.http.limits import BodySizeLimit
-from services.common.http.offline_docs import install_offline_docs
 from services.reporting.application.editions import Reporting
 from services.reporting.bootstrap import ReportingServices, bootstrap
 from services.reporting.entrypoints import pages
@@ -82,20 +80,8 @@ def create_app(
             if services is None:
                 running.close()
 
-    app = FastAPI(
-        title="Stocktake reporting service",
-        version="0.1.0",
-        description=DESCRIPTION,
-        lifespan=lifespan,
-        responses=problems.documented_problems(),
-        dependencies=[Depends(refuse_nul_characters)],
-        docs_url=None,
-        redoc_url=None,
-    )
-    problems.install(app)
+    app = service_app(title="Stocktake reporting service", description=DESCRIPTION, lifespan=lifespan)
     pages.install(app)
     app.add_middleware(BodySizeLimit, larger=pages.UPLOAD_BODIES)
-    for module in (reports, problem_docs):
-        app.include_router(module.router)
-    install_offline_docs(app)
+    app.include_router(reports.router)
     return app

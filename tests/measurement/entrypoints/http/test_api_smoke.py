@@ -37,7 +37,8 @@ def test_a_served_process_tunes_its_garbage_collector_once_started(database_url:
     generation is collected less often; an app built for a test is left alone."""
     import gc
 
-    from services.measurement.entrypoints.http.app import GC_THRESHOLDS, create_app, serving_app
+    from services.common.collector import GC_THRESHOLDS
+    from services.measurement.entrypoints.http.app import create_app, serving_app
 
     monkeypatch.setenv("STOCKTAKE_DATABASE_URL", database_url)
     monkeypatch.setenv("STOCKTAKE_DATA_DIR", str(tmp_path))  # where a served process keeps its signing key
