@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import TypeGuard
 
+# The guard against formulas is the one measurement's exports use too.
+from services.common.spreadsheets import needs_text_guard as needs_text_guard
+from services.common.spreadsheets import spreadsheet_text as spreadsheet_text
 from services.reporting.domain.content import Benchmark, Figure
 
 STATUS_LABELS = {
@@ -24,10 +27,6 @@ SWATCHES = {
     "red": "#D73027",
     "grey": "#9E9E9E",
 }
-
-# OWASP's list for CSV injection: a spreadsheet reads a cell starting with one
-# of these as a formula (or a DDE call).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 COUNTRIES_UNIT = "countries"
 
@@ -69,16 +68,6 @@ def value_unit(benchmark: Benchmark) -> str:
 def figure_unit(benchmark: Benchmark) -> str:
     """The unit of the combined figure, baseline, targets and expected figure."""
     return COUNTRIES_UNIT if counts_countries(benchmark) else value_unit(benchmark)
-
-
-def needs_text_guard(text: str) -> bool:
-    return text.startswith(FORMULA_TRIGGERS)
-
-
-def spreadsheet_text(text: str) -> str:
-    """A text a spreadsheet shows as text: one starting with a formula trigger
-    gets a leading apostrophe (OWASP's advice for CSV injection)."""
-    return "'" + text if needs_text_guard(text) else text
 
 
 def figure_text(value: Figure, decimals: int = 4) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 
 import xlsxwriter  # type: ignore[import-untyped]  # XlsxWriter ships no type information
 
+from services.common.spreadsheets import XLSX_OPTIONS
 from services.reporting.domain.content import Assumption, Benchmark, Figure, ReportContent, Restatement
 from services.reporting.rendering.labels import (
     counts_countries,
@@ -88,6 +89,7 @@ CELL_COLUMNS: tuple[tuple[str, int], ...] = (
 RESTATEMENT_COLUMNS: tuple[tuple[str, int], ...] = (
     ("Benchmark", 22),
     ("Country", 9),
+    ("Sector", 14),
     ("As of", 13),
     ("Reason", 16),
     ("Value before", 14),
@@ -220,9 +222,10 @@ def _assumption_sheet(workbook: Any, writer: _Writer, name: str, assumption: Ass
 def _restatement_row(writer: _Writer, sheet: Sheet, row: int, restatement: Restatement, value_kind: str) -> None:
     writer.string(sheet, row, 0, restatement["benchmark"])
     writer.string(sheet, row, 1, restatement["country"])
-    writer.day(sheet, row, 2, restatement["as_of"])
-    writer.string(sheet, row, 3, restatement["reason"].replace("_", " "))
-    for col, side in ((4, restatement["before"]), (7, restatement["after"])):
+    writer.string(sheet, row, 2, restatement["sector"])
+    writer.day(sheet, row, 3, restatement["as_of"])
+    writer.string(sheet, row, 4, restatement["reason"].replace("_", " "))
+    for col, side in ((5, restatement["before"]), (8, restatement["after"])):
         if side is not None:
             writer.figure(sheet, row, col, side["value"], value_kind)
             writer.day(sheet, row, col + 1, side["valid_date"])
@@ -305,7 +308,7 @@ def render_xlsx(content: ReportContent) -> bytes:
     output = io.BytesIO()
     workbook = xlsxwriter.Workbook(
         output,
-        {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+        {"in_memory": True, **XLSX_OPTIONS},
     )
     workbook.set_properties(_properties(content))
     writer = _Writer(workbook)
