@@ -21,7 +21,8 @@ from services.reporting.rendering.xlsx import render_xlsx
 # that an edition made before the change is known to need the old layout.
 # 2: the log's checkpoint in the pins (HTML, the CSV column
 # edition_checkpoint_root_hash, the XLSX Edition sheet).
-TEMPLATE_VERSION = "2"
+# 3: a restatement's sector (HTML and the XLSX Restatements sheet).
+TEMPLATE_VERSION = "3"
 
 
 class Format(StrEnum):

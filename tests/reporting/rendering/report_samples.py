@@ -248,7 +248,7 @@ def report(assumptions: list[Assumption] | None = None) -> ReportContent:
             {
                 "benchmark": "ILL-CA2-INSPECTION",
                 "country": "ETH",
-                "sector": None,
+                "sector": "textiles",
                 "as_of": "2017-12-31",
                 "before": None,
                 "after": {"value": 12.0, "valid_date": "2017-12-31", "known_at": 57},

@@ -138,6 +138,8 @@ def test_coverage_trend_restatements_and_the_theory_of_change_are_shown():
     assert "from 13.1 % to 14.25 %, a change of 1.15 % (better)" in inspection
     restatements = page.text_by_id["restatements"]
     assert "correction" in restatements and "new observation" in restatements and "no value" in restatements
+    # Each restated cell names its sector, or all sectors for an observation that names none.
+    assert "ETHtextiles" in restatements and "BGDall sectors" in restatements
     programme = page.text_by_id["programme"]
     assert "Decent work deficits are reduced in GSCs." in programme
     assert "Current situation" not in programme  # a box the framework does not have is left out

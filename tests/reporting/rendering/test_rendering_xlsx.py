@@ -82,6 +82,19 @@ def test_an_assumption_sheet_has_its_text_and_a_row_per_cell():
     assert rows[0]["Valid date"] == datetime(2018, 3, 31)
 
 
+def test_the_restatements_sheet_names_each_cell_with_its_sector():
+    sheet = workbook(report())["Restatements"]
+    header = [cell.value for cell in sheet[1]]
+    rows = [dict(zip(header, (cell.value for cell in row), strict=True)) for row in sheet.iter_rows(min_row=2)]
+    assert [(row["Country"], row["Sector"], row["Reason"]) for row in rows] == [
+        ("BGD", None, "correction"),
+        ("ETH", "textiles", "new observation"),
+    ]
+    assert rows[0]["Value before"] == 12.5 and rows[0]["Value after"] == 13.0
+    assert rows[1]["Value before"] is None and rows[1]["Known at after"] == 57
+    assert rows[1]["As of"] == datetime(2017, 12, 31)
+
+
 def test_an_assumption_without_benchmarks_has_its_sheet_with_only_the_header():
     sheet = workbook(report())["CA4"]
     assert sheet.max_row == 2
