@@ -12,9 +12,11 @@ from services.common.database import Database, open_store
 from services.common.idempotency import IdempotencyRecords
 from services.common.migrations import check_migrated
 from services.reporting.adapters.editions import Editions
+from services.reporting.adapters.exports import Exports
 from services.reporting.adapters.measurement_client import MeasurementClient
 from services.reporting.adapters.sessions import SessionRecords
 from services.reporting.application.editions import Reporting
+from services.reporting.application.exports import ExportsService
 from services.reporting.settings import ReportingSettings
 
 
@@ -24,6 +26,7 @@ class ReportingServices:
     database: Database
     measurement: MeasurementClient
     reporting: Reporting
+    exports: ExportsService
     idempotency: IdempotencyRecords
     sessions: SessionRecords
 
@@ -51,6 +54,7 @@ def bootstrap(
         database=database,
         measurement=measurement,
         reporting=Reporting(Editions(database), measurement),
+        exports=ExportsService(Exports(database), measurement),
         # Its own namespace: a key the caller also used on measurement is another request here.
         idempotency=IdempotencyRecords(database, namespace="reporting"),
         sessions=SessionRecords(database),

@@ -1,6 +1,7 @@
 """The reporting service's own tables (prefix `reporting_`), in the one
 Alembic environment (migrations/versions/0008_reporting_editions.py,
-0010_reporting_sessions.py, 0011_reporting_checkpoints.py)."""
+0010_reporting_sessions.py, 0011_reporting_checkpoints.py,
+0014_reporting_exports.py)."""
 
 from __future__ import annotations
 
@@ -64,4 +65,38 @@ reporting_sessions = Table(
     Column("ended_at", DateTime(timezone=True), nullable=True),
     # Expired sessions are deleted by expiry.
     Index("reporting_sessions_expires_idx", "expires_at"),
+)
+
+# One row per pinned export (the Programme Implementation contribution, the
+# IATI activity): its pins and content, which never change after it is made.
+reporting_exports = Table(
+    "reporting_exports",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("biennium", String(16), nullable=True),
+    Column("as_of", Date(), nullable=False),
+    Column("position", BigInteger(), nullable=False),
+    Column("framework", String(100), nullable=False),
+    Column("template_version", String(32), nullable=False),
+    Column("generator_version", String(64), nullable=False),
+    Column("checkpoint_size", BigInteger(), nullable=False),
+    Column("checkpoint_root_hash", String(64), nullable=False),
+    Column("checkpoint_note", Text(), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # The canonical JSON of the content (the JSON rendering).
+    Column("content", Text(), nullable=False),
+    Index("reporting_exports_kind_idx", "kind", "created_at"),
+)
+
+# The SHA-256 and size of each rendering of an export, as made.
+reporting_export_renderings = Table(
+    "reporting_export_renderings",
+    metadata,
+    Column("export_id", String(36), primary_key=True),
+    Column("format", String(8), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer(), nullable=False),
 )

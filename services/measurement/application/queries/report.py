@@ -80,6 +80,9 @@ def _entry(state: dict[str, Any], revision: dict[str, Any], countries: frozenset
         "targets": sorted(definition["targets"], key=lambda target: str(target["date"])),
         "levels": list(definition.get("levels") or []),
         "threshold": definition.get("threshold"),
+        "disaggregations": list(definition.get("disaggregations") or []),
+        "deliverables": list(definition.get("deliverables") or []),
+        "pb_indicators": list(definition.get("pb_indicators") or []),
     }
     if countries is not None:
         entry["countries"] = [value for value in state["countries"] if value["country"] in countries]

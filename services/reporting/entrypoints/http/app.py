@@ -14,7 +14,7 @@ from services.common.http.limits import BodySizeLimit
 from services.reporting.application.editions import Reporting
 from services.reporting.bootstrap import ReportingServices, bootstrap
 from services.reporting.entrypoints import pages
-from services.reporting.entrypoints.http.routes import reports
+from services.reporting.entrypoints.http.routes import exports, reports
 from services.reporting.rendering.workers import cpus
 from services.reporting.settings import ReportingSettings
 
@@ -69,6 +69,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         running = services or bootstrap(settings, transport)
         app.state.reporting = running.reporting
+        app.state.exports = running.exports
         app.state.idempotency = running.idempotency
         app.state.authenticator = running.measurement
         pages.start(app, running.settings, running.measurement, running.sessions)
@@ -84,4 +85,5 @@ def create_app(
     pages.install(app)
     app.add_middleware(BodySizeLimit, larger=pages.UPLOAD_BODIES)
     app.include_router(reports.router)
+    app.include_router(exports.router)
     return app

@@ -16,6 +16,7 @@ from services.common.access import Permission, Principal, roles_with
 from services.common.http.authorization import bearer, get_principal
 from services.common.http.problems import FORBIDDEN, UNAUTHENTICATED, documented_problems
 from services.reporting.application.editions import Reporting
+from services.reporting.application.exports import ExportsService
 
 
 def get_reporting(request: Request) -> Reporting:
@@ -24,6 +25,14 @@ def get_reporting(request: Request) -> Reporting:
 
 
 ReportingDep = Annotated[Reporting, Depends(get_reporting)]
+
+
+def get_exports(request: Request) -> ExportsService:
+    exports: ExportsService = request.app.state.exports
+    return exports
+
+
+ExportsDep = Annotated[ExportsService, Depends(get_exports)]
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,11 @@ class BenchmarkReport(BenchmarkState):
     targets: list[TargetInForce] = Field(description="Every target, in date order")
     levels: list[str] = Field(description="The levels of an ordinal or nominal measure, in order")
     threshold: float | int | str | None = Field(description="The threshold of a count_meeting_threshold benchmark")
+    disaggregations: list[str] = Field(description="The dimensions its observations may be disaggregated by, e.g. sex")
+    deliverables: list[str] = Field(description="The workplan deliverables it measures, e.g. 2.4")
+    pb_indicators: list[str] = Field(
+        description="The P&B indicators it contributes to (para. 14), as BIENNIUM:CODE, e.g. 2018-19:7.1"
+    )
     series: list[SeriesPoint] = Field(
         description="With series=true: the state at each quarter end from the programme's start to as_of"
     )
