@@ -47,14 +47,17 @@ FORMATS: dict[ExportKind, tuple[ExportFormat, ...]] = {
     ExportKind.IATI_ACTIVITY: (ExportFormat.JSON, ExportFormat.XML),
 }
 
-_BIENNIUM = re.compile(r"^(\d{4})-(\d{2})$")
+# A biennium of the ILO's programme and budget: this century's, as "2018-19".
+_BIENNIUM = re.compile(r"(20[0-9][0-9])-([0-9][0-9])")
 
 
 def biennium_end(biennium: str) -> date:
     """The last day of a biennium named as the framework names it ("2018-19": 31 December 2019)."""
-    match = _BIENNIUM.match(biennium)
+    match = _BIENNIUM.fullmatch(biennium)
     if match is None:
-        raise InvalidCommandError.at(("biennium",), f"{biennium!r} is not a biennium; write it as 2018-19.")
+        raise InvalidCommandError.at(
+            ("biennium",), f"{biennium!r} is not a biennium of this century; write it as 2018-19."
+        )
     first = int(match.group(1))
     if (first + 1) % 100 != int(match.group(2)):
         raise InvalidCommandError.at(
