@@ -12,7 +12,10 @@ Its observation's id follows from that, so a row already imported is found
 ("already present") and two concurrent imports of it cannot both succeed. A
 row for a period whose earlier observation was retracted is recorded anew;
 a row with another value for an imported period is rejected (send a
-correction instead)."""
+correction instead). A row whose value (and disaggregated values) is that
+of the observation standing in its cell for its period, whoever recorded it
+and however, is already present too: an export (GET /exports/observations.csv)
+imported again records nothing."""
 
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ from services.common.errors import (
 )
 from services.measurement.application.commands import Measurement
 from services.measurement.application.queries import catalogue
+from services.measurement.application.queries.standing import CellDate, standing_observations
 from services.measurement.domain.benchmarks import Benchmark
 from services.measurement.domain.framework import STOCKTAKE_NAMESPACE
 from services.measurement.domain.observations import Observation
@@ -121,6 +125,7 @@ class ObservationImport:
         """Puts each candidate's outcome in `results`; returns the imported
         ones, each with the observation to save."""
         identities = self._identities([c.key for c in candidates if c.key is not None])
+        standing = self._standing([c for c in candidates if c.key is not None and identities[c.key][1] is None])
         imported: list[tuple[RowResult, Observation.Recorded]] = []
         first_of_key: dict[tuple[str, ...], tuple[int, Observation.Recorded]] = {}
         for candidate in candidates:
@@ -139,12 +144,28 @@ class ObservationImport:
                 results[candidate.index] = _against_earlier_row(candidate.index, observation, *earlier)
             elif identity[1] is not None:
                 results[candidate.index] = _against_present(candidate.index, observation, identity[1])
+            elif _stands(observation, standing.get(_cell_date(observation))):
+                results[candidate.index] = RowResult(
+                    candidate.index, Outcome.ALREADY_PRESENT, standing[_cell_date(observation)]["id"]
+                )
             else:
                 first_of_key[candidate.key] = (candidate.index, observation)
                 result = RowResult(candidate.index, Outcome.IMPORTED, observation.originator_id)
                 results[candidate.index] = result
                 imported.append((result, observation))
         return imported
+
+    def _standing(self, candidates: list[_Candidate]) -> dict[CellDate, dict[str, Any]]:
+        """The observations standing in the cells and valid dates of rows this principal never imported."""
+        cells: list[CellDate] = []
+        for candidate in candidates:
+            try:
+                valid_date = Period.parse(candidate.fields["period"]).valid_date
+            except InvalidCommandError:
+                continue  # the row is refused when it is recorded
+            fields = candidate.fields
+            cells.append((fields["benchmark"], fields["country"], fields.get("sector") or "", valid_date))
+        return standing_observations(self.measurement.database, cells) if cells else {}
 
     def _save(self, imported: list[tuple[RowResult, Observation.Recorded]]) -> None:
         """Saves the imported rows' observations in one transaction and gives
@@ -266,6 +287,20 @@ def _content(observation: Observation.Recorded) -> dict[str, Any]:
 def _unordered(disaggregations: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Disaggregated values in one order: a row whose columns were swapped is the same row."""
     return sorted(disaggregations, key=lambda item: (item["dimension"], item["category"]))
+
+
+def _cell_date(observation: Observation.Recorded) -> CellDate:
+    return (observation.benchmark, observation.country, observation.sector or "", observation.period_end)
+
+
+def _stands(observation: Observation.Recorded, standing: dict[str, Any] | None) -> bool:
+    """Whether the observation a row would record is the one standing in its cell for its period."""
+    return (
+        standing is not None
+        and standing["period"] == observation.period
+        and _content(observation)
+        == {"value": standing["value"], "disaggregations": _unordered(standing["disaggregations"])}
+    )
 
 
 def _against_present(index: int, observation: Observation.Recorded, present: dict[str, Any]) -> RowResult:

@@ -14,6 +14,7 @@ from services.common.http.limits import BodySizeLimit
 from services.measurement.bootstrap import MeasurementServices, bootstrap
 from services.measurement.entrypoints.http.routes import (
     benchmarks,
+    exports,
     framework,
     imports,
     log,
@@ -80,7 +81,7 @@ def create_app(
 
     app = service_app(title="Stocktake measurement service", description=DESCRIPTION, lifespan=lifespan)
     app.add_middleware(BodySizeLimit)
-    for module in (framework, benchmarks, progress, report, scope, imports, observations, log, me):
+    for module in (framework, benchmarks, progress, report, scope, imports, observations, exports, log, me):
         document_permissions(module.router)
         app.include_router(module.router)
     for router in (transparency.checkpoints, transparency.proofs):

@@ -10,7 +10,9 @@ benchmark, country, period, value. Optional: sector, comment, evidence_title,
 evidence_url, and one column per disaggregated value named
 `<dimension>:<category>` (e.g. `sex:female`). Empty cells are absent values.
 Values are read by the benchmark's measure (a number for a count or a
-percentage)."""
+percentage). A CSV cell guarded against spreadsheet formulas (an apostrophe
+before =, +, -, @, tab or carriage return, as the exports write it) is read
+as the text it guards; an XLSX cell holds the text itself."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from services.common.errors import FieldPath, FieldProblem, InvalidCommandError
 from services.common.http.problems import pydantic_message
+from services.common.spreadsheets import text_from_csv
 from services.measurement.application.imports import MAX_ROWS, ImportRow
 from services.measurement.domain.values import Dimension
 from services.measurement.entrypoints.http.schemas.observations import ObservationCreate
@@ -122,7 +125,7 @@ def csv_rows(data: bytes) -> list[ReadRow]:
             record = next(reader, None)
             if record is None:
                 return
-            yield first_line, record
+            yield first_line, [text_from_csv(cell) for cell in record]
 
     try:
         return _table_rows(records(), "The CSV", None, decimal_comma=delimiter == ";")

@@ -1,0 +1,38 @@
+"""An export as CSV (RFC 4180: UTF-8, CRLF line ends, a header line), in the
+import's columns. Texts a spreadsheet would take for a formula are guarded
+(services/common/spreadsheets.py), which the import undoes; numbers are
+written as the shortest text that reads back as the same number."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from services.common.spreadsheets import spreadsheet_text
+from services.measurement.application.export_files.columns import Cell, cells, header
+from services.measurement.application.queries.exports import ObservationExport
+
+CHUNK_ROWS = 1000
+
+
+def csv_field(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return spreadsheet_text(value)
+    return repr(value)
+
+
+def csv_chunks(export: ObservationExport) -> Iterator[bytes]:
+    """The file, a thousand rows at a time."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, dialect="excel", lineterminator="\r\n")
+    writer.writerow(header(export))
+    for written, row in enumerate(export.rows(), start=1):
+        writer.writerow([csv_field(cell) for cell in cells(export, row)])
+        if written % CHUNK_ROWS == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
