@@ -16,28 +16,29 @@ from typing import Any, cast
 from services.common.access import Permission, Principal
 from services.common.errors import (
     ConflictError,
-    FieldProblem,
     InvalidCommandError,
     NotFoundError,
-    ServiceUnavailableError,
 )
 from services.reporting.adapters.editions import Editions
 from services.reporting.adapters.measurement_client import MeasurementClient
+from services.reporting.application.pinned_reads import read_checkpoint, read_pinned
 from services.reporting.domain import assemble
 from services.reporting.domain.access import check_may_verify
 from services.reporting.domain.content import Checkpoint, EditionPins, ReportContent, canonical_json
 from services.reporting.domain.diff import diff, first_difference
 from services.reporting.domain.editions import (
     GENERATOR_VERSION,
+    GENERATORS,
     CheckpointPin,
     Edition,
     EditionKind,
     EditionStatus,
+    Generator,
     PreviousPin,
-    check_within_programme,
     edition_as_of,
     edition_title,
 )
+from services.reporting.domain.verification import VerificationStatus, Versions, explain, status_of
 from services.reporting.rendering import TEMPLATE_VERSION, Format, render
 from services.reporting.rendering.workers import Renderer
 
@@ -106,28 +107,10 @@ class Reporting:
 
     def _now(self, token: str, as_of: date, at: int | None) -> tuple[assemble.Answer, assemble.Answer]:
         """The report read at (as_of, at) with its series, and the framework at its position."""
-        try:
-            now = self.measurement.report(token, as_of, at, series=True)
-        except InvalidCommandError as error:
-            # Measurement names its query parameter `at`; our caller sent `known_at`.
-            raise InvalidCommandError(
-                error.detail, [FieldProblem(("known_at",), p.detail) for p in error.problems]
-            ) from None
-        framework = self.measurement.framework(token, int(now["position"]))
-        check_within_programme(as_of, date.fromisoformat(str(framework["framework"]["period"]["start"])))
-        return now, framework
+        return read_pinned(self.measurement, token, as_of, at, series=True)
 
     def _checkpoint(self, token: str, position: int) -> CheckpointPin:
-        """The log's signed checkpoint of the tree of `position` events, as
-        measurement serves it now (with the caller's key: read:checkpoints)."""
-        answer = self.measurement.checkpoint(token, position)
-        if int(answer["size"]) != position:
-            # Pinning another tree would name events the figures were not read from.
-            raise ServiceUnavailableError(
-                f"The measurement service answered the checkpoint of size {answer['size']} when asked for "
-                f"size {position}; nothing was done, retry shortly."
-            )
-        return CheckpointPin(position, str(answer["root_hash"]), str(answer["note"]))
+        return read_checkpoint(self.measurement, token, position)
 
     def _with_previous(
         self, token: str, framework: assemble.Answer, now: assemble.Answer, previous: PreviousPin | None
@@ -253,29 +236,33 @@ class Reporting:
     # -- verification ----------------------------------------------------
 
     def verify(self, principal: Principal, token: str, edition_id: str) -> dict[str, Any]:
-        """Makes the edition again from its pins and compares each
-        rendering's SHA-256 with the stored one."""
+        """Makes the edition again from its pins, by the rules of the
+        generator that made it, and compares each rendering's SHA-256 with
+        the stored one (the JSON rendering alone when it was rendered with
+        another template than this service's: verification.py)."""
         check_may_verify(principal)
         edition = self._edition(edition_id)
-        now, framework = self._now(token, edition.as_of, edition.position)
-        readings = self._with_previous(token, framework, now, edition.previous)
         # Made with the checkpoint measurement serves now for the edition's
         # size: a log rewritten since the edition was made has another root.
         served = None if edition.checkpoint is None else self._checkpoint(token, edition.position)
-        made = assemble.content(pins_of(replace(edition, checkpoint=served)), readings)
-        stored_digests = self.editions.digests(edition_id)
-        formats = []
-        for fmt, data in self.renderer.all(made).items():
-            stored = stored_digests.get(fmt)
-            formats.append(
-                {"format": fmt, "stored": stored, "regenerated": sha256(data), "match": stored == sha256(data)}
-            )
-        match = all(item["match"] for item in formats)
+        generator = GENERATORS.get(edition.generator_version)
+        made = None if generator is None else self._made_again(token, edition, generator, served)
+        remade = None if made is None else self._rendered_again(edition, made)
+        stored = self.editions.digests(edition_id)
+        digests = None if remade is None else {fmt: sha256(data) for fmt, data in remade.items()}
+        status = status_of(stored, digests)
+        first = None
+        if status is VerificationStatus.MISMATCH and made is not None:
+            first = self._first_difference(edition, served, made)
+        versions = Versions(edition.generator_version, GENERATOR_VERSION, edition.template_version, TEMPLATE_VERSION)
+        not_remade = [fmt.value for fmt in Format if digests is None or fmt.value not in digests]
         return {
             "edition": edition_id,
-            "match": match,
-            "formats": formats,
-            "first_difference": None if match else self._first_difference(edition, served, made),
+            "status": status.value,
+            "match": {VerificationStatus.MATCH: True, VerificationStatus.MISMATCH: False}.get(status),
+            "detail": explain(status, versions, list(GENERATORS), not_remade, first),
+            "formats": [_format_check(fmt.value, stored.get(fmt.value), digests) for fmt in Format],
+            "first_difference": first,
             "checkpoint": {
                 "pinned": _tree_of(edition.checkpoint),
                 "served": _tree_of(served),
@@ -285,6 +272,23 @@ class Reporting:
             "template_version": {"pinned": edition.template_version, "current": TEMPLATE_VERSION},
         }
 
+    def _made_again(
+        self, token: str, edition: Edition, generator: Generator, served: CheckpointPin | None
+    ) -> ReportContent:
+        """The edition's content made again from the same reads, by `generator`'s rules."""
+        now, framework = self._now(token, edition.as_of, edition.position)
+        readings = self._with_previous(token, framework, now, edition.previous)
+        pins = pins_of(replace(edition, checkpoint=served))
+        if not generator.pins_checkpoint:
+            pins = cast(EditionPins, {name: value for name, value in pins.items() if name != "checkpoint"})
+        return assemble.content(pins, readings)
+
+    def _rendered_again(self, edition: Edition, made: ReportContent) -> dict[str, bytes]:
+        """Every rendering with this service's template; with another, the JSON rendering alone (the content)."""
+        if edition.template_version == TEMPLATE_VERSION:
+            return self.renderer.all(made)
+        return {Format.JSON.value: render(made, Format.JSON)}
+
     def _first_difference(self, edition: Edition, served: CheckpointPin | None, made: ReportContent) -> str:
         # The checkpoint first: another root at the edition's size means the
         # log it was read from was rewritten, the cause of whatever else differs.
@@ -292,6 +296,17 @@ class Reporting:
             return "edition/checkpoint"
         stored_content = self._content(edition.id)
         return first_difference(stored_content, json.loads(canonical_json(made))) or "renderings only"
+
+
+def _format_check(fmt: str, stored: str | None, remade: dict[str, str] | None) -> dict[str, Any]:
+    """A format's stored and remade SHA-256 (None, and match None: not made again)."""
+    regenerated = None if remade is None else remade.get(fmt)
+    return {
+        "format": fmt,
+        "stored": stored,
+        "regenerated": regenerated,
+        "match": None if regenerated is None else regenerated == stored,
+    }
 
 
 def _tree_of(pin: CheckpointPin | None) -> dict[str, Any] | None:

@@ -24,6 +24,27 @@ from services.common.errors import ConflictError, InvalidCommandError
 GENERATOR_VERSION = "stocktake-reporting/3"
 
 
+@dataclass(frozen=True)
+class Generator:
+    """How a generator version made an edition's content from measurement's answers."""
+
+    version: str
+    pins_checkpoint: bool  # its pins name the log's signed checkpoint
+
+
+# The generators whose editions this code still makes again from the same
+# answers, each by its own rules: 2 made the content as 3 does, but its pins
+# had no checkpoint. 1 is not kept: it keyed restatements by country alone,
+# a rule this code no longer has, so its editions cannot be verified here.
+GENERATORS: dict[str, Generator] = {
+    generator.version: generator
+    for generator in (
+        Generator("stocktake-reporting/2", pins_checkpoint=False),
+        Generator(GENERATOR_VERSION, pins_checkpoint=True),
+    )
+}
+
+
 class EditionKind(StrEnum):
     MID_TERM = "mid-term"
     FINAL_ASSESSMENT = "final-assessment"

@@ -21,7 +21,10 @@ from services.reporting.rendering.xlsx import render_xlsx
 # that an edition made before the change is known to need the old layout.
 # 2: the log's checkpoint in the pins (HTML, the CSV column
 # edition_checkpoint_root_hash, the XLSX Edition sheet).
-# 3: a restatement's sector (HTML and the XLSX Restatements sheet).
+# 3: a restatement's sector (HTML and the XLSX Restatements sheet); the XLSX
+# assumption sheets hold each cell's own fields only (benchmark, country,
+# sector, value with its unit in its number format, valid date, position):
+# the benchmark's title, figures and status are on the Summary sheet.
 TEMPLATE_VERSION = "3"
 
 

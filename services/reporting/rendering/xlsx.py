@@ -73,18 +73,16 @@ SUMMARY_COLUMNS: tuple[tuple[str, int], ...] = (
     ("Trend", 11),
     ("Read at position", 11),
 )
+# A row per cell, and only what is the cell's own: its benchmark's title,
+# figures and status are on the Summary sheet, once, and the value's unit is
+# in its number format (the cell stays a number).
 CELL_COLUMNS: tuple[tuple[str, int], ...] = (
     ("Benchmark", 22),
-    ("Title", 48),
     ("Country", 9),
     ("Sector", 14),
-    ("Value", 14),
-    ("Unit", 10),
+    ("Value", 18),
     ("Valid date", 13),
     ("Known at position", 11),
-    ("Combined", 11),
-    ("Expected", 11),
-    ("Status", 13),
 )
 RESTATEMENT_COLUMNS: tuple[tuple[str, int], ...] = (
     ("Benchmark", 22),
@@ -111,6 +109,23 @@ class _Writer:
         self.guarded_text = workbook.add_format({"valign": "top", "quote_prefix": True})
         self.date = workbook.add_format({"num_format": DATE_FORMAT, "valign": "top"})
         self.numbers = {kind: workbook.add_format({"num_format": code}) for kind, code in NUMBER_FORMATS.items()}
+        self._workbook = workbook
+        self._with_units: dict[tuple[str, str], Any] = {}
+        self._days: dict[str, datetime | None] = {}
+
+    def number_format(self, kind: str, unit: str) -> Any:
+        """The format of a number of `kind` followed by its unit, a literal
+        in the format as a percentage's % sign is; added on first use, so in
+        the content's order, which keeps styles.xml the same every time."""
+        if not unit or kind == "percentage":
+            return self.numbers[kind]
+        found = self._with_units.get((kind, unit))
+        if found is None:
+            # A quoted literal; a quote in the unit closes it, is escaped, and reopens it.
+            literal = '" ' + unit.replace('"', '"\\""') + '"'
+            found = self._workbook.add_format({"num_format": NUMBER_FORMATS[kind] + literal})
+            self._with_units[(kind, unit)] = found
+        return found
 
     def string(self, sheet: Sheet, row: int, col: int, value: str | None, cell_format: Any = None) -> None:
         if value is None:
@@ -135,10 +150,16 @@ class _Writer:
         """An ISO date as a spreadsheet date (a number), or the text when it is none."""
         if value is None:
             return
-        try:
-            sheet.write_datetime(row, col, datetime.combine(date.fromisoformat(value), datetime.min.time()), self.date)
-        except ValueError:
+        if value not in self._days:  # a few dates recur on thousands of cells
+            try:
+                self._days[value] = datetime.combine(date.fromisoformat(value), datetime.min.time())
+            except ValueError:
+                self._days[value] = None
+        moment = self._days[value]
+        if moment is None:
             self.string(sheet, row, col, value)
+        else:
+            sheet.write_datetime(row, col, moment, self.date)
 
     def headed_sheet(self, sheet: Sheet, columns: Sequence[tuple[str, int]], header_row: int) -> None:
         """Header row, column widths, the header frozen and filterable."""
@@ -201,21 +222,26 @@ def _assumption_sheet(workbook: Any, writer: _Writer, name: str, assumption: Ass
     writer.string(sheet, 0, 0, assumption["code"], writer.title)
     writer.string(sheet, 0, 1, assumption["text"], writer.title)
     writer.headed_sheet(sheet, CELL_COLUMNS, 1)
+    position = writer.numbers["position"]
     row = 2
     for benchmark in assumption["benchmarks"]:
-        figure_kind, value_kind = _figure_kind(benchmark), _value_kind(benchmark)
+        code, kind, unit = benchmark["code"], _value_kind(benchmark), value_unit(benchmark)
+        # What every cell of the benchmark shares, found once (a full edition has 6,000 cells).
+        code_format = writer.guarded_text if needs_text_guard(code) else writer.text
+        value_format, count_format = writer.number_format(kind, unit), writer.number_format("count", unit)
         for cell in benchmark["cells"]:
-            writer.string(sheet, row, 0, benchmark["code"])
-            writer.string(sheet, row, 1, benchmark["title"])
-            writer.string(sheet, row, 2, cell["country"])
-            writer.string(sheet, row, 3, cell["sector"])
-            writer.figure(sheet, row, 4, cell["value"], value_kind)
-            writer.string(sheet, row, 5, value_unit(benchmark) or None)
-            writer.day(sheet, row, 6, cell["valid_date"])
-            writer.number(sheet, row, 7, cell["known_at"], "position")
-            writer.figure(sheet, row, 8, benchmark["combined"], figure_kind)
-            writer.figure(sheet, row, 9, benchmark["expected"], figure_kind)
-            writer.string(sheet, row, 10, status_label(benchmark["status"]))
+            value = cell["value"]
+            sheet.write_string(row, 0, code, code_format)
+            writer.string(sheet, row, 1, cell["country"])
+            writer.string(sheet, row, 2, cell["sector"])
+            if is_number(value):
+                # A whole number of the decimal kind is a count (the content keeps counts as ints).
+                whole = kind == "decimal" and isinstance(value, int)
+                sheet.write_number(row, 3, value, count_format if whole else value_format)
+            elif isinstance(value, str):
+                writer.string(sheet, row, 3, value)
+            writer.day(sheet, row, 4, cell["valid_date"])
+            sheet.write_number(row, 5, cell["known_at"], position)
             row += 1
 
 

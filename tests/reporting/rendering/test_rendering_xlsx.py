@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import datetime
 from io import BytesIO
@@ -11,7 +12,7 @@ import pytest
 
 from services.reporting.rendering import Format, render
 from services.reporting.rendering.xlsx import NUMBER_FORMATS, sheet_names
-from tests.reporting.rendering.report_samples import HOSTILE_TEXTS, assumption, hostile_report, report
+from tests.reporting.rendering.report_samples import HOSTILE_TEXTS, assumption, cell, hostile_report, report
 
 
 def workbook(content):
@@ -80,6 +81,31 @@ def test_an_assumption_sheet_has_its_text_and_a_row_per_cell():
         (cell["country"], cell["value"], cell["known_at"]) for cell in cells
     ]
     assert rows[0]["Valid date"] == datetime(2018, 3, 31)
+
+
+def test_a_cell_row_holds_only_the_cells_own_fields_and_its_value_shows_its_unit():
+    content = copy.deepcopy(report())
+    datasets = content["assumptions"][4]["benchmarks"][0]  # measure "unit", in datasets
+    datasets["cells"] = [cell("BGD", 3), cell("VNM", 2.5, sector="textiles")]
+    datasets["unit"] = 'sets "open"'
+    sheet = workbook(content)["CA10"]
+    assert [cell.value for cell in sheet[2]] == [
+        "Benchmark",
+        "Country",
+        "Sector",
+        "Value",
+        "Valid date",
+        "Known at position",
+    ]
+    whole, decimal = sheet[3], sheet[4]
+    assert [c.value for c in decimal] == ["ILL-CA10-DATASETS", "VNM", "textiles", 2.5, datetime(2018, 3, 31), 120]
+    # The unit is a literal of the number format, as a percentage's % sign is: the value stays a number.
+    assert whole[3].value == 3 and whole[3].number_format == NUMBER_FORMATS["count"] + '" sets "\\""open"\\"""'
+    assert (
+        decimal[3].data_type == "n" and decimal[3].number_format == NUMBER_FORMATS["decimal"] + '" sets "\\""open"\\"""'
+    )
+    percentages = workbook(content)["CA2"]
+    assert percentages["D3"].number_format == NUMBER_FORMATS["percentage"]
 
 
 def test_the_restatements_sheet_names_each_cell_with_its_sector():

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.reporting.domain.editions import EditionKind
+from services.reporting.domain.verification import VerificationStatus
 
 
 class EditionCreate(BaseModel):
@@ -67,8 +68,8 @@ class EditionList(BaseModel):
 class FormatCheck(BaseModel):
     format: str
     stored: str | None
-    regenerated: str
-    match: bool
+    regenerated: str | None = Field(description="None: not made again (see the verification's status)")
+    match: bool | None = Field(description="None: not made again")
 
 
 class VersionPair(BaseModel):
@@ -89,7 +90,16 @@ class CheckpointCheck(BaseModel):
 
 class Verification(BaseModel):
     edition: str
-    match: bool = Field(description="Every rendering made again from the pins has its stored SHA-256")
+    status: VerificationStatus = Field(
+        description="match: every rendering made again has its stored SHA-256; mismatch: one differs "
+        "(first_difference); content_match: the edition was rendered with another template than this "
+        "service's, so only its content (the JSON rendering) was made again, and it matches; cannot_verify: "
+        "made by a generator whose rules this service does not keep (detail names it), nothing was made again"
+    )
+    match: bool | None = Field(
+        description="True for match, False for mismatch, None when not every rendering could be made again"
+    )
+    detail: str = Field(description="The answer in a sentence, naming the generator and template when they differ")
     formats: list[FormatCheck]
     first_difference: str | None = Field(
         description="The first section of the content that differs, e.g. assumptions/CA2/benchmarks/X/cells"
