@@ -9,15 +9,65 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.common.errors import ConflictError
+from services.common.errors import ConflictError, FieldPath, InvalidCommandError
+from services.measurement.domain.values import Period
 
 PROGRAMME = "GSC-POA-2017-21"  # the one programme this service measures
 STOCKTAKE_NAMESPACE = uuid5(NAMESPACE_URL, "https://github.com/stocktake/ids")
+
+
+@dataclass(frozen=True)
+class ProgrammeWindow:
+    """The stretch of valid dates the programme measures: from its start
+    (the framework's `period.start`) to its final report to the Governing
+    Body (the last roadmap milestone's end), so that figures for the final
+    report's year can still be recorded and read."""
+
+    start: date
+    end: date
+
+    def __str__(self) -> str:
+        return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+    def check_holds(self, period: Period, today: date, path: FieldPath, location: str = "body") -> None:
+        """A period (of an observation, or an `as_of`) must have begun by
+        `today` and lie within the window: a value for a period to come is a
+        forecast, and one outside the programme is no measure of it."""
+        if period.start > today:
+            raise InvalidCommandError.at(
+                path,
+                f"{period.label} starts after today ({today.isoformat()}): give a period that has begun "
+                f"(and lies within the programme's window, {self}).",
+                location,
+            )
+        if period.start < self.start or period.end > self.end:
+            raise InvalidCommandError.at(
+                path,
+                f"{period.label} is outside the programme's window, {self} (from its start to its final "
+                "report to the Governing Body): give a period within it.",
+                location,
+            )
+
+    @classmethod
+    def of(cls, document: FrameworkDocument) -> ProgrammeWindow:
+        """The window a framework document gives (`PROGRAMME_WINDOW` is this for the roadmap's)."""
+        framework = document.content["framework"]
+        ends = [framework["period"]["end"]] + [
+            m["period"]["end"] for m in document.content["milestones"] if m["period"]
+        ]
+        return cls(date.fromisoformat(framework["period"]["start"]), date.fromisoformat(max(ends)))
+
+
+# GB.329/INS/3/2: the programme runs from 2017 (para. 8) to its final report to
+# the Governing Body in October 2022 (paras 9 and 12). Checked against the
+# framework file by a test; a constant, so that checking a period costs no read.
+PROGRAMME_WINDOW = ProgrammeWindow(date(2017, 1, 1), date(2022, 10, 31))
 
 
 @dataclass(frozen=True)

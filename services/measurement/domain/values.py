@@ -167,6 +167,11 @@ class Period:
     def valid_date(self) -> date:
         return self.end
 
+    def quarters(self) -> set[str]:
+        """The quarters (2019-Q2) the period overlaps."""
+        first, last = (day.year * 4 + (day.month - 1) // 3 for day in (self.start, self.end))
+        return {f"{index // 4:04d}-Q{index % 4 + 1}" for index in range(first, last + 1)}
+
     @classmethod
     def parse(cls, text: str, path: FieldPath = ("period",)) -> Period:
         problem = (

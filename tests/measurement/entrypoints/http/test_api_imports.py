@@ -13,6 +13,7 @@ import itertools
 import json
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 
 from services.common.access import Role
 from services.common.api_keys import ApiKeys
+from services.measurement.domain.framework import PROGRAMME_WINDOW
 from tests.support import (
     assert_problem,
     bearer,
@@ -46,6 +48,11 @@ def row(country: str = "BGD", period: str = "2019-Q2", value: Any = 12.5, **over
         observation_body(country=country, period=period, value=value, disaggregations=[], evidence=[], comment=None)
         | overrides
     )
+
+
+def programme_day(n: int) -> str:
+    """The programme's nth day (from 0), a period within its window that has begun."""
+    return (PROGRAMME_WINDOW.start + timedelta(days=n)).isoformat()
 
 
 def count(client: TestClient) -> int:
@@ -528,15 +535,18 @@ def test_a_csv_needs_its_content_type(client: TestClient) -> None:
 def test_a_batch_holds_at_most_5000_rows(client: TestClient) -> None:
     set_up_programme(client)
     head = log_head(client)
-    rows = [row(period=f"{1000 + i // 12}-{i % 12 + 1:02d}") for i in range(5001)]  # all in the past
+    # 5001 distinct rows: each cell (country, sector or none) on a day of its own.
+    cells = [(country, sector) for country in ("BGD", "VNM") for sector in ("garments", "")]
+    distinct = [(*cells[i % 4], programme_day(i // 4)) for i in range(5001)]
+    rows = [row(country=c, period=p, **({"sector": s} if s else {})) for c, s, p in distinct]
     assert_problem(client.post(BATCH, json={"observations": rows}), 422, "/observations")
-    lines = [f"CA2-INSPECTION,BGD,{1000 + i // 12}-{i % 12 + 1:02d},5" for i in range(5001)]
-    csv = "benchmark,country,period,value\n" + "\n".join(lines) + "\n"
+    lines = [f"CA2-INSPECTION,{c},{s},{p},5" for c, s, p in distinct]
+    csv = "benchmark,country,sector,period,value\n" + "\n".join(lines) + "\n"
     problem = assert_problem(client.post(CSV, content=csv.encode(), headers=CSV_HEADERS), 422)
     assert "5000" in problem["detail"]
     assert (log_head(client), count(client)) == (head, 0)
     # 5000 rows and trailing blank lines are within the limit.
-    exactly = "benchmark,country,period,value\n" + "\n".join(lines[:5000]) + "\n\n\n"
+    exactly = "benchmark,country,sector,period,value\n" + "\n".join(lines[:5000]) + "\n\n\n"
     dry = import_csv(client, exactly, dry_run="true")
     assert dry["counts"]["imported"] == 5000
     assert log_head(client) == head
@@ -554,7 +564,7 @@ def test_a_body_over_8_mib_is_refused_with_413(client: TestClient) -> None:
 
 def test_a_batch_may_be_larger_than_a_single_observation(client: TestClient) -> None:
     set_up_programme(client)
-    rows = [row(period=f"{1800 + i}", comment="x" * 9000) for i in range(175)]  # all in the past
+    rows = [row(period=programme_day(i), comment="x" * 9000) for i in range(175)]
     body = json.dumps({"observations": rows}).encode()
     assert 1.5 * 1024 * 1024 < len(body) < 8 * 1024 * 1024
     summary = checked(client.post(BATCH, content=body, headers={"Content-Type": "application/json"}))
@@ -610,7 +620,7 @@ def test_an_idempotency_key_replays_a_csv_summary(client: TestClient) -> None:
 def test_two_imports_of_one_batch_at_once_record_each_row_once(client: TestClient) -> None:
     set_up_programme(client)
     for round_ in range(3):
-        rows = [row(period=f"{2000 + round_ * 5 + m // 12}-{m % 12 + 1:02d}") for m in range(50)]
+        rows = [row(period=programme_day(round_ * 50 + m)) for m in range(50)]
         batch = {"observations": rows}
         with ThreadPoolExecutor(max_workers=2) as pool:
             answers = list(pool.map(lambda _, batch=batch: client.post(BATCH, json=batch), range(2)))
@@ -628,27 +638,27 @@ def test_two_imports_of_one_batch_at_once_record_each_row_once(client: TestClien
 # -- A property: importing twice never duplicates -----------------------------------
 
 POOL_COUNTRIES = ("BGD", "VNM", "ETH")  # ETH is not selected: its rows are rejected
-POOL_QUARTERS = ("Q1", "Q2", "Q3")
+POOL_DAYS = (0, 1, 2)
 POOL_VALUES = (10, 20.5, 150)  # 150 is not a percentage: rejected
 
 
 def test_importing_a_batch_twice_never_duplicates_an_observation(client: TestClient) -> None:
     set_up_programme(client)
-    years = itertools.count(1900)
+    first_days = itertools.count(0, len(POOL_DAYS))
 
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(
         picks=st.lists(
-            st.tuples(st.sampled_from(POOL_COUNTRIES), st.sampled_from(POOL_QUARTERS), st.sampled_from(POOL_VALUES)),
+            st.tuples(st.sampled_from(POOL_COUNTRIES), st.sampled_from(POOL_DAYS), st.sampled_from(POOL_VALUES)),
             min_size=1,
             max_size=12,
         )
     )
-    def check(picks: list[tuple[str, str, Any]]) -> None:
-        year = next(years)  # each example its own periods: the store is not emptied between examples
-        rows = [row(country=c, period=f"{year}-{q}", value=v) for c, q, v in picks]
+    def check(picks: list[tuple[str, int, Any]]) -> None:
+        first_day = next(first_days)  # each example its own periods: the store is not emptied between examples
+        rows = [row(country=c, period=programme_day(first_day + d), value=v) for c, d, v in picks]
         valid = [(c, q, v) for c, q, v in picks if c != "ETH" and v != 150]
-        first_value: dict[tuple[str, str], Any] = {}
+        first_value: dict[tuple[str, int], Any] = {}
         for c, q, v in valid:
             first_value.setdefault((c, q), v)
         same = sum(1 for c, q, v in valid if first_value[c, q] == v)

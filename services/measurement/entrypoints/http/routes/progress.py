@@ -15,9 +15,9 @@ from services.common.http.authorization import allowed
 from services.common.http.deps import answer_at
 from services.measurement.application.queries import catalogue, progress
 from services.measurement.application.queries.series import Step
-from services.measurement.domain.values import Period
+from services.measurement.domain.framework import PROGRAMME_WINDOW
 from services.measurement.entrypoints.http.deps import MeasurementDep
-from services.measurement.entrypoints.http.schemas.common import LogPosition
+from services.measurement.entrypoints.http.schemas.common import LogPosition, query_period
 from services.measurement.entrypoints.http.schemas.log import LogHead
 from services.measurement.entrypoints.http.schemas.progress import (
     AssumptionRollup,
@@ -33,7 +33,8 @@ AsOf = Annotated[
     Query(
         max_length=10,
         description="Valid date of the state: a day (2019-06-30), or the last day of a month (2019-06), "
-        "quarter (2019-Q2) or year (2019); default: today, UTC",
+        f"quarter (2019-Q2) or year (2019), within the programme's window ({PROGRAMME_WINDOW}) and not after "
+        "today; default: today, UTC",
     ),
 ]
 At = Annotated[LogPosition | None, Query(description="As known at this log position (default: the head)")]
@@ -58,15 +59,8 @@ class Pinned:
 
 
 def pinned(as_of: AsOf = None, at: At = None, known_at: KnownAt = None) -> Pinned:
-    valid_date = datetime.now(UTC).date() if as_of is None else _valid_date(as_of)
+    valid_date = datetime.now(UTC).date() if as_of is None else query_period(as_of, "as_of").valid_date
     return Pinned(valid_date, at, None if known_at is None else _recorded_time(known_at))
-
-
-def _valid_date(text: str) -> date:
-    try:
-        return Period.parse(text, ("as_of",)).valid_date
-    except InvalidCommandError as error:
-        raise InvalidCommandError.at(("as_of",), error.detail, "query") from None
 
 
 def _recorded_time(text: str) -> datetime:

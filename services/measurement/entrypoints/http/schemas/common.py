@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from services.common.errors import InvalidCommandError
 from services.measurement.adapters.countries import closest_countries, iso3_of
-from services.measurement.domain.values import MAX_TEXT_VALUE_LENGTH
+from services.measurement.domain.framework import PROGRAMME_WINDOW
+from services.measurement.domain.values import MAX_TEXT_VALUE_LENGTH, Period
 
 MAX_REASON_LENGTH = 2000
 MAX_TITLE_LENGTH = 300
@@ -92,3 +94,13 @@ Country = Annotated[
 # The largest position the store can hold (a signed 64-bit integer).
 MAX_POSITION = 2**63 - 1
 LogPosition = Annotated[int, Field(ge=0, le=MAX_POSITION, description="Log position")]
+
+
+def query_period(text: str, parameter: str) -> Period:
+    """A query parameter's period (`as_of`, `active_in`): one that has begun, within the programme's window."""
+    try:
+        period = Period.parse(text, (parameter,))
+    except InvalidCommandError as error:
+        raise InvalidCommandError.at((parameter,), error.detail, "query") from None
+    PROGRAMME_WINDOW.check_holds(period, datetime.now(UTC).date(), (parameter,), "query")
+    return period

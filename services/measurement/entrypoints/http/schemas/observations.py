@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, Field, HttpUrl
 
 from services.common.errors import InvalidCommandError
+from services.measurement.domain.framework import PROGRAMME_WINDOW
 from services.measurement.domain.values import Dimension, Period
 from services.measurement.entrypoints.http.schemas.common import (
     MAX_LIST_LENGTH,
@@ -32,15 +33,16 @@ class EvidenceLink(RequestModel):
     url: HttpUrl = Field(description="http(s) link to the document")
 
 
-def _not_in_the_future(period: str) -> str:
-    """A value for a period that has not begun is a forecast, not an observation."""
+def _within_the_programme(period: str) -> str:
+    """A period that has begun, within the programme's window."""
     try:
-        start = Period.parse(period).start
+        parsed = Period.parse(period)
     except InvalidCommandError:
         return period  # the domain says what a period is
-    today = datetime.now(UTC).date()
-    if start > today:
-        raise ValueError(f"{period} starts after today ({today}): record a value once its period has begun.")
+    try:
+        PROGRAMME_WINDOW.check_holds(parsed, datetime.now(UTC).date(), ("period",))
+    except InvalidCommandError as error:
+        raise ValueError(error.detail) from None
     return period
 
 
@@ -48,10 +50,10 @@ class ObservationCreate(RequestModel):
     benchmark: Code
     country: Country
     sector: Code | None = None
-    period: Annotated[str, AfterValidator(_not_in_the_future)] = Field(
+    period: Annotated[str, AfterValidator(_within_the_programme)] = Field(
         max_length=10,
         description="Day (2019-06-30), month (2019-06), quarter (2019-Q2) or year (2019); "
-        "not one that starts after today",
+        f"within the programme's window ({PROGRAMME_WINDOW}) and not one that starts after today",
     )
     value: Value
     disaggregations: list[DisaggregatedValue] = Field(default_factory=list, max_length=MAX_LIST_LENGTH)
