@@ -1,95 +1,60 @@
-"""Ingest benchmark: how fast the real HTTP API records observations, next to
-the floor it has to beat (durable single-row inserts straight into PostgreSQL),
-measured side by side in one run on one machine.
+"""Ingest benchmark: the service's write path next to baselines on the same
+stack, measured side by side in interleaved rounds on one machine.
 
-Run:  python bench/ingest.py [--observations 4000] [--clients 16] [--workers 2]
+Run:  python bench/ingest.py [--rounds 3] [--observations 3000] [--clients 16] [--workers 2]
                              [--batch-observations 20000] [--batch-size 1000] [--batch-clients 4]
                              [--postgres-url postgresql://postgres@127.0.0.1:5432/postgres]
-                             [--warmup 200] [--sqlite] [--timeout 300] [--seed 2017]
+                             [--warmup 200] [--sqlite] [--sqlite-only] [--probe 100] [--timeout 1800]
 
 What is measured
 ----------------
-1. **API** -- observations recorded per second through HTTP. The script
-   (re)creates the database `stocktake_bench` (DROP ... WITH (FORCE), CREATE),
-   runs `stocktake migrate` and `stocktake load-framework` against it, starts
-   `stocktake serve --workers W` (a real uvicorn, W worker processes) on a free
-   127.0.0.1 port, defines one percentage benchmark and selects BGD, VNM, ETH,
-   IND and KHM over HTTP (the bodies of `tests/support.py`), warms up, then
-   times N POST /observations (varied countries, periods, values, two
-   disaggregated values, one evidence link, a fresh `Idempotency-Key` each)
-   sent by C concurrent clients (threads, each with its own `httpx.Client`
-   and keep-alive connection). Every answer must be 201, or the run fails
-   (exit 1). Afterwards the store is checked: the observations are all in the
-   read model and the log is gap-free. Each observation is one event, one
-   `stored_events` row, one read-model row and one tracking update (at the
-   time of writing), committed in one transaction.
-2. **raw** -- the floor: single-row `INSERT` + `COMMIT` with psycopg 3 into a
-   table shaped like `stored_events` (bigint key, uuid, int, text, ~400-byte
-   bytea, timestamptz, the same unique constraint and index), N rows, with
-   (a) C concurrent connections and (b) one connection. PostgreSQL can merge
-   the WAL flushes of concurrent commits (group commit), so (a) is usually
-   well above (b); (b) is roughly 1 / (one durable commit).
-   An extra, informational row (c) repeats (a) with what the event store does
-   on every write -- `LOCK TABLE ... IN EXCLUSIVE MODE` and `max(position)`
-   to number events gap-free -- which serialises the writers: it shows the
-   ceiling that design puts on any API built on it.
-3. **batches** -- observations per second through `POST /observations/batch`
-   (the bulk import a country office uses): M distinct observations (each its
-   own benchmark, country and day, so none is "already present"), in
-   batches of B, sent by K concurrent clients to the same server, every
-   answer checked (200, all B imported). Beside it, the floor of a batch:
-   psycopg `COPY` of M rows shaped like `stored_events` into the raw table,
-   B rows per COPY, each COPY committed, one connection. Target: API
-   batches >= 0.15x COPY. (A batch does far more per row than COPY: HTTP,
-   JSON parsing, validation against the benchmark and scope, the event, the
-   read-model rows, the per-row summary.) Keys: a programme manager's and a
-   country office's key are issued straight into the bench database before
-   it is served.
-4. Both sides are durable: `SHOW synchronous_commit` must be `on` (the run
-   refuses with exit 2 if it is `off`) and `SHOW fsync` is printed (a warning
-   if off). Both are read on a connection to the bench database with this
-   process's environment, which the server subprocess inherits (PGOPTIONS
-   included).
-`--sqlite` adds an API run against an SQLite file (WAL, `synchronous=FULL`,
-as `adapters/database.py` sets it) and, for it, a raw single-connection
-SQLite insert+commit floor with the same settings.
+For each store (PostgreSQL; SQLite too with `--sqlite`) four servers are
+started, each a real uvicorn with W worker processes on a free 127.0.0.1
+port, as `stocktake serve` runs the service:
 
-The raw phases run while no server is up; the API phase runs with the client
-threads, the uvicorn workers and PostgreSQL all on this machine. For each
-timed phase (from the moment every client is connected to the last answer)
-the CPU table gives the CPU seconds of this script (the load generator), of
-the server's process group, of PostgreSQL (its processes alive at the end of
-the phase) and of every other process, and how busy the machine was, all
-read from /proc. During the API phase on PostgreSQL a sampler (every 100 ms,
-one extra connection) reads pg_stat_activity and pg_locks: how many sessions
-wait on a lock, and what the holder of the log's write lock is doing.
+* **service**: `stocktake serve` on a fresh database (PostgreSQL: the
+  database `stocktake_bench`, dropped and created; SQLite: a temporary file),
+  migrated, the framework loaded, one percentage benchmark defined and five
+  countries selected over HTTP (the bodies of `tests/support.py`), a country
+  office's key issued.
+* the baselines of `bench/baselines.py`, on the same database, reading the
+  same bodies with the service's own schemas: **minimal** (SQLAlchemy Core
+  INSERT + COMMIT per POST), **eventsourcing** (the library's own
+  Application behind FastAPI) and **COPY** (a batch as one COPY + COMMIT).
 
-How to read it
---------------
-* `API / raw(C connections)` is the headline: the same concurrency on both
-  sides. The target is API >= 0.5x raw, i.e. the service may spend at most
-  as much again as the bare durable insert on HTTP, validation, the event
-  store and the read model.
-* `API / raw(1 connection)` says whether the API beats fully serialised
-  commits. Row (c) is the ceiling of the event store's serialised numbering
-  with no service code at all inside the lock.
-* The sampler line says where a serialised API spends its lock: most
-  sessions "waiting on a lock" with the holder mostly "idle in transaction"
-  means the writers queue behind service code (Python, GIL, round trips)
-  run while the log's lock is held; a holder mostly "flushing WAL" means
-  the disk sets the pace.
-* p50/p95 are per request (client side, full HTTP round trip) or per
-  insert+commit (raw).
-* Machine busy near 100% means the figures are CPU-bound on this box (the
-  load generator included), not disk-bound. Other processes' CPU (a test
-  run beside the bench, say) makes the figures noisy: the script warns when
-  the machine is already busy before it starts; compare runs only when that
-  column is near zero.
-The script exits 0 whatever the ratio: it measures, it does not judge.
+Each server is warmed up, then every round times, one after the other (the
+order turns each round): N single POST /observations from C concurrent
+clients (the service's with a fresh `Idempotency-Key` each and the office's
+key) on the service, the minimal and the eventsourcing baseline; then M
+distinct observations in batches of B from K clients through POST
+/observations/batch on the service and on the COPY baseline. Every answer
+must be 201 (200 and all B imported for a batch), or the run fails (exit 1).
+Afterwards the service's store is checked: every observation is in the read
+model and the log is gap-free.
+
+Per phase: the rate (median over the rounds, and min-max: the spread),
+p50/p99 latency per request (client side, full round trip; all rounds
+pooled), and CPU per item (ms) of the server's process group and of
+PostgreSQL, read from /proc. The ratios are taken per round (the two figures
+side by side) and given as median and min-max.
+
+Statements and commits per POST: after the timed rounds the service's app is
+run in this process on the same store (one client, `--probe` POSTs with an
+Idempotency-Key, then 2 batches) with every statement and commit counted
+(PostgreSQL: at the psycopg driver, so the pipelined inserts count; SQLite:
+SQLAlchemy's events; an executemany counts its rows, a COPY counts one).
+Under load on PostgreSQL, pg_stat_database's transactions per observation
+and what the log's write-lock holder was doing are sampled in the first round.
+
+Both sides are durable: `SHOW synchronous_commit` must be `on` (exit 2 if
+`off`); SQLite runs WAL with synchronous=FULL (`services/common/database.py`).
+Other processes' CPU makes figures noisy: the machine's load before the run
+is printed; compare ratios measured in the same run.
+The script exits 0 whatever the ratios: it measures, it does not judge.
 Exit 1: a request failed or the service misbehaved; 2: not durable or bad
-arguments; 3: the hard time limit (`--timeout`, default 300 s) was hit.
-Only 127.0.0.1 is ever contacted; every loop is bounded in count and time,
-and the server subprocess (and its workers) is always stopped.
+arguments; 3: the hard time limit (`--timeout`) was hit. Only 127.0.0.1 is
+ever contacted; every loop is bounded in count and time, and every server
+subprocess (and its workers) is always stopped.
 """
 
 from __future__ import annotations
@@ -103,6 +68,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -112,7 +78,7 @@ import uuid
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +103,6 @@ from services.common.database import Database  # noqa: E402
 from services.measurement.adapters.countries import country_name  # noqa: E402
 
 BENCH_DATABASE = "stocktake_bench"
-RAW_TABLE = "bench_raw_events"
 HOST = "127.0.0.1"
 COUNTRIES = {
     "BGD": "asia_pacific",
@@ -402,122 +367,6 @@ def checkpoint(info: str) -> None:
         console.print(f"[yellow]CHECKPOINT not run ({error.__class__.__name__}); phases may meet one.[/yellow]")
 
 
-def raw_state(size: int = 400) -> bytes:
-    """An Observation.Recorded-like JSON document, padded to `size` bytes."""
-    document = json.dumps(
-        {
-            "benchmark": "CA2-INSPECTION",
-            "assumption": "CA2",
-            "country": "BGD",
-            "sector": None,
-            "period": "2019-Q2",
-            "period_start": {"_type_": "date_iso", "_data_": "2019-04-01"},
-            "period_end": {"_type_": "date_iso", "_data_": "2019-06-30"},
-            "value": 12.5,
-            "disaggregations": [{"dimension": "sex", "category": "female", "value": 11.0}],
-            "evidence": [{"title": "Inspection report", "url": "https://example.org/report.pdf"}],
-            "comment": "",
-            "principal": "anonymous",
-        },
-        separators=(",", ":"),
-    ).encode()
-    return document + b" " * max(0, size - len(document))
-
-
-def raw_inserts(
-    info: str, rows: int, connections: int, deadline: Deadline, *, locked: bool, label: str, note: str = ""
-) -> Rate:
-    """`rows` single-row INSERT + COMMIT over `connections` connections."""
-    state = raw_state()
-    insert = sql.SQL(
-        "INSERT INTO {} (position, originator_id, originator_version, topic, state, recorded_at) "
-        "VALUES (%s, %s, %s, %s, %s, %s)"
-    ).format(sql.Identifier(RAW_TABLE))
-    lock = sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(sql.Identifier(RAW_TABLE))
-    head = sql.SQL("SELECT coalesce(max(position), 0) FROM {}").format(sql.Identifier(RAW_TABLE))
-    with psycopg.connect(info, autocommit=True, connect_timeout=5) as connection:
-        connection.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(RAW_TABLE)))
-    checkpoint(info)
-
-    def make_worker() -> tuple[Callable[[int], None], Callable[[], None]]:
-        connection = psycopg.connect(info, connect_timeout=5)
-
-        def step(index: int) -> None:
-            if locked:  # what EventLogRecorder does: serialised, gap-free numbering
-                connection.execute(lock)
-                position = int(connection.execute(head).fetchone()[0]) + 1  # type: ignore[index]
-            else:
-                position = index + 1
-            connection.execute(insert, (position, uuid.uuid4(), 1, TOPIC, state, datetime.now(UTC)))
-            connection.commit()
-
-        return step, connection.close
-
-    timed = _timed_threads(rows, connections, deadline, make_worker, f"timing {label}")
-    seconds, latencies = timed.seconds, timed.latencies
-    cpu = cpu_between(timed.cpu_before, timed.cpu_after, None, seconds)
-    with psycopg.connect(info, autocommit=True, connect_timeout=5) as connection:
-        stored = connection.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(RAW_TABLE))).fetchone()
-    if stored is None or stored[0] != rows:
-        raise BenchFailure(f"{label}: {rows} rows inserted but {stored} found")
-    return Rate(label, rows, seconds, latencies, note, cpu)
-
-
-def create_raw_table(info: str) -> None:
-    with psycopg.connect(info, autocommit=True, connect_timeout=5) as connection:
-        name = sql.Identifier(RAW_TABLE)
-        connection.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(name))
-        connection.execute(
-            sql.SQL(
-                "CREATE TABLE {} (position bigint PRIMARY KEY, originator_id uuid NOT NULL, "
-                "originator_version integer NOT NULL, topic text NOT NULL, state bytea NOT NULL, "
-                "recorded_at timestamptz NOT NULL, UNIQUE (originator_id, originator_version))"
-            ).format(name)
-        )
-        connection.execute(sql.SQL("CREATE INDEX ON {} (recorded_at)").format(name))
-
-
-def drop_raw_table(info: str) -> None:
-    with psycopg.connect(info, autocommit=True, connect_timeout=5) as connection:
-        connection.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(RAW_TABLE)))
-
-
-def raw_sqlite(path: Path, rows: int, deadline: Deadline) -> Rate:
-    """The SQLite floor: one connection, WAL, synchronous=FULL, INSERT + COMMIT."""
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=FULL")
-        connection.execute(
-            f"CREATE TABLE {RAW_TABLE} (position INTEGER PRIMARY KEY, originator_id BLOB NOT NULL, "
-            "originator_version INTEGER NOT NULL, topic TEXT NOT NULL, state BLOB NOT NULL, "
-            "recorded_at TEXT NOT NULL, UNIQUE (originator_id, originator_version))"
-        )
-        connection.execute(f"CREATE INDEX raw_recorded_at ON {RAW_TABLE} (recorded_at)")
-        state = raw_state()
-        statement = f"INSERT INTO {RAW_TABLE} VALUES (?, ?, ?, ?, ?, ?)"
-        latencies = []
-        before = CpuSample.take()
-        started = time.perf_counter()
-        for index in range(rows):
-            if index % 100 == 0:
-                deadline.check("timing raw SQLite inserts")
-            begun = time.perf_counter()
-            connection.execute("BEGIN IMMEDIATE")
-            values = (index + 1, uuid.uuid4().bytes, 1, TOPIC, state, datetime.now(UTC).isoformat())
-            connection.execute(statement, values)
-            connection.execute("COMMIT")
-            latencies.append(time.perf_counter() - begun)
-        seconds = time.perf_counter() - started
-        cpu = cpu_between(before, CpuSample.take(), None, seconds)
-    finally:
-        connection.close()
-    return Rate("raw SQLite, 1 connection", rows, seconds, latencies, "WAL, synchronous=FULL", cpu)
-
-
-# -- the service ----------------------------------------------------------------
-
-
 def stocktake_command() -> str:
     beside = Path(sys.executable).with_name("stocktake")
     found = str(beside) if beside.exists() else shutil.which("stocktake")
@@ -556,26 +405,24 @@ _servers: list[Server] = []
 
 
 class Server:
-    """`stocktake serve` as a subprocess in its own process group."""
+    """`stocktake serve`, or a baseline of bench/baselines.py served the same
+    way, as a subprocess in its own process group."""
 
-    def __init__(self, database_url: str, workers: int, log: Path) -> None:
+    def __init__(self, database_url: str, workers: int, log: Path, baseline: str | None = None) -> None:
         self.port = free_port()
         self.log = log
         self.base_url = f"http://{HOST}:{self.port}"
         self._out = log.open("ab")
+        where = ["--host", HOST, "--port", str(self.port), "--workers", str(workers), "--database-url", database_url]
+        command = (
+            [stocktake_command(), "serve", *where]
+            if baseline is None
+            else [sys.executable, "-m", "bench.baselines", baseline, *where]
+        )
+        # The service answers its problem documents without a key; a baseline, its OpenAPI document.
+        self.ready_path = "/problems/validation-error" if baseline is None else "/openapi.json"
         self.process = subprocess.Popen(
-            [
-                stocktake_command(),
-                "serve",
-                "--host",
-                HOST,
-                "--port",
-                str(self.port),
-                "--workers",
-                str(workers),
-                "--database-url",
-                database_url,
-            ],
+            command,
             cwd=REPO_ROOT,
             stdout=self._out,
             stderr=subprocess.STDOUT,
@@ -595,7 +442,7 @@ class Server:
                 if self.process.poll() is not None:
                     raise BenchFailure(f"the server exited ({self.process.returncode}):\n{_tail(self.log)}")
                 try:
-                    if client.get("/problems/validation-error").status_code == 200:
+                    if client.get(self.ready_path).status_code == 200:
                         return
                 except httpx.HTTPError:
                     pass
@@ -702,13 +549,13 @@ def set_up_programme(base_url: str, keys: dict[Role, str], batch_benchmarks: int
 DAYS_PER_BENCHMARK = 5 * 365  # 2017-01-01 ... 2021-12-30: one day period per row
 
 
-def batch_rows(count: int, codes: list[str], seed: int) -> list[dict[str, Any]]:
+def batch_rows(count: int, codes: list[str], seed: int, offset: int = 0) -> list[dict[str, Any]]:
     """Distinct observations (each its own benchmark, country and day), as a
-    country office's spreadsheet would hold them."""
+    country office's spreadsheet would hold them; `offset` skips as many."""
     rows = []
     countries = list(COUNTRIES)
     start = date(2017, 1, 1)
-    for index in range(count):
+    for index in range(offset, offset + count):
         rng = random.Random(seed * 1_000_003 + index)
         slot, country = divmod(index, len(countries))
         code, day = divmod(slot, DAYS_PER_BENCHMARK)
@@ -755,41 +602,6 @@ def post_batches(
     return _timed_threads(len(batches), clients, deadline, make_worker, doing)
 
 
-def raw_copy(info: str, rows: int, batch: int, deadline: Deadline) -> Rate:
-    """The floor of a batch: psycopg COPY of `rows` rows shaped like
-    stored_events, `batch` rows per COPY, each COPY committed (one connection)."""
-    state = raw_state()
-    copy = sql.SQL(
-        "COPY {} (position, originator_id, originator_version, topic, state, recorded_at) FROM STDIN"
-    ).format(sql.Identifier(RAW_TABLE))
-    with psycopg.connect(info, autocommit=True, connect_timeout=5) as connection:
-        connection.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(RAW_TABLE)))
-    checkpoint(info)
-    sizes = [min(batch, rows - start) for start in range(0, rows, batch)]
-
-    def make_worker() -> tuple[Callable[[int], None], Callable[[], None]]:
-        connection = psycopg.connect(info, connect_timeout=5)
-
-        def step(index: int) -> None:
-            first = index * batch
-            with connection.cursor() as cursor, cursor.copy(copy) as writer:
-                now = datetime.now(UTC)
-                for position in range(first + 1, first + sizes[index] + 1):
-                    writer.write_row((position, uuid.uuid4(), 1, TOPIC, state, now))
-            connection.commit()
-
-        return step, connection.close
-
-    timed = _timed_threads(len(sizes), 1, deadline, make_worker, "timing raw COPY")
-    cpu = cpu_between(timed.cpu_before, timed.cpu_after, None, timed.seconds)
-    with psycopg.connect(info, autocommit=True, connect_timeout=5) as connection:
-        stored = connection.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(RAW_TABLE))).fetchone()
-    if stored is None or stored[0] != rows:
-        raise BenchFailure(f"raw COPY: {rows} rows copied but {stored} found")
-    note = f"{batch} rows per COPY + COMMIT, 1 connection; p50/p95 per COPY"
-    return Rate("raw PostgreSQL COPY", rows, timed.seconds, timed.latencies, note, cpu)
-
-
 def post_observations(
     base_url: str, bodies: list[bytes], clients: int, token: str, deadline: Deadline, doing: str
 ) -> Timed:
@@ -815,84 +627,6 @@ def post_observations(
         return step, client.close
 
     return _timed_threads(len(bodies), clients, deadline, make_worker, doing)
-
-
-def api_rate(
-    label: str,
-    database_url: str,
-    args: argparse.Namespace,
-    deadline: Deadline,
-    log: Path,
-    verify: Callable[[int], str] | None,
-    before_timing: Callable[[], None] | None = None,
-    sample_sessions: str | None = None,
-) -> tuple[Rate, Rate | None]:
-    """The single-observation rate and, if asked, the batch rate, on one server."""
-    console.print(f"[bold]{label}[/bold]: migrate, load the framework, serve ({args.workers} workers)")
-    run_cli(["migrate", "--database-url", database_url], deadline, log)
-    run_cli(["load-framework", "--database-url", database_url], deadline, log)
-    keys = issue_keys(database_url)
-    office = keys[Role.COUNTRY_OFFICE]
-    server = Server(database_url, args.workers, log)
-    batched: Rate | None = None
-    try:
-        server.wait_ready(deadline)
-        code, batch_codes = set_up_programme(server.base_url, keys, batch_benchmarks_needed(args.batch_observations))
-        if args.warmup:
-            warmup = observation_bodies(args.warmup, code, args.seed, 0)
-            post_observations(server.base_url, warmup, args.clients, office, deadline, "warming up")
-        bodies = observation_bodies(args.observations, code, args.seed, args.warmup)
-        if before_timing is not None:
-            before_timing()
-        console.print(f"  timing {args.observations} observations, {args.clients} clients")
-        if sample_sessions is not None:
-            with SessionSampler(sample_sessions, deadline) as sampler:
-                timed = post_observations(server.base_url, bodies, args.clients, office, deadline, f"timing {label}")
-            sessions = sampler.summary(len(bodies))
-        else:
-            timed = post_observations(server.base_url, bodies, args.clients, office, deadline, f"timing {label}")
-            sessions = ""
-        seconds, latencies = timed.seconds, timed.latencies
-        cpu = cpu_between(timed.cpu_before, timed.cpu_after, server.group, seconds)
-        if args.batch_observations:
-            batched = _batch_rate(label, server, batch_codes, office, args, deadline, before_timing)
-    finally:
-        server.stop()
-    checked = verify(args.warmup + args.observations + args.batch_observations) if verify else ""
-    note = f"HTTP, {args.clients} clients, {args.workers} uvicorn workers"
-    return Rate(label, args.observations, seconds, latencies, note, cpu, checked, sessions), batched
-
-
-def _batch_rate(
-    label: str,
-    server: Server,
-    codes: list[str],
-    office: str,
-    args: argparse.Namespace,
-    deadline: Deadline,
-    before_timing: Callable[[], None] | None,
-) -> Rate:
-    rows = batch_rows(args.batch_observations, codes, args.seed)
-    chunks = [rows[start : start + args.batch_size] for start in range(0, len(rows), args.batch_size)]
-    batches = [json.dumps({"observations": chunk}).encode() for chunk in chunks]
-    if before_timing is not None:
-        before_timing()
-    console.print(
-        f"  timing {len(rows)} observations in {len(batches)} batches of {args.batch_size}, "
-        f"{args.batch_clients} client(s)"
-    )
-    timed = post_batches(
-        server.base_url,
-        batches,
-        [len(c) for c in chunks],
-        args.batch_clients,
-        office,
-        deadline,
-        f"timing {label} batches",
-    )
-    cpu = cpu_between(timed.cpu_before, timed.cpu_after, server.group, timed.seconds)
-    note = f"POST /observations/batch, {args.batch_size} per batch, {args.batch_clients} client(s); p50/p95 per batch"
-    return Rate(f"{label}, batches", len(rows), timed.seconds, timed.latencies, note, cpu)
 
 
 class SessionSampler:
@@ -1027,96 +761,279 @@ def verify_sqlite(path: Path) -> Callable[[int], str]:
 # -- report -------------------------------------------------------------------
 
 
+# -- statements and commits per POST (the service's app in this process) --------
+
+
+@dataclass
+class Counts:
+    statements: int = 0
+    commits: int = 0
+
+
+@contextlib.contextmanager
+def counted(postgresql: bool) -> Any:
+    """Counts every statement and commit made in this process meanwhile: at the
+    psycopg driver on PostgreSQL (so the event store's pipelined INSERTs and
+    COPYs count), through SQLAlchemy's events on SQLite. An executemany
+    counts its rows (the server runs each), a COPY counts one."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    counts = Counts()
+    patched: list[tuple[Any, str, Any]] = []
+
+    def patch(owner: Any, name: str, count: Callable[..., int], commit: bool = False) -> None:
+        original = getattr(owner, name)
+
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if commit:
+                counts.commits += 1
+            else:
+                counts.statements += count(*args)
+            return original(self, *args, **kwargs)
+
+        patched.append((owner, name, original))
+        setattr(owner, name, wrapper)
+
+    def on_execute(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        counts.statements += len(parameters) if many else 1
+
+    def on_commit(conn: Any) -> None:
+        counts.commits += 1
+
+    if postgresql:
+        patch(psycopg.Cursor, "execute", lambda *args: 1)
+        patch(psycopg.Cursor, "executemany", lambda query, params, *rest: len(list(params)))
+        patch(psycopg.Cursor, "copy", lambda *args: 1)
+        patch(psycopg.Connection, "commit", lambda *args: 0, commit=True)
+    else:
+        event.listen(Engine, "before_cursor_execute", on_execute)
+        event.listen(Engine, "commit", on_commit)
+    try:
+        yield counts
+    finally:
+        for owner, name, original in patched:
+            setattr(owner, name, original)
+        if not postgresql:
+            event.remove(Engine, "before_cursor_execute", on_execute)
+            event.remove(Engine, "commit", on_commit)
+
+
+def probe_statements(
+    database_url: str, token: str, singles: list[bytes], batches: list[bytes], workdir: Path
+) -> tuple[float, float, float, float]:
+    """Statements and commits per single POST (with an Idempotency-Key) and per
+    batch, one client at a time, through the service's app in this process."""
+    from fastapi.testclient import TestClient
+
+    from services.measurement.entrypoints.http.app import create_app
+    from services.measurement.settings import Settings
+
+    postgresql = database_url.startswith("postgresql")
+    settings = Settings(database_url=database_url, data_dir=workdir / "probe")
+    with TestClient(create_app(settings)) as client:
+        headers = {**_bearer(token), "Content-Type": "application/json"}
+
+        def post(path: str, body: bytes, status: int, **extra: str) -> None:
+            answer = client.post(path, content=body, headers={**headers, **extra})
+            if answer.status_code != status:
+                raise BenchFailure(f"probe: {path} answered {answer.status_code}: {answer.text[:500]}")
+
+        post("/observations", singles[0], 201, **{"Idempotency-Key": str(uuid.uuid4())})  # connections opened
+        with counted(postgresql) as single:
+            for body in singles[1:]:
+                post("/observations", body, 201, **{"Idempotency-Key": str(uuid.uuid4())})
+        with counted(postgresql) as batch:
+            for body in batches:
+                post("/observations/batch", body, 200)
+    n, b = max(1, len(singles) - 1), max(1, len(batches))
+    return single.statements / n, single.commits / n, batch.statements / b, batch.commits / b
+
+
+# -- one store, interleaved rounds ----------------------------------------------
+
+
+SINGLE_PHASES = ("service", "minimal", "eventsourcing")
+BATCH_PHASES = ("service batches", "COPY batches")
+SERVED = (("service", None), ("minimal", "minimal"), ("eventsourcing", "eventsourcing"), ("COPY batches", "copy"))
+
+
+@dataclass
+class StoreRun:
+    store: str
+    rates: dict[str, list[Rate]] = field(default_factory=dict)
+    checked: str = ""
+    sessions: str = ""
+    per_post: tuple[float, float, float, float] | None = None
+
+    def add(self, phase: str, rate: Rate) -> None:
+        self.rates.setdefault(phase, []).append(rate)
+
+
+def prepare_baselines(database_url: str) -> None:
+    """The baselines' tables, made once before their servers start (two workers
+    creating them at once would race)."""
+    from bench import baselines
+
+    baselines.create_tables(database_url)
+    os.environ[baselines.URL_VARIABLE] = database_url
+    from fastapi.testclient import TestClient
+
+    with TestClient(baselines.eventsourcing_app()):  # its lifespan makes the library's tables
+        pass
+
+
+def run_store(
+    store: str, database_url: str, pg_info: str | None, args: argparse.Namespace, deadline: Deadline, workdir: Path
+) -> StoreRun:
+    log = workdir / f"server-{store}.log"
+    console.print(f"[bold]{store}[/bold]: migrate, load the framework, serve the service and 3 baselines")
+    run_cli(["migrate", "--database-url", database_url], deadline, log)
+    run_cli(["load-framework", "--database-url", database_url], deadline, log)
+    keys = issue_keys(database_url)
+    office = keys[Role.COUNTRY_OFFICE]
+    prepare_baselines(database_url)
+    batch_total = args.batch_size * (1 + 2) + args.rounds * args.batch_observations  # warm-up, probe, rounds
+    run = StoreRun(store)
+
+    def before_timing() -> None:
+        if pg_info:  # each phase starts with the WAL flushed, so none inherits a checkpoint
+            checkpoint(pg_info)
+
+    servers: dict[str, Server] = {}
+    try:
+        # One after the other: workers that all start at once on a busy machine may miss uvicorn's health check.
+        for name, baseline in SERVED:
+            servers[name] = Server(database_url, args.workers, log, baseline)
+            servers[name].wait_ready(deadline)
+        servers["service batches"] = servers["service"]
+        code, batch_codes = set_up_programme(servers["service"].base_url, keys, batch_benchmarks_needed(batch_total))
+        warmup = observation_bodies(args.warmup, code, args.seed, 0)
+        warm_batch = json.dumps({"observations": batch_rows(args.batch_size, batch_codes, args.seed)}).encode()
+        for name in SINGLE_PHASES:
+            post_observations(servers[name].base_url, warmup, args.clients, office, deadline, f"warming up {name}")
+        for name in BATCH_PHASES:
+            post_batches(servers[name].base_url, [warm_batch], [args.batch_size], 1, office, deadline, "warming up")
+        phases = [*SINGLE_PHASES, *BATCH_PHASES]
+        for round_ in range(args.rounds):
+            offset = args.warmup + round_ * args.observations
+            bodies = observation_bodies(args.observations, code, args.seed, offset)
+            rows = batch_rows(args.batch_observations, batch_codes, args.seed, (1 + round_) * args.batch_observations)
+            chunks = [rows[start : start + args.batch_size] for start in range(0, len(rows), args.batch_size)]
+            batches = [json.dumps({"observations": chunk}).encode() for chunk in chunks]
+            turned = phases[round_ % len(phases) :] + phases[: round_ % len(phases)]
+            console.print(f"  round {round_ + 1}/{args.rounds}: {', '.join(turned)}")
+            for phase in turned:
+                server = servers[phase]
+                before_timing()
+                if phase in BATCH_PHASES:
+                    timed = post_batches(
+                        server.base_url, batches, [len(c) for c in chunks], args.batch_clients, office, deadline, phase
+                    )
+                    count = len(rows)
+                elif phase == "service" and pg_info and round_ == 0:
+                    with SessionSampler(pg_info, deadline) as sampler:
+                        timed = post_observations(server.base_url, bodies, args.clients, office, deadline, phase)
+                    run.sessions = sampler.summary(len(bodies))
+                    count = len(bodies)
+                else:
+                    timed = post_observations(server.base_url, bodies, args.clients, office, deadline, phase)
+                    count = len(bodies)
+                cpu = cpu_between(timed.cpu_before, timed.cpu_after, server.group, timed.seconds)
+                run.add(phase, Rate(phase, count, timed.seconds, timed.latencies, cpu=cpu))
+    finally:
+        for server in set(servers.values()):
+            server.stop()
+    singles = args.warmup + args.rounds * args.observations
+    batched = args.batch_size + args.rounds * args.batch_observations
+    if pg_info:
+        run.checked = verify_postgres(pg_info)(singles + batched)
+    else:
+        run.checked = verify_sqlite(Path(make_url(database_url).database or ""))(singles + batched)
+    probe_rows = batch_rows(2 * args.batch_size, batch_codes, args.seed, batch_total - 2 * args.batch_size)
+    probe_batches = [
+        json.dumps({"observations": probe_rows[start : start + args.batch_size]}).encode()
+        for start in range(0, len(probe_rows), args.batch_size)
+    ]
+    probe_singles = observation_bodies(args.probe + 1, code, args.seed, singles)
+    run.per_post = probe_statements(database_url, office, probe_singles, probe_batches, workdir)
+    return run
+
+
+# -- report -------------------------------------------------------------------
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
 
-def report(
-    api: Rate,
-    batched: Rate | None,
-    raws: list[Rate],
-    extra: list[Rate],
-    settings: dict[str, str],
-    args: argparse.Namespace,
-) -> None:
-    raw_many, raw_one = raws[0], raws[1]
-    copy = next((rate for rate in raws if rate.label == "raw PostgreSQL COPY"), None)
-    table = Table(title=f"Ingest: {api.count} observations / rows per figure, one run, {os.cpu_count()} CPUs")
-    table.add_column("measured")
-    table.add_column("per second", justify="right")
-    table.add_column("p50 ms", justify="right")
-    table.add_column("p95 ms", justify="right")
-    table.add_column("API ÷ this", justify="right")
-    table.add_column("note")
-    for rate in [api, *([batched] if batched else []), *raws, *extra]:
-        if rate is api or rate is batched:
-            ratio_cell = ""
-        elif rate is copy and batched is not None:
-            ratio_cell = f"batch {batched.per_second / rate.per_second:.2f}x"
-        elif rate.label.startswith("raw PostgreSQL"):
-            ratio_cell = f"{api.per_second / rate.per_second:.2f}x"
-        else:
-            ratio_cell = "n/a"
+def _pooled(rates: list[Rate]) -> Rate:
+    latencies = [latency for rate in rates for latency in rate.latencies]
+    return Rate(rates[0].label, sum(r.count for r in rates), sum(r.seconds for r in rates), latencies)
+
+
+def _spread(values: list[float], digits: int = 0, suffix: str = "") -> str:
+    median = statistics.median(values)
+    low, high = min(values), max(values)
+    return f"{median:,.{digits}f}{suffix} ({low:,.{digits}f}-{high:,.{digits}f})"
+
+
+RATIOS = (
+    ("service", "minimal", "P1': single POST / minimal INSERT endpoint", 0.6),
+    ("service", "eventsourcing", "single POST / eventsourcing Application", 1.0),
+    ("service batches", "COPY batches", "P2': batch / minimal COPY endpoint", 0.45),
+    ("eventsourcing", "minimal", "(info) eventsourcing Application / minimal", None),
+)
+
+
+def report(run: StoreRun, args: argparse.Namespace) -> None:
+    table = Table(
+        title=f"{run.store}: {args.rounds} interleaved rounds, {args.workers} uvicorn workers, "
+        f"{args.clients} clients x {args.observations} POSTs, {args.batch_clients} clients x "
+        f"{args.batch_observations} rows in batches of {args.batch_size}; median (min-max)"
+    )
+    for column in ("phase", "items/s", "spread", "p50 ms", "p99 ms", "server CPU ms/item", "PostgreSQL CPU ms/item"):
+        table.add_column(column, justify="left" if column == "phase" else "right")
+    for phase, rates in run.rates.items():
+        per_second = [rate.per_second for rate in rates]
+        pooled = _pooled(rates)
+        server = [rate.cpu["server"] / rate.count * 1000 for rate in rates]
+        postgres = [rate.cpu["postgres"] / rate.count * 1000 for rate in rates]
+        spread = (max(per_second) - min(per_second)) / statistics.median(per_second)
         table.add_row(
-            rate.label,
-            f"{rate.per_second:,.0f}",
-            _ms(rate.percentile(50)),
-            _ms(rate.percentile(95)),
-            ratio_cell,
-            rate.note,
+            phase,
+            _spread(per_second),
+            f"{spread:.0%}",
+            _ms(pooled.percentile(50)),
+            _ms(pooled.percentile(99)),
+            _spread(server, 2),
+            _spread(postgres, 2) if run.store == "PostgreSQL" else "-",
         )
     console.print()
     console.print(table)
-
-    cpu = Table(title="CPU during each timed phase (seconds of CPU; machine busy %)")
-    for column in ("phase", "wall s", "bench client", "server", "PostgreSQL", "other processes", "machine busy"):
-        cpu.add_column(column, justify="left" if column == "phase" else "right")
-    for rate in [api, *([batched] if batched else []), *raws, *extra]:
-        if not rate.cpu:
+    for mine, theirs, title, target in RATIOS:
+        if mine not in run.rates or theirs not in run.rates:
             continue
-        c = rate.cpu
-        cpu.add_row(
-            rate.label,
-            f"{c['seconds']:.1f}",
-            f"{c['client']:.1f}",
-            f"{c['server']:.1f}" if c["server"] else "-",
-            f"{c['postgres']:.1f}",
-            f"{c['other']:.1f}",
-            f"{c['busy'] * 100:.0f}%",
-        )
-    console.print(cpu)
-    for rate in [api, *extra]:
-        if rate.checked:
-            console.print(f"Checked after {rate.label}: {rate.checked}")
-        if rate.sessions:
-            console.print(f"PostgreSQL during {rate.label}: {rate.sessions}")
-
-    versus_many = api.per_second / raw_many.per_second
-    versus_one = api.per_second / raw_one.per_second
-    verdict = "[green]met[/green]" if versus_many >= 0.5 else "[red]not met[/red]"
-    console.print(
-        f"API / raw({args.clients} connections) = [bold]{versus_many:.2f}x[/bold]    "
-        f"API / raw(1 connection) = [bold]{versus_one:.2f}x[/bold]    "
-        f"target API >= 0.5x raw({args.clients} connections): {verdict}"
-    )
-    if batched is not None and copy is not None:
-        ratio = batched.per_second / copy.per_second
-        verdict = "[green]met[/green]" if ratio >= 0.15 else "[red]not met[/red]"
+        ratios = [a.per_second / b.per_second for a, b in zip(run.rates[mine], run.rates[theirs], strict=True)]
+        verdict = ""
+        if target is not None:
+            verdict = " [green]met[/green]" if statistics.median(ratios) >= target else " [red]not met[/red]"
+            verdict = f"   target >= {target}x:{verdict}"
+        console.print(f"{title}: [bold]{_spread(ratios, 2, 'x')}[/bold]{verdict}")
+    if run.per_post:
+        statements, commits, batch_statements, batch_commits = run.per_post
         console.print(
-            f"API batches / raw COPY = [bold]{ratio:.2f}x[/bold]    target API batches >= 0.15x COPY: {verdict}"
+            f"Statements per POST (1 client, Idempotency-Key): {statements:.1f}, commits {commits:.1f}; "
+            f"per batch of {args.batch_size}: {batch_statements:.1f} statements, {batch_commits:.1f} commits"
         )
-    sqlite_api = next((rate for rate in extra if rate.label == "API on SQLite"), None)
-    sqlite_raw = next((rate for rate in extra if rate.label.startswith("raw SQLite")), None)
-    if sqlite_api and sqlite_raw:
-        ratio = sqlite_api.per_second / sqlite_raw.per_second
-        console.print(f"API on SQLite / raw SQLite (1 connection) = [bold]{ratio:.2f}x[/bold]")
+    if run.sessions:
+        console.print(f"Under load (round 1): {run.sessions}")
+    console.print(f"Checked: {run.checked}")
+    machine = [rate.cpu["busy"] for rates in run.rates.values() for rate in rates]
+    other = [rate.cpu["other"] / rate.seconds for rates in run.rates.values() for rate in rates]
     console.print(
-        f"PostgreSQL {settings['server_version']}: synchronous_commit={settings['synchronous_commit']}, "
-        f"fsync={settings['fsync']}, wal_sync_method={settings['wal_sync_method']}, "
-        f"full_page_writes={settings['full_page_writes']}; "
-        f"machine busy before the run: {settings.get('background', '?')}; "
-        f"uvicorn workers={args.workers}, "
-        f"clients={args.clients}, warm-up={args.warmup}"
+        f"Machine busy during the phases: {_spread([b * 100 for b in machine], 0, '%')}; other processes' CPU: "
+        f"{_spread(other, 2, ' cores')}"
     )
 
 
@@ -1132,40 +1049,39 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         help="an administrative connection; the bench database is created beside it",
     )
-    parser.add_argument(
-        "--observations", type=int, default=4000, help="timed observations, and raw rows (default 4000)"
-    )
-    parser.add_argument(
-        "--clients", type=int, default=16, help="concurrent HTTP clients and raw connections (default 16)"
-    )
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2)")
-    parser.add_argument("--warmup", type=int, default=200, help="untimed observations first (default 200)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
+    parser.add_argument("--observations", type=int, default=3000, help="timed single POSTs per phase (default 3000)")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients of single POSTs (default 16)")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes per server (default 2)")
+    parser.add_argument("--warmup", type=int, default=200, help="untimed single POSTs per server first (default 200)")
     parser.add_argument(
         "--batch-observations",
         type=int,
         default=20_000,
-        help="timed observations sent through POST /observations/batch, and COPY rows (default 20000; 0: skip)",
+        help="timed observations per batch phase (default 20000)",
     )
-    parser.add_argument(
-        "--batch-size", type=int, default=1000, help="observations per batch and per COPY (default 1000)"
-    )
+    parser.add_argument("--batch-size", type=int, default=1000, help="observations per batch (default 1000)")
     parser.add_argument("--batch-clients", type=int, default=4, help="concurrent batch clients (default 4)")
-    parser.add_argument("--sqlite", action="store_true", help="also run the API half on an SQLite file")
+    parser.add_argument("--probe", type=int, default=100, help="POSTs whose statements are counted (default 100)")
+    parser.add_argument("--sqlite", action="store_true", help="also run on an SQLite file")
+    parser.add_argument("--sqlite-only", action="store_true", help="run on an SQLite file only")
     parser.add_argument("--seed", type=int, default=2017, help="seed of the varied observations")
     parser.add_argument(
-        "--timeout", type=float, default=300.0, help="hard limit on the whole run, seconds (default 300)"
+        "--timeout", type=float, default=1800.0, help="hard limit on the whole run, seconds (default 1800)"
     )
     args = parser.parse_args(argv)
+    if not 1 <= args.rounds <= 10 or not 1 <= args.probe <= 1000:
+        parser.error("--rounds or --probe is out of range")
     for name in ("observations", "clients", "workers"):
         if not 1 <= getattr(args, name) <= (100_000 if name == "observations" else 64):
             parser.error(f"--{name} is out of range")
     if (
-        not 0 <= args.batch_observations <= 200_000
+        not 1 <= args.batch_observations <= 200_000
         or not 1 <= args.batch_size <= 5000
         or not 1 <= args.batch_clients <= 8
     ):
         parser.error("--batch-observations, --batch-size or --batch-clients is out of range")
-    if not 0 <= args.warmup <= 10_000 or not 10 <= args.timeout <= 3600:
+    if not 0 <= args.warmup <= 10_000 or not 10 <= args.timeout <= 7200:
         parser.error("--warmup or --timeout is out of range")
     return args
 
@@ -1184,100 +1100,54 @@ def _watchdog(seconds: float) -> threading.Timer:
     return timer
 
 
+def _postgres_settings(args: argparse.Namespace) -> dict[str, str] | int:
+    admin = conninfo(args.postgres_url)
+    try:
+        settings = durability(admin)
+    except psycopg.OperationalError as error:
+        return _refuse(f"no PostgreSQL at {args.postgres_url}: {str(error).strip().splitlines()[0]}")
+    if settings["synchronous_commit"] == "off":
+        return _refuse("synchronous_commit is off: commits would not be durable, the figures meaningless.")
+    recreate_database(admin)
+    bench = conninfo(args.postgres_url, BENCH_DATABASE)
+    settings = durability(bench)  # as the servers will see it (role, database, PGOPTIONS)
+    if settings["synchronous_commit"] == "off":
+        return _refuse(f"synchronous_commit is off in {BENCH_DATABASE}: commits would not be durable.")
+    if settings["fsync"] != "on":
+        console.print("[red bold]fsync is off: nothing is durable; the figures flatter every side.[/red bold]")
+    return settings
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     check_loopback(args.postgres_url)
     deadline = Deadline(args.timeout)
     watchdog = _watchdog(args.timeout)
-    admin = conninfo(args.postgres_url)
-    bench = conninfo(args.postgres_url, BENCH_DATABASE)
-    service_url = make_url(bench).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     workdir = Path(tempfile.mkdtemp(prefix="stocktake-bench-"))
-    log = workdir / "server.log"
+    runs: list[StoreRun] = []
     try:
-        try:
-            settings = durability(admin)
-        except psycopg.OperationalError as error:
-            return _refuse(f"no PostgreSQL at {args.postgres_url}: {str(error).strip().splitlines()[0]}")
-        if settings["synchronous_commit"] == "off":
-            return _refuse("synchronous_commit is off: commits would not be durable, the figures meaningless.")
         load = background_load()
-        if load > 0.2:
-            console.print(
-                f"[yellow]The machine is already {load:.0%} busy before the bench starts (other processes): "
-                "the figures will be noisy; see 'other processes' in the CPU table.[/yellow]"
-            )
-        recreate_database(admin)
-        settings = durability(bench)  # as the service will see it (role, database, PGOPTIONS)
-        settings["background"] = f"{load:.0%}"
-        if settings["synchronous_commit"] == "off":
-            return _refuse(f"synchronous_commit is off in {BENCH_DATABASE}: commits would not be durable.")
-        if settings["synchronous_commit"] != "on":
-            console.print(f"[yellow]synchronous_commit={settings['synchronous_commit']} (not 'on').[/yellow]")
-        if settings["fsync"] != "on":
-            console.print("[red bold]fsync is off: neither side is durable; the figures flatter both.[/red bold]")
+        loadavg = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else ["?"]
         console.print(
-            f"PostgreSQL {settings['server_version']}: synchronous_commit={settings['synchronous_commit']}, "
-            f"fsync={settings['fsync']}; logs in {workdir}"
+            f"{os.cpu_count()} CPUs; machine {load:.0%} busy before the run; load average {' '.join(loadavg)}; "
+            f"logs in {workdir}"
         )
-
-        console.print(f"[bold]raw PostgreSQL[/bold]: {args.observations} single-row INSERT + COMMIT each way")
-        create_raw_table(bench)
-        raws = [
-            raw_inserts(
-                bench,
-                args.observations,
-                args.clients,
-                deadline,
-                locked=False,
-                label=f"raw PostgreSQL, {args.clients} connections",
-                note="group commit can merge flushes",
-            ),
-            raw_inserts(
-                bench,
-                args.observations,
-                1,
-                deadline,
-                locked=False,
-                label="raw PostgreSQL, 1 connection",
-                note="one flush per commit",
-            ),
-            raw_inserts(
-                bench,
-                args.observations,
-                args.clients,
-                deadline,
-                locked=True,
-                label=f"raw PostgreSQL, {args.clients} conns + table lock",
-                note="(c) info: the event store's LOCK TABLE + max(position)",
-            ),
-        ]
-        if args.batch_observations:
+        if not args.sqlite_only:
+            settings = _postgres_settings(args)
+            if isinstance(settings, int):
+                return settings
             console.print(
-                f"[bold]raw PostgreSQL COPY[/bold]: {args.batch_observations} rows, {args.batch_size} per COPY"
+                f"PostgreSQL {settings['server_version']}: synchronous_commit={settings['synchronous_commit']}, "
+                f"fsync={settings['fsync']}, wal_sync_method={settings['wal_sync_method']}"
             )
-            raws.append(raw_copy(bench, args.batch_observations, args.batch_size, deadline))
-        drop_raw_table(bench)
-
-        api, batched = api_rate(
-            "API on PostgreSQL",
-            service_url,
-            args,
-            deadline,
-            log,
-            verify_postgres(bench),
-            before_timing=lambda: checkpoint(bench),
-            sample_sessions=bench,
-        )
-        extra: list[Rate] = []
-        if args.sqlite:
-            sqlite_file = workdir / "stocktake-bench.db"
-            sqlite_url = f"sqlite:///{sqlite_file}"
-            extra.extend(
-                r for r in api_rate("API on SQLite", sqlite_url, args, deadline, log, verify_sqlite(sqlite_file)) if r
-            )
-            extra.append(raw_sqlite(workdir / "raw.db", args.observations, deadline))
-        report(api, batched, raws, extra, settings, args)
+            bench = conninfo(args.postgres_url, BENCH_DATABASE)
+            service_url = make_url(bench).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+            runs.append(run_store("PostgreSQL", service_url, bench, args, deadline, workdir))
+        if args.sqlite or args.sqlite_only:
+            sqlite_url = f"sqlite:///{workdir / 'stocktake-bench.db'}"
+            runs.append(run_store("SQLite", sqlite_url, None, args, deadline, workdir))
+        for run in runs:
+            report(run, args)
         shutil.rmtree(workdir, ignore_errors=True)  # kept only when something failed
         return 0
     except BenchTimeout as error:
@@ -1285,7 +1155,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_TIMEOUT
     except BenchFailure as error:
         console.print(f"[red bold]Benchmark failed:[/red bold] {error}")
-        console.print(f"(server log: {log})")
+        console.print(f"(server logs in {workdir})")
         return EXIT_FAILED
     finally:
         for server in list(_servers):

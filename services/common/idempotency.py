@@ -8,7 +8,14 @@ measurement and once to reporting is two requests. A record is kept for `RETENTI
 that the key is free again, and the record is deleted by the next purge (each
 process purges at most every `PURGE_EVERY`, when it next claims a key). A
 claim whose request never completed (its process stopped) is abandoned after
-`ABANDONED_AFTER` and may be claimed again."""
+`ABANDONED_AFTER` and may be claimed again.
+
+A request whose work is one write transaction need not claim its key first:
+`keep` stores its completed record in that transaction, so the answer and
+what it records commit together or not at all (a process stopped at any
+moment leaves both or neither), and a second request with the key finds
+the record there first (`IdempotencyKeyTakenError`) and is then answered as
+a retry (`claim`)."""
 
 from __future__ import annotations
 
@@ -19,6 +26,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from services.common.database import Database, as_utc
@@ -35,6 +44,10 @@ class IdempotencyKeyReusedError(Exception):
 
 class IdempotencyInFlightError(Exception):
     """The first request with the key has not finished."""
+
+
+class IdempotencyKeyTakenError(Exception):
+    """`keep` found a record of the key: another request took it first."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +109,7 @@ class IdempotencyRecords:
     def claim(self, principal: str, key: str, fingerprint: str) -> Claim:
         principal = self._scoped(principal)
         now = datetime.now(UTC)
-        self._purge_if_due(now)
+        self.purge_if_due(now)
         for _ in range(3):
             claim = self._insert(principal, key, fingerprint, now) or self._claim_existing(
                 principal, key, fingerprint, now
@@ -105,6 +118,44 @@ class IdempotencyRecords:
                 return claim
             # The record went (released, or purged) between the two: claim again.
         return InFlight()  # another request keeps taking and freeing the key: the client retries later
+
+    def keep(
+        self,
+        connection: Connection,
+        principal: str,
+        key: str,
+        fingerprint: str,
+        generation: datetime,
+        answer: tuple[int, Any, dict[str, str]],
+    ) -> None:
+        """Stores the completed record of a request that claimed nothing first
+        (its `answer`: status, body, headers), in `connection`'s transaction:
+        the one that writes what the request did. IdempotencyKeyTakenError if
+        the key has a record already (the caller's transaction must not commit)."""
+        status, body, headers = answer
+        dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        inserted = connection.execute(
+            dialect_insert(idempotency_records)
+            .values(
+                principal=self._scoped(principal),
+                key=key,
+                fingerprint=fingerprint,
+                completed=True,
+                response_status=status,
+                response_body=body,
+                response_headers=headers,
+                created_at=generation,
+            )
+            .on_conflict_do_nothing(index_elements=["principal", "key"])
+            .returning(idempotency_records.c.key)
+        )
+        if inserted.first() is None:
+            raise IdempotencyKeyTakenError(f"Idempotency-Key {key!r} has a record already.")
+
+    def has_record(self, principal: str, key: str) -> bool:
+        """Whether the key has a record (kept, claimed, or past its retention but not yet purged)."""
+        where = (idempotency_records.c.principal == self._scoped(principal), idempotency_records.c.key == key)
+        return bool(self.database.read_once(select(idempotency_records.c.key).where(*where)))
 
     def _insert(self, principal: str, key: str, fingerprint: str, now: datetime) -> Claim | None:
         try:
@@ -165,7 +216,8 @@ class IdempotencyRecords:
             deleted = connection.execute(delete(idempotency_records).where(idempotency_records.c.created_at < cutoff))
         return deleted.rowcount
 
-    def _purge_if_due(self, now: datetime) -> None:
+    def purge_if_due(self, now: datetime) -> None:
+        """Purges (`purge`) if this process has not for `PURGE_EVERY`; never waits for another thread's purge."""
         if now < self._next_purge or not self._purge_lock.acquire(blocking=False):
             return
         try:

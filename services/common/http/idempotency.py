@@ -4,7 +4,12 @@ A retry with the same key and the same payload returns the original status,
 body and headers (with `Idempotent-Replayed: true`) and records nothing; the
 same key with another payload is a 422; a retry while the first request is
 still running is a 409. Only successful answers are kept: a refused request
-frees its key, and its retry is checked anew."""
+frees its key, and its retry is checked anew.
+
+`Creation.respond_keeping` serves a request whose work is one write
+transaction: its record is kept in that transaction (no claim before it, no
+completion after it), and a request that finds the key taken is answered as
+`respond_naming` answers a retry."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import Connection
 
 from services.common.access import Principal
 from services.common.http.authorization import get_principal
@@ -25,6 +31,7 @@ from services.common.idempotency import (
     Claimed,
     IdempotencyInFlightError,
     IdempotencyKeyReusedError,
+    IdempotencyKeyTakenError,
     IdempotencyRecords,
     InFlight,
     Mismatch,
@@ -32,6 +39,8 @@ from services.common.idempotency import (
 )
 
 KEPT_HEADERS = ("Location", "ETag", "Stocktake-Log-Position")
+# Called inside the write transaction with the answer it will give, to keep that answer with the work.
+KeepAnswer = Callable[[Connection, JSONResponse], None]
 
 
 IdempotencyKey = Annotated[
@@ -66,6 +75,16 @@ class Creation:
         id can be derived from."""
         return respond_once(self.records, self.principal.name, self.key, self.request, body, run, self._check_may_see)
 
+    def respond_keeping(
+        self, body: BaseModel | dict[str, Any], run: Callable[[str | None, KeepAnswer | None], JSONResponse]
+    ) -> JSONResponse:
+        """As `respond_naming`, for a request whose work is one write
+        transaction: `run` calls `keep` (when given) inside it with the answer
+        it will give, so that the key's record commits with the work."""
+        return respond_keeping(
+            self.records, self.principal.name, self.key, self.request, body, run, self._check_may_see
+        )
+
     def _check_may_see(self, answer: Any) -> None:
         """Keys are the principal's, but a country office's key acts for its
         own countries only: another key of the office may not be shown an
@@ -94,6 +113,51 @@ def fingerprint(method: str, path: str, body: BaseModel | dict[str, Any]) -> str
 def request_name(principal: str, key: str, generation: datetime) -> str:
     """What names one request sent with an Idempotency-Key (and its retries)."""
     return f"{principal}\n{key}\n{generation.astimezone(UTC).isoformat()}"
+
+
+def _kept_answer(response: JSONResponse) -> tuple[int, Any, dict[str, str]]:
+    headers = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
+    return response.status_code, json.loads(bytes(response.body)), headers
+
+
+def respond_keeping(
+    records: IdempotencyRecords,
+    principal: str,
+    key: str | None,
+    request: Request,
+    body: BaseModel | dict[str, Any],
+    run: Callable[[str | None, KeepAnswer | None], JSONResponse],
+    check_may_see: Callable[[Any], None] = lambda answer: None,
+) -> JSONResponse:
+    """Runs `run` once per (principal, key, payload). A first request keeps its
+    answer in its own write transaction (one commit in all: a process stopped
+    at any moment leaves the work and its record, or neither); a request that
+    finds the key taken, or fails while the key has a record, is answered by
+    `respond_once` as a retry (replayed, 409 in flight, 422 reused)."""
+    if key is None:
+        return run(None, None)
+    request_fingerprint = fingerprint(request.method, request.url.path, body)
+    generation = datetime.now(UTC)
+    records.purge_if_due(generation)
+    kept: list[bool] = []
+
+    def keep(connection: Connection, response: JSONResponse) -> None:
+        records.keep(connection, principal, key, request_fingerprint, generation, _kept_answer(response))
+        kept.append(True)
+
+    try:
+        response = run(request_name(principal, key, generation), keep)
+        if not kept:  # `run` answered without writing (nothing to keep it with): kept on its own
+            with records.database.transaction() as connection:
+                keep(connection, response)
+        return response
+    except IdempotencyKeyTakenError:
+        pass  # another request had the key first: this one is its retry
+    except Exception:
+        # Refused, say: but a retry whose first attempt succeeded gets that answer, whatever this one met.
+        if not records.has_record(principal, key):
+            raise
+    return respond_once(records, principal, key, request, body, lambda name: run(name, None), check_may_see)
 
 
 def respond_once(
@@ -128,6 +192,5 @@ def respond_once(
     except BaseException:
         records.release(principal, key)
         raise
-    headers = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
-    records.complete(principal, key, response.status_code, json.loads(bytes(response.body)), headers)
+    records.complete(principal, key, *_kept_answer(response))
     return response

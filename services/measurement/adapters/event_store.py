@@ -9,7 +9,11 @@ is held to commit, so positions are gap-free and commit in position order,
 and a reader that sees position P has seen every position below it.
 
 The recorder joins the ambient write transaction (`Database.transaction`), so
-events commit atomically with the projections derived from them."""
+events commit atomically with the projections derived from them. Inside
+`locked` (a group commit's transaction) the head and the Merkle tree's border
+are read once, by the first insert, and carried to the next ones
+(`LOG_TAIL`): whoever undoes an insert inside the lock (a savepoint rolled
+back) puts the tail back as it was (`tail` / `restore_tail`)."""
 
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 from services.common.database import Database, as_utc
 from services.common.transparency.merkle import NewNode
 from services.measurement.adapters.merkle_nodes import (
+    border_after,
     completed_nodes,
     event_leaf_hash,
     insert_events_and_nodes,
@@ -49,6 +54,8 @@ from services.measurement.adapters.tables import stored_events as events_table
 # the same transaction (the projections) to use without reading it back.
 RECORDED_AT = "stocktake.recorded_at"
 LOCK_HELD = "stocktake.log_lock_held"
+# The head and the tree's border after the last insert of this transaction, while the lock is held.
+LOG_TAIL = "stocktake.log_tail"
 # PostgreSQL advisory lock key of the log's write lock ("stocktak" in ASCII).
 LOG_LOCK_KEY = 0x73746F636B74616B
 
@@ -102,9 +109,12 @@ class EventLogRecorder(ApplicationRecorder):
             return []
         try:
             with self.database.transaction() as connection:
-                if not connection.info.get(LOCK_HELD):
+                if connection.info.get(LOCK_HELD):
+                    tail = connection.info.get(LOG_TAIL) or self._read_head_and_border(connection)
+                else:
                     self._lock(connection)
-                head, border = self._read_head_and_border(connection)
+                    tail = self._read_head_and_border(connection)
+                head, border = tail
                 recorded_at = datetime.now(UTC)
                 connection.info[RECORDED_AT] = recorded_at
                 positions = list(range(head + 1, head + 1 + len(stored_events)))
@@ -119,9 +129,10 @@ class EventLogRecorder(ApplicationRecorder):
                     }
                     for position, event in zip(positions, stored_events, strict=True)
                 ]
-                insert_events_and_nodes(
-                    connection, events_table, merkle_nodes, rows, self._tree_nodes(head, border, rows)
-                )
+                new_nodes = self._tree_nodes(head, border, rows)
+                insert_events_and_nodes(connection, events_table, merkle_nodes, rows, new_nodes)
+                if connection.info.get(LOCK_HELD):
+                    connection.info[LOG_TAIL] = (positions[-1], border_after(positions[-1], border, new_nodes))
         except SQLAlchemyIntegrityError as error:
             raise IntegrityError(str(error.orig)) from error
         return positions
@@ -143,13 +154,27 @@ class EventLogRecorder(ApplicationRecorder):
     def locked(self, connection: Connection) -> Iterator[None]:
         """Holds the log's write lock for the rest of the transaction, taken
         outside any savepoint (rolling one back would release it), so that
-        the inserts inside need not take it again."""
-        self.lock_and_read_head(connection)
+        the inserts inside need not take it again, and read the head once."""
+        self._lock(connection)
         connection.info[LOCK_HELD] = True
         try:
             yield
         finally:
             connection.info.pop(LOCK_HELD, None)
+            connection.info.pop(LOG_TAIL, None)
+
+    @staticmethod
+    def tail(connection: Connection) -> object:
+        """The log's tail as this transaction's inserts left it (see `restore_tail`)."""
+        return connection.info.get(LOG_TAIL)
+
+    @staticmethod
+    def restore_tail(connection: Connection, tail: object) -> None:
+        """Puts back the tail taken by `tail` before inserts that were undone (a savepoint rolled back)."""
+        if tail is None:
+            connection.info.pop(LOG_TAIL, None)
+        else:
+            connection.info[LOG_TAIL] = tail
 
     def _read_head_and_border(self, connection: Connection) -> tuple[int, dict[tuple[int, int], bytes]]:
         """The head, and the Merkle tree nodes an append to it reads, in one round trip."""

@@ -150,6 +150,15 @@ def completed_nodes(size_before: int, leaf_hashes: list[bytes], border: dict[tup
     return nodes_completed_by_appends(size_before, leaf_hashes, fetched_reader(border, size_before))
 
 
+def border_after(
+    size: int, border_before: dict[tuple[int, int], bytes], new: list[NewNode]
+) -> dict[tuple[int, int], bytes]:
+    """The border of the tree of `size` leaves (`border_node_ids(size)`), from the border of the tree an append
+    grew from and the nodes the append completed: each of its nodes is one or the other."""
+    known = {**border_before, **{(level, index): value for level, index, value in new}}
+    return {node: known[node] for node in border_node_ids(size)}
+
+
 def insert_events_and_nodes(
     connection: Connection, events: Table, nodes: Table, rows: Sequence[dict[str, Any]], new_nodes: list[NewNode]
 ) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
+from sqlalchemy import Connection
 
 from services.common.access import Principal
 from services.common.database import Database
@@ -20,7 +21,7 @@ from services.common.errors import (
     StaleVersionError,
 )
 from services.measurement.adapters.references import ReferenceCache
-from services.measurement.application.event_log import EventLogApplication, ReferenceChangedError
+from services.measurement.application.event_log import EventLogApplication, ReferenceChangedError, Saved
 from services.measurement.application.queries import catalogue
 from services.measurement.domain.benchmarks import Baseline, Benchmark, Target
 from services.measurement.domain.framework import PROGRAMME, Framework, FrameworkDocument
@@ -30,6 +31,8 @@ from services.measurement.domain.values import Combination, Dimension, Measure, 
 from services.measurement.projections.handlers import recorded_observation_row
 
 CountryLookup = Callable[[str], str | None]
+# Given the answer of a recording inside the transaction that saves it (see record_observation).
+KeepAnswer = Callable[[Connection, dict[str, Any]], None]
 # A recording is checked again when its benchmark changed meanwhile; a third
 # change in a row is answered as a conflict to retry.
 RECORDING_ATTEMPTS = 3
@@ -189,7 +192,10 @@ class Measurement(EventLogApplication):
         comment: str | None,
         actor: Principal,
         observation_id: UUID | None = None,
+        keep_answer: KeepAnswer | None = None,
     ) -> dict[str, Any]:
+        """Records the observation; `keep_answer`, if given, is called in the
+        transaction that saves it with the answer (to keep it there too)."""
         if self.country_name(country) is not None:  # else the scope check says what is wrong with it
             actor.check_may_report_for(country)
         for attempt in range(RECORDING_ATTEMPTS):
@@ -205,6 +211,7 @@ class Measurement(EventLogApplication):
                     comment=comment,
                     actor=actor,
                     observation_id=observation_id,
+                    keep_answer=keep_answer,
                 )
             except ReferenceChangedError:
                 # The benchmark changed (a revision, a retirement) between the
@@ -226,7 +233,12 @@ class Measurement(EventLogApplication):
         comment: str | None,
         actor: Principal,
         observation_id: UUID | None,
+        keep_answer: KeepAnswer | None,
     ) -> dict[str, Any]:
+        def along(connection: Connection, saved: Saved) -> None:
+            if keep_answer is not None:
+                keep_answer(connection, self._recorded_answer(saved))
+
         try:
             checked_benchmark, scope = self.references_for_observation(benchmark)
             observation = Observation.record(
@@ -242,7 +254,7 @@ class Measurement(EventLogApplication):
                 comment=comment,
                 principal=actor.name,
             )
-            (recording,) = self.save(observation, unchanged={checked_benchmark.id: checked_benchmark.version})
+            self.save(observation, unchanged={checked_benchmark.id: checked_benchmark.version}, along=along)
         except ReferenceChangedError:
             raise
         except ConflictError:
@@ -255,9 +267,14 @@ class Measurement(EventLogApplication):
             if found is not None:
                 return found
             raise
-        (projected,) = self.last_saved().projected()
-        assert isinstance(recording.domain_event, Observation.Recorded)
-        row = recorded_observation_row(recording.domain_event, projected)
+        return self._recorded_answer(self.last_saved())
+
+    @staticmethod
+    def _recorded_answer(saved: Saved) -> dict[str, Any]:
+        """The observation a save recorded, as its answer (built from the saved event, not read back)."""
+        (projected,) = saved.projected()
+        assert isinstance(projected.event, Observation.Recorded)
+        row = recorded_observation_row(projected.event, projected)
         return {**catalogue.observation_out(row), "position": projected.position}
 
     def references_for_observation(self, code: str) -> tuple[Benchmark, ProgrammeScope]:

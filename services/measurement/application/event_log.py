@@ -6,7 +6,7 @@ and the queries that read streams from the log build on it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -43,12 +43,14 @@ class DateAsISO(Transcoding):
 
 @dataclass(frozen=True)
 class _Save:
-    """The events of one `save`, their stored (serialised) form, and the
-    version of each stream they were checked against (`unchanged`)."""
+    """The events of one `save`, their stored (serialised) form, the
+    version of each stream they were checked against (`unchanged`), and
+    what else to write in their transaction once they are (`along`)."""
 
     events: Sequence[DomainEventProtocol[UUID]]
     stored: Sequence[StoredEvent]
     unchanged: Mapping[UUID, int] = field(default_factory=dict)
+    along: Along | None = None
 
 
 class ReferenceChangedError(ConflictError):
@@ -67,6 +69,10 @@ class Saved:
     def projected(self) -> list[Projected]:
         return [Projected(r.domain_event, r.notification.id, self.recorded_at) for r in self.recordings]
 
+
+# Writes something more in the transaction of a save, given what it saved
+# (an idempotency record holding the answer built from it, say).
+Along = Callable[[Connection, Saved], None]
 
 # The last save of this context, for answers built from the saved events
 # without reading them back.
@@ -102,6 +108,7 @@ class EventLogApplication(Application[UUID]):
             processing_event.events,
             [self.events.mapper.to_stored_event(e) for e in processing_event.events],
             processing_event.saved_kwargs.get("unchanged", {}),
+            processing_event.saved_kwargs.get("along"),
         )
         saved = self.group_commit.submit(save)
         _last_saved.set(saved)
@@ -122,7 +129,17 @@ class EventLogApplication(Application[UUID]):
         return self._record(processing_event)
 
     def _write(self, connection: Connection, save: _Save) -> Saved:
-        """Appends the events to the log and projects them, in `connection`'s transaction."""
+        """Appends the events to the log and projects them, in `connection`'s
+        transaction. If it fails, the caller undoes what it wrote (a savepoint
+        rolled back), so the log's tail is put back as it was."""
+        tail = self.event_log.tail(connection)
+        try:
+            return self._append_and_project(connection, save)
+        except BaseException:
+            self.event_log.restore_tail(connection, tail)
+            raise
+
+    def _append_and_project(self, connection: Connection, save: _Save) -> Saved:
         try:
             positions = self.event_log.insert_events(save.stored)
         except IntegrityError as error:
@@ -146,6 +163,8 @@ class EventLogApplication(Application[UUID]):
         ]
         saved = Saved(recordings, connection.info[RECORDED_AT])
         self.projector.project(SqlStore(connection, LIVE), saved.projected(), track=False)
+        if save.along is not None:
+            save.along(connection, saved)
         return saved
 
     def _check_unchanged(self, connection: Connection, unchanged: Mapping[UUID, int]) -> None:

@@ -7,11 +7,12 @@ from uuid import UUID, uuid5
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
+from sqlalchemy import Connection
 
 from services.common.access import Permission
 from services.common.http.authorization import ObservationReader, Reporter, allowed
 from services.common.http.deps import BasedOnDep, answer_at, created
-from services.common.http.idempotency import CreationDep
+from services.common.http.idempotency import CreationDep, KeepAnswer
 from services.common.http.problems import (
     IDEMPOTENCY_IN_FLIGHT,
     PROBLEM_JSON,
@@ -61,12 +62,20 @@ def record_observation(
 ) -> JSONResponse:
     """Record one value of a benchmark for one country and period. Send Idempotency-Key to retry safely."""
 
-    def record(request_name: str | None) -> JSONResponse:
+    def record(request_name: str | None, keep: KeepAnswer | None) -> JSONResponse:
         # With a key, the observation's id follows from the request it names,
         # so that even a retry whose first attempt was cut off after its
         # commit records nothing twice, while the key reused after its 24
         # hours (a new request) records a new observation.
         observation_id = None if request_name is None else observation_id_for(request_name)
+        answers: list[JSONResponse] = []
+
+        def keep_answer(connection: Connection, observation: dict[str, Any]) -> None:
+            # The key's record is written in the observation's transaction, with the answer built there.
+            answers.append(_created(observation))
+            if keep is not None:
+                keep(connection, answers[-1])
+
         observation = measurement.record_observation(
             observation_id=observation_id,
             benchmark=body.benchmark,
@@ -78,10 +87,11 @@ def record_observation(
             evidence=[{"title": e.title, "url": str(e.url)} for e in body.evidence],
             comment=body.comment,
             actor=creation.principal,
+            keep_answer=keep_answer,
         )
-        return _created(observation)
+        return answers[-1] if answers else _created(observation)
 
-    return creation.respond_naming(body, record)
+    return creation.respond_keeping(body, record)
 
 
 @router.api_route("/batch", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
