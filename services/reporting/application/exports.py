@@ -169,6 +169,10 @@ class ExportsService:
                 f"was not stored: {'; '.join(error.errors[:5])}."
             ) from None
 
+    def bienniums(self, token: str) -> list[str]:
+        """The bienniums the framework (as known now) aligns the programme with."""
+        return contribution.aligned_bienniums(self.measurement.read(token, "/framework"))
+
     # -- reading ---------------------------------------------------------
 
     def _export(self, export_id: str) -> Export:

@@ -16,6 +16,7 @@ from services.common.access import Principal
 from services.common.errors import AuthenticationError
 from services.common.http.authorization import Authenticator, bearer
 from services.reporting.application.editions import Reporting
+from services.reporting.application.exports import ExportsService
 from services.reporting.application.pages import Pages, Pin
 from services.reporting.entrypoints.pages import csrf
 from services.reporting.entrypoints.pages.session import SESSION_COOKIE, Session, Sessions
@@ -47,6 +48,11 @@ def get_reporting(request: Request) -> Reporting:
     return reporting
 
 
+def get_exports(request: Request) -> ExportsService:
+    exports: ExportsService = request.app.state.exports
+    return exports
+
+
 @dataclass(frozen=True)
 class Visitor:
     principal: Principal
@@ -76,6 +82,7 @@ def get_visitor(
 VisitorDep = Annotated[Visitor, Depends(get_visitor)]
 PagesDep = Annotated[Pages, Depends(get_pages)]
 ReportingDep = Annotated[Reporting, Depends(get_reporting)]
+ExportsDep = Annotated[ExportsService, Depends(get_exports)]
 SessionsDep = Annotated[Sessions, Depends(get_sessions)]
 
 
