@@ -290,6 +290,10 @@ def test_the_iati_activity_validates_carries_every_benchmark_and_is_the_same_byt
 
     content = reporting.get(f"/exports/{first['id']}/renderings/json", headers=manager).json()
     assert content["activity"]["identifier"] == activity.findtext("iati-identifier")
+    pins = tree.find("{urn:stocktake:export-pins:1}pins")
+    assert pins is not None and pins.get("position") == str(first["position"]) and pins.get("as-of") == "2019-12-31"
+    assert pins.get("checkpoint-root-hash") == first["checkpoint"]["root_hash"]
+    assert pins.findtext("{urn:stocktake:export-pins:1}checkpoint-note") == first["checkpoint"]["note"]
     verification = reporting.get(f"/exports/{first['id']}/verification", headers=manager).json()
     assert verification["match"] is True
 

@@ -4,7 +4,10 @@ the package) before anything is served.
 
 Byte-reproducible: the content fixes every attribute, including the
 generated and last-updated times (the log's time at the export's position),
-and lxml writes elements and attributes in the order given."""
+and lxml writes elements and attributes in the order given. The export's
+pins (valid date, log position, checkpoint, framework, versions) follow the
+activity in a `stocktake:pins` element of our own namespace, which the IATI
+schema allows there."""
 
 from __future__ import annotations
 
@@ -18,6 +21,9 @@ from lxml import etree
 
 VERSION = "2.03"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+# The export's pins, in an extension element of our own namespace after the
+# activity (iati-activities allows elements of other namespaces there).
+PINS_NAMESPACE = "urn:stocktake:export-pins:1"
 REPORTING_ORGANISATION_VOCABULARY = "99"  # IATI IndicatorVocabulary: the reporting organisation's own
 GENERAL = "1"  # IATI DescriptionType
 IMPLEMENTING = "4"  # IATI OrganisationRole
@@ -116,6 +122,16 @@ def _activity(root: etree._Element, content: Mapping[str, Any]) -> None:
             _indicator(element, item)
 
 
+def _pins(root: etree._Element, pins: Mapping[str, Any]) -> None:
+    checkpoint = pins["checkpoint"]
+    element = etree.SubElement(root, f"{{{PINS_NAMESPACE}}}pins", nsmap={"stocktake": PINS_NAMESPACE})
+    for name in ("kind", "as_of", "position", "framework", "template_version", "generator_version"):
+        element.set(name.replace("_", "-"), _text(pins[name]))
+    element.set("checkpoint-size", str(checkpoint["size"]))
+    element.set("checkpoint-root-hash", _text(checkpoint["root_hash"]))
+    etree.SubElement(element, f"{{{PINS_NAMESPACE}}}checkpoint-note").text = _text(checkpoint["note"])
+
+
 @cache
 def _schema() -> etree.XMLSchema:
     resource = files("services.reporting").joinpath("standards/iati-2.03/iati-activities-schema.xsd")
@@ -140,6 +156,7 @@ def render_iati(content: Mapping[str, Any]) -> bytes:
     """The activity's XML, validated against the IATI 2.03 schema (IatiSchemaError if not)."""
     root = etree.Element("iati-activities", version=VERSION, **{"generated-datetime": content["generated"]})
     _activity(root, content)
+    _pins(root, content["export"])
     document = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     errors = schema_errors(document)
     if errors:

@@ -22,7 +22,15 @@ PROGRAMME = {
     "period": {"start": "2017-01-01", "end": "2021-12-31"},
     "theory_of_change": {"intervention": "Build capacity", "current_situation": None, "future_situation": None},
 }
-PINS = {"kind": "iati-activity", "as_of": "2019-12-31", "position": 42}
+PINS = {
+    "kind": "iati-activity",
+    "as_of": "2019-12-31",
+    "position": 42,
+    "checkpoint": {"size": 42, "root_hash": "cm9vdA==", "note": "stocktake.example/log\n42\ncm9vdA==\n"},
+    "framework": "GSC-POA-2017-21 v1",
+    "template_version": "1",
+    "generator_version": "stocktake-exports/1",
+}
 ASSUMPTIONS = [("CA2", "Labour inspection is effective"), ("CA5", "Policies are adopted")]
 
 
