@@ -329,3 +329,18 @@ def test_the_sample_programme_s_iati_activity_validates_and_follows_the_result_r
     contribution = _create(reporting, manager, kind="pi-contribution", biennium="2018-19")
     content = reporting.get(f"/exports/{contribution['id']}/renderings/json", headers=manager).json()
     assert [b["code"] for b in _indicator(content, "7", "7.1")["benchmarks"]] == ["ILL-CA2-INSPECTION"]
+
+
+def test_a_text_a_spreadsheet_would_take_for_a_formula_stays_text_in_the_csv_and_the_xlsx(
+    client: TestClient, reporting: TestClient, manager: dict[str, str]
+) -> None:
+    set_up_programme(client)
+    title = '=HYPERLINK("http://example.org","inspections")'
+    body = benchmark_body(code="CA2-FORMULA", title=title, pb_indicators=["2018-19:7.2"], disaggregations=[])
+    assert client.post("/benchmarks", json=body).status_code == 201
+    made = _create(reporting, manager, kind="pi-contribution", biennium="2018-19")
+    rows = csv.DictReader(io.StringIO(_rendering(reporting, made["id"], "csv", manager).decode("utf-8")))
+    assert {row["title"] for row in rows if row["benchmark"] == "CA2-FORMULA"} == {"'" + title}
+    workbook = openpyxl.load_workbook(io.BytesIO(_rendering(reporting, made["id"], "xlsx", manager)))
+    cells = [cell for row in workbook["Contribution"].iter_rows() for cell in row if cell.value == title]
+    assert cells and all(cell.data_type == "s" and cell.quotePrefix for cell in cells)
