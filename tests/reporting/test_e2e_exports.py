@@ -14,6 +14,8 @@ from typing import Any
 
 import openpyxl
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from services.common.access import Role
@@ -344,3 +346,32 @@ def test_a_text_a_spreadsheet_would_take_for_a_formula_stays_text_in_the_csv_and
     workbook = openpyxl.load_workbook(io.BytesIO(_rendering(reporting, made["id"], "xlsx", manager)))
     cells = [cell for row in workbook["Contribution"].iter_rows() for cell in row if cell.value == title]
     assert cells and all(cell.data_type == "s" and cell.quotePrefix for cell in cells)
+
+
+bodies = st.fixed_dictionaries(
+    {"kind": st.sampled_from(["pi-contribution", "iati-activity", "sdmx", ""])},
+    optional={
+        "biennium": st.one_of(st.sampled_from(["2016-17", "2018-19", "2020-21", "9999-00"]), st.text(max_size=20)),
+        "as_of": st.one_of(st.dates(date(1, 1, 1), date(9999, 12, 31)).map(date.isoformat), st.text(max_size=12)),
+        "known_at": st.one_of(st.integers(-5, 2**63), st.sampled_from([0, 1, 2, 5])),
+    },
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=bodies)
+def test_any_request_for_an_export_is_made_or_refused_with_a_problem_never_a_500(
+    client: TestClient, reporting: TestClient, manager: dict[str, str], body: dict[str, Any]
+) -> None:
+    if log_head(client) < 5:  # the first example's: the store lives as long as the test
+        _programme(client)
+    response = reporting.post("/exports", json=body, headers=manager)
+    if response.status_code == 201:
+        made = response.json()
+        for fmt in made["formats"]:
+            data = _rendering(reporting, made["id"], fmt, manager)
+            if fmt == "xml":
+                _valid_iati(data)
+    else:
+        assert_problem(response, response.status_code)
+        assert 400 <= response.status_code < 500
