@@ -18,7 +18,7 @@ from services.measurement.sample import load_sample
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 MEASUREMENT = "localhost:8000"
-KEYS = {"$AUDITOR": Role.AUDITOR, "$OFFICE": Role.COUNTRY_OFFICE}
+KEYS = {"$AUDITOR": Role.AUDITOR, "$OFFICE": Role.COUNTRY_OFFICE, "$MANAGER": Role.PROGRAMME_MANAGER}
 
 
 @dataclass

@@ -30,6 +30,7 @@ class Permission(StrEnum):
     READ_PROOFS = "read:proofs"  # inclusion and consistency proofs of the log's Merkle tree
     MANAGE_BENCHMARKS = "manage:benchmarks"
     MANAGE_SCOPE = "manage:scope"
+    MANAGE_WORKPLAN = "manage:workplan"  # record deliverables' delivery and milestones' outcomes
     RECORD_OBSERVATIONS = "record:observations"  # record, correct, retract, import
     # The reporting service's (services/reporting): its operations list these too.
     READ_REPORTS = "read:reports"  # list and read report editions, their renderings and diffs
@@ -49,6 +50,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_CHECKPOINTS,
             Permission.MANAGE_BENCHMARKS,
             Permission.MANAGE_SCOPE,
+            Permission.MANAGE_WORKPLAN,
             Permission.VERIFY_REPORTS,
             Permission.MANAGE_REPORTS,
         }

@@ -249,9 +249,13 @@ def test_the_kinds_dates_are_the_roadmap_s_milestones(
     served_measurement: Any, reporting: TestClient, tokens: dict[Role, str], client: TestClient
 ) -> None:
     milestones = {m["code"]: m for m in client.get("/framework").json()["milestones"]}
-    assert KIND_AS_OF[EditionKind.MID_TERM].isoformat() == milestones["M12"]["period"]["end"]
+    # Framework version 2 has one mid-term milestone (M8, para. 9: November
+    # 2019) that notes para. 12's October 2019: the edition is as of para. 12's.
+    (para_12,) = milestones["M8"]["also_in"]
+    assert KIND_AS_OF[EditionKind.MID_TERM].isoformat() == para_12["period"]["end"]
+    assert milestones["M8"]["period"]["start"] <= para_12["period"]["end"] <= milestones["M8"]["period"]["end"]
     assert KIND_AS_OF[EditionKind.FINAL_ASSESSMENT].isoformat() == milestones["M9"]["period"]["end"]
-    assert KIND_AS_OF[EditionKind.FINAL].isoformat() == milestones["M13"]["period"]["end"]
+    assert KIND_AS_OF[EditionKind.FINAL].isoformat() == milestones["M10"]["period"]["end"]
 
 
 def test_an_unreachable_measurement_is_a_503(database_url: str, tokens: dict[Role, str]) -> None:

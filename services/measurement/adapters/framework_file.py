@@ -12,7 +12,9 @@ import yaml
 
 from services.common.json import jsonable
 
-DEFAULT_FRAMEWORK_FILE = "gb329-ins-3-2.v1.yaml"
+# Version 2 corrects version 1's transcription of the roadmap (each fix notes
+# its paragraph); version 1 stays for the stores and answers that used it.
+DEFAULT_FRAMEWORK_FILE = "gb329-ins-3-2.v2.yaml"
 REQUIRED_SECTIONS = (
     "framework",
     "areas_of_action",
@@ -30,7 +32,12 @@ class FrameworkFileError(ValueError):
 
 
 def default_framework_path() -> Path:
-    return Path(str(resources.files("services.measurement") / "framework_data" / DEFAULT_FRAMEWORK_FILE))
+    return framework_path(DEFAULT_FRAMEWORK_FILE)
+
+
+def framework_path(name: str) -> Path:
+    """A framework file shipped with the service, e.g. gb329-ins-3-2.v1.yaml."""
+    return Path(str(resources.files("services.measurement") / "framework_data" / name))
 
 
 def read_framework_file(path: Path | None = None) -> tuple[dict[str, Any], str]:

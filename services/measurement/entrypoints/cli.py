@@ -32,6 +32,7 @@ from services.measurement.application.queries import catalogue
 from services.measurement.application.rebuild import RebuildReport, RebuildRunningError, needs_rebuild, rebuild
 from services.measurement.bootstrap import MeasurementServices, bootstrap
 from services.measurement.entrypoints.cli_audit import audit_app, db_app
+from services.measurement.entrypoints.cli_workplan import workplan_app
 from services.measurement.sample import load_sample, sample_keys
 from services.measurement.settings import Settings
 
@@ -40,6 +41,7 @@ keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
+app.add_typer(workplan_app, name="workplan")
 console = Console(stderr=True)
 
 DatabaseOption = Annotated[
@@ -165,7 +167,10 @@ def rebuild_command(
 
 @app.command("load-framework")
 def load_framework(
-    path: Annotated[Path | None, typer.Argument(help="Framework YAML (default: the roadmap's, v1)")] = None,
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="Framework YAML (default: the roadmap's, version 2; a store at version 1 moves to it)"),
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Record the programme framework (a no-op if this revision is loaded)."""

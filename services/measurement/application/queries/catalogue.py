@@ -22,6 +22,7 @@ from services.measurement.adapters.tables import (
     benchmarks_view,
     observations_view,
     projection_tracking,
+    stored_events,
 )
 from services.measurement.application.event_log import EventLogApplication
 from services.measurement.domain.framework import PROGRAMME, Framework
@@ -52,6 +53,37 @@ def framework(app: EventLogApplication, at: int | None = None, programme: str = 
     if not isinstance(aggregate, Framework) or aggregate.document is None:
         raise NotFoundError(f"The programme framework {programme} was not loaded as of position {head}.")
     return {"version": aggregate.revision, "document": aggregate.document.content, "position": head}
+
+
+# The version each RevisionLoaded event loaded, by its store, log position and
+# recorded time: events never change, so what was read once holds for every
+# application (the time tells apart a store emptied and written again, as tests do).
+_revision_versions: dict[tuple[str, int, Any], int] = {}
+
+
+def framework_version(app: EventLogApplication, position: int, programme: str = PROGRAMME) -> int | None:
+    """The framework version in force at log position `position` (None before
+    any was loaded): the revision of the last event of the framework's
+    stream up to there, read from the log (its document only once)."""
+    stream = Framework.create_id(programme)
+    with app.database.snapshot() as connection:
+        last = connection.execute(
+            select(stored_events.c.position, stored_events.c.topic, stored_events.c.recorded_at)
+            .where(stored_events.c.originator_id == stream, stored_events.c.position <= position)
+            .order_by(stored_events.c.originator_version.desc())
+            .limit(1)
+        ).first()
+        if last is None or not last.topic.endswith(".RevisionLoaded"):
+            return None
+        key = (app.database.url, last.position, last.recorded_at)
+        if key not in _revision_versions:
+            (logged,) = app.event_log.select_logged(
+                originator_id=stream, after=last.position - 1, until=last.position, limit=1, connection=connection
+            )
+            revision = app.mapper.to_domain_event(logged.as_stored_event())
+            assert isinstance(revision, Framework.RevisionLoaded)
+            _revision_versions[key] = revision.version
+    return _revision_versions[key]
 
 
 def scope(app: EventLogApplication, at: int | None = None, programme: str = PROGRAMME) -> dict[str, Any]:

@@ -447,9 +447,16 @@ def assumption_rollup(
     known_at: datetime | None = None,
     sector: str | None = None,
 ) -> dict[str, Any]:
-    """For each critical assumption of the framework, its benchmarks' states and a summary."""
-    assumptions = catalogue.framework(app)["document"]["critical_assumptions"]
-    return rollup(app.database, assumptions, as_of, at, known_at, sector)
+    """For each critical assumption of the framework as known at the position,
+    its benchmarks' states and a summary (none before a framework was loaded)."""
+    with app.database.snapshot() as connection:
+        position = resolve_position(connection, at, known_at)
+    try:
+        framework = catalogue.framework(app, position)
+    except NotFoundError:
+        return {**rollup(app.database, [], as_of, position, None, sector), "framework_version": None}
+    answer = rollup(app.database, framework["document"]["critical_assumptions"], as_of, position, None, sector)
+    return {**answer, "framework_version": framework["version"]}
 
 
 def rollup(

@@ -24,6 +24,7 @@ from services.measurement.entrypoints.http.routes import (
     report,
     scope,
     transparency,
+    workplan,
 )
 from services.measurement.settings import Settings
 
@@ -34,7 +35,9 @@ theory of change (GB.329/INS/3/2, Appendix II).
 
 Every fact is an immutable event with a gap-free **log position**; every read
 answers with the position it reflects (body `position` and header
-`Stocktake-Log-Position`). Corrections and retractions are new events.
+`Stocktake-Log-Position`); every answer read against the programme framework
+names the framework version in force there (body `framework_version` and
+header `Stocktake-Framework-Version`). Corrections and retractions are new events.
 Errors are RFC 9457 `application/problem+json`.
 
 Every operation but `/problems/{slug}` needs an API key, sent as
@@ -42,7 +45,8 @@ Every operation but `/problems/{slug}` needs an API key, sent as
 issue`; `./dev up` prints one per role for the illustrative sample). Each
 operation lists the roles that may call it (`x-roles`): `country-office`
 (records, corrects and retracts observations of its own countries, reads
-those), `programme-manager` (benchmarks and scope), `auditor` (reads
+those), `programme-manager` (benchmarks, scope and the workplan's delivery
+and milestones), `auditor` (reads
 everything, the log included; writes nothing) and `reporting` (the framework,
 benchmarks, scope and progress).
 """
@@ -81,7 +85,7 @@ def create_app(
 
     app = service_app(title="Stocktake measurement service", description=DESCRIPTION, lifespan=lifespan)
     app.add_middleware(BodySizeLimit)
-    for module in (framework, benchmarks, progress, report, scope, imports, observations, exports, log, me):
+    for module in (framework, benchmarks, progress, report, scope, imports, observations, exports, workplan, log, me):
         document_permissions(module.router)
         app.include_router(module.router)
     for router in (transparency.checkpoints, transparency.proofs):

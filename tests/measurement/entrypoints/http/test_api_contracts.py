@@ -103,6 +103,8 @@ def test_a_known_at_before_the_first_event_is_the_empty_log(client: TestClient) 
     rollup = client.get("/progress/assumptions", params={"known_at": "2017-01-01T00:00:00Z"})
     assert rollup.status_code == 200, rollup.text
     assert rollup.json()["position"] == 0
+    # The empty log knows no framework, so no assumption either.
+    assert (rollup.json()["framework_version"], rollup.json()["assumptions"]) == (None, [])
 
 
 def test_known_at_and_as_of_are_dates_not_numbers_and_extreme_offsets_are_refused(client: TestClient) -> None:

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from tests.support import assert_problem, benchmark_body, log_head
 
 POSITION = "Stocktake-Log-Position"
+VERSION = "Stocktake-Framework-Version"
 FRAMEWORK_POSITIONS = (1, 2)
 
 
@@ -19,6 +20,7 @@ def read(client: TestClient, path: str, **params: Any) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     assert int(response.headers[POSITION]) == body["position"]
+    assert int(response.headers[VERSION]) == body["framework_version"]
     return body
 
 
@@ -33,18 +35,18 @@ def test_the_framework_holds_the_roadmap(client: TestClient) -> None:
     assert len(framework["expected_changes"]) == 12
     assert len(framework["pb_alignment"]) == 22
     assert [s["goal"] for s in framework["sdgs"]] == [8, 9, 10, 12, 17]
+    assert len(framework["milestones"]) == 11
+    assert framework["framework"]["version"] == framework["framework_version"] == 2
     assert framework["position"] == max(FRAMEWORK_POSITIONS)
 
 
 def test_the_ten_critical_assumptions_are_listed_and_each_can_be_read(client: TestClient) -> None:
     assumptions = read(client, "/framework/assumptions")
     assert [a["code"] for a in assumptions["items"]] == [f"CA{n}" for n in range(1, 11)]
-    assert assumptions["framework_version"] == 1
+    assert assumptions["framework_version"] == 2
 
-    one = client.get("/framework/assumptions/CA2")
-    assert one.status_code == 200
-    assert one.json() == assumptions["items"][1]
-    assert int(one.headers[POSITION]) == assumptions["position"]
+    one = read(client, "/framework/assumptions/CA2")
+    assert one == {**assumptions["items"][1], "framework_version": 2, "position": assumptions["position"]}
 
 
 def test_an_unknown_framework_item_is_a_404_problem(client: TestClient, subtests: pytest.Subtests) -> None:

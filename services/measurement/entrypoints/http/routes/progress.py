@@ -15,14 +15,15 @@ from services.common.http.authorization import allowed
 from services.common.http.deps import answer_at
 from services.measurement.application.queries import catalogue, progress
 from services.measurement.application.queries.series import Step
-from services.measurement.domain.framework import PROGRAMME_WINDOW
+from services.measurement.domain.values import Period
 from services.measurement.entrypoints.http.deps import MeasurementDep
-from services.measurement.entrypoints.http.schemas.common import LogPosition, query_period
+from services.measurement.entrypoints.http.framework_version import answer_with_framework
+from services.measurement.entrypoints.http.schemas.common import LogPosition
 from services.measurement.entrypoints.http.schemas.log import LogHead
 from services.measurement.entrypoints.http.schemas.progress import (
     AssumptionRollup,
     BenchmarkSeries,
-    BenchmarkState,
+    BenchmarkStateRead,
     CountryProfile,
 )
 
@@ -33,8 +34,7 @@ AsOf = Annotated[
     Query(
         max_length=10,
         description="Valid date of the state: a day (2019-06-30), or the last day of a month (2019-06), "
-        f"quarter (2019-Q2) or year (2019), within the programme's window ({PROGRAMME_WINDOW}) and not after "
-        "today; default: today, UTC",
+        "quarter (2019-Q2) or year (2019); default: today, UTC",
     ),
 ]
 At = Annotated[LogPosition | None, Query(description="As known at this log position (default: the head)")]
@@ -59,8 +59,15 @@ class Pinned:
 
 
 def pinned(as_of: AsOf = None, at: At = None, known_at: KnownAt = None) -> Pinned:
-    valid_date = datetime.now(UTC).date() if as_of is None else query_period(as_of, "as_of").valid_date
+    valid_date = datetime.now(UTC).date() if as_of is None else _valid_date(as_of)
     return Pinned(valid_date, at, None if known_at is None else _recorded_time(known_at))
+
+
+def _valid_date(text: str) -> date:
+    try:
+        return Period.parse(text, ("as_of",)).valid_date
+    except InvalidCommandError as error:
+        raise InvalidCommandError.at(("as_of",), error.detail, "query") from None
 
 
 def _recorded_time(text: str) -> datetime:
@@ -97,13 +104,15 @@ def read_log_head(measurement: MeasurementDep, response: Response) -> dict[str, 
     return _answer(response, catalogue.log_head_now(measurement.database))
 
 
-@router.get("/benchmarks/{code}/state", response_model=BenchmarkState, operation_id="getBenchmarkState")
+@router.get("/benchmarks/{code}/state", response_model=BenchmarkStateRead, operation_id="getBenchmarkState")
 def benchmark_state(
     code: str, measurement: MeasurementDep, response: Response, when: PinnedDep, sector: SectorFilter = None
 ) -> dict[str, Any]:
     """A benchmark's state at a valid date, as known at a log position, with the value in force in each cell."""
-    return _answer(
-        response, progress.benchmark_state(measurement.database, code, when.as_of, when.at, when.known_at, sector)
+    return answer_with_framework(
+        response,
+        measurement,
+        progress.benchmark_state(measurement.database, code, when.as_of, when.at, when.known_at, sector),
     )
 
 
@@ -120,8 +129,10 @@ def benchmark_series(
 ) -> dict[str, Any]:
     """A benchmark's state at the end of each period from start to end, all as known at one position."""
     when = pinned(None, at, known_at)
-    return _answer(
-        response, progress.benchmark_series(measurement.database, code, (start, end, step), when.at, when.known_at)
+    return answer_with_framework(
+        response,
+        measurement,
+        progress.benchmark_series(measurement.database, code, (start, end, step), when.at, when.known_at),
     )
 
 
@@ -130,7 +141,9 @@ def assumption_rollup(
     measurement: MeasurementDep, response: Response, when: PinnedDep, sector: SectorFilter = None
 ) -> dict[str, Any]:
     """For each critical assumption CA1 ... CA10, its benchmarks' statuses and a summary."""
-    return _answer(response, progress.assumption_rollup(measurement, when.as_of, when.at, when.known_at, sector))
+    return answer_with_framework(
+        response, measurement, progress.assumption_rollup(measurement, when.as_of, when.at, when.known_at, sector)
+    )
 
 
 @router.get("/progress/countries/{iso3}", response_model=CountryProfile, operation_id="getCountryProfile")
@@ -138,6 +151,8 @@ def country_profile(
     iso3: str, measurement: MeasurementDep, response: Response, when: PinnedDep, sector: SectorFilter = None
 ) -> dict[str, Any]:
     """Every benchmark's values in force for one programme country, cell by cell."""
-    return _answer(
-        response, progress.country_profile(measurement.database, iso3, when.as_of, when.at, when.known_at, sector)
+    return answer_with_framework(
+        response,
+        measurement,
+        progress.country_profile(measurement.database, iso3, when.as_of, when.at, when.known_at, sector),
     )

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query, Response
 
 from services.common.access import Permission
 from services.common.http.authorization import ProgressReader, allowed
-from services.common.http.deps import answer_at
 from services.measurement.application.queries.report import report_data
 from services.measurement.entrypoints.http.deps import MeasurementDep
+from services.measurement.entrypoints.http.framework_version import answer_with_framework
 from services.measurement.entrypoints.http.routes.progress import PinnedDep
 from services.measurement.entrypoints.http.schemas.report import ProgressReport
 
@@ -30,5 +30,4 @@ def progress_report(
     position, in one answer (a country office's key gets its own countries' values and the combined figures)."""
     countries = None if principal.reads_every_country else principal.countries
     answer = report_data(measurement, when.as_of, when.at, when.known_at, countries, series)
-    answer_at(response, answer["position"])
-    return answer
+    return answer_with_framework(response, measurement, {**answer, "framework_version": answer["framework"]["version"]})

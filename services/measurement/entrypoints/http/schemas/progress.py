@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, PlainSerializer
 
 from services.measurement.entrypoints.http.schemas.common import LogPosition
+from services.measurement.entrypoints.http.schemas.framework import FrameworkVersionInForce
 
 Number = float | int | str
 # The precision answers give computed figures in (the combined figure and
@@ -83,9 +84,14 @@ class BenchmarkState(BaseModel):
     freshest: date | None = Field(description="Latest valid date among the values in force")
 
 
+class BenchmarkStateRead(BenchmarkState):
+    framework_version: FrameworkVersionInForce
+
+
 class BenchmarkSeries(BaseModel):
     benchmark: str
     position: LogPosition
+    framework_version: FrameworkVersionInForce
     points: list[BenchmarkState]
 
 
@@ -116,6 +122,7 @@ class AssumptionRollup(BaseModel):
     as_of: date
     position: LogPosition
     sector: str | None = Field(description="The sector whose cells alone were combined (null: every cell)")
+    framework_version: FrameworkVersionInForce
     assumptions: list[AssumptionProgress]
 
 
@@ -136,4 +143,5 @@ class CountryProfile(BaseModel):
     as_of: date
     position: LogPosition
     sector: str | None = Field(description="The sector whose cells alone are shown (null: every cell)")
+    framework_version: FrameworkVersionInForce
     benchmarks: list[CountryBenchmark]

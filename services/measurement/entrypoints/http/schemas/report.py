@@ -8,6 +8,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from services.measurement.entrypoints.http.schemas.common import LogPosition
+from services.measurement.entrypoints.http.schemas.framework import FrameworkVersionInForce
 from services.measurement.entrypoints.http.schemas.progress import BenchmarkState, TargetInForce
 
 
@@ -53,6 +54,7 @@ class ProgressReport(BaseModel):
     as_of: date
     position: LogPosition
     framework: FrameworkVersion = Field(description="The framework as known at the position")
+    framework_version: FrameworkVersionInForce
     countries_selected: list[str]
     status_rule: StatusRule
     benchmarks: list[BenchmarkReport] = Field(description="Every benchmark not retired at the position, by code")

@@ -1,0 +1,131 @@
+"""`stocktake workplan ...`: the programme management team records a
+deliverable's delivery and a milestone's outcome from the command line, and
+reads the workplan planned vs recorded (as the HTTP API does)."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from services.common.errors import DomainError
+from services.measurement.application import workplan
+from services.measurement.application.queries import workplan as queries
+from services.measurement.application.workplan import DeliveryStatus, MilestoneOutcome
+from services.measurement.domain.values import Period
+from services.measurement.entrypoints.cli_audit import DatabaseOption, _services, _settings
+
+workplan_app = typer.Typer(help="Workplan delivery and roadmap milestones.", no_args_is_help=True)
+console = Console(stderr=True)
+
+On = Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="The date it happened on, YYYY-MM-DD")]
+
+
+def _principal() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _refused(error: DomainError) -> typer.Exit:
+    console.print(f"[red]{error.detail}[/red]", soft_wrap=True)
+    for problem in error.problems:
+        if problem.detail != error.detail:
+            console.print(f"  --{'.'.join(map(str, problem.path))}: {problem.detail}", soft_wrap=True)
+    return typer.Exit(1)
+
+
+@workplan_app.command("deliverable")
+def record_delivery(
+    code: Annotated[str, typer.Argument(help="The deliverable, e.g. 2.1 (Appendix I)")],
+    status: Annotated[str, typer.Argument(help="started, delivered or dropped")],
+    on: On,
+    evidence: Annotated[str | None, typer.Option(help="Delivered: a link to what was delivered")] = None,
+    reason: Annotated[str | None, typer.Option(help="Dropped: why")] = None,
+    note: Annotated[str | None, typer.Option(help="Started or delivered: anything to add")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Record that a deliverable was started, delivered or dropped on a date."""
+    if status not in ("started", "delivered", "dropped"):
+        raise typer.BadParameter("give started, delivered or dropped", param_hint="STATUS")
+    chosen: DeliveryStatus = status  # type: ignore[assignment]  # checked just above
+    with _services(_settings(database_url)) as running:
+        try:
+            answer = workplan.record_delivery(
+                running.measurement,
+                code,
+                status=chosen,
+                on=on.date(),
+                evidence=evidence,
+                reason=reason,
+                note=note,
+                principal=_principal(),
+            )
+        except DomainError as error:
+            raise _refused(error) from None
+    console.print(f"Deliverable {code}: {status} on {on.date().isoformat()} (log position {answer['position']}).")
+
+
+@workplan_app.command("milestone")
+def record_milestone_outcome(
+    code: Annotated[str, typer.Argument(help="The milestone, e.g. M1 (`stocktake workplan show`)")],
+    outcome: Annotated[str, typer.Argument(help="met or missed")],
+    on: On,
+    note: Annotated[str, typer.Option(help="What was done (met), or what happened instead (missed)")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Record that a milestone was met, or missed, on a date, with a note."""
+    if outcome not in ("met", "missed"):
+        raise typer.BadParameter("give met or missed", param_hint="OUTCOME")
+    chosen: MilestoneOutcome = outcome  # type: ignore[assignment]  # checked just above
+    with _services(_settings(database_url)) as running:
+        try:
+            answer = workplan.record_milestone_outcome(
+                running.measurement, code, outcome=chosen, on=on.date(), note=note, principal=_principal()
+            )
+        except DomainError as error:
+            raise _refused(error) from None
+    console.print(f"Milestone {code}: {outcome} on {on.date().isoformat()} (log position {answer['position']}).")
+
+
+@workplan_app.command("show")
+def show(
+    as_of: Annotated[
+        str | None, typer.Option(help="Valid date: 2019-06-30, 2019-06, 2019-Q2 or 2019 (default: today, UTC)")
+    ] = None,
+    at: Annotated[int | None, typer.Option(min=0, help="As known at this log position (default: the head)")] = None,
+    late: Annotated[bool, typer.Option(help="Only the late deliverables")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Each deliverable planned vs recorded and each milestone, as tab-separated lines."""
+    try:
+        day = datetime.now(UTC).date() if as_of is None else Period.parse(as_of, ("as_of",)).valid_date
+        with _services(_settings(database_url)) as running:
+            deliveries = queries.deliverables(running.measurement, day, at, late=True if late else None)
+            milestones = queries.milestones(running.measurement, day, at)
+    except DomainError as error:
+        raise _refused(error) from None
+    typer.echo(
+        f"# as of {day.isoformat()}, log position {deliveries['position']}, "
+        f"framework version {deliveries['framework_version']}"
+    )
+    typer.echo("\t".join(("deliverable", "status", "planned", "started", "delivered", "dropped", "late")))
+    for item in deliveries["items"]:
+        planned = f"{item['planned_quarters'][0]}..{item['planned_quarters'][-1]}"
+        typer.echo("\t".join((item["code"], item["status"], planned, *map(_day, _dates(item)), _late(item))))
+    typer.echo("\t".join(("milestone", "status", "due", "met", "missed")))
+    for item in milestones["items"]:
+        typer.echo("\t".join((item["code"], item["status"], *(_day(item[k]) for k in ("due", "met_on", "missed_on")))))
+
+
+def _dates(item: dict[str, Any]) -> tuple[date | None, ...]:
+    return item["started_on"], item["delivered_on"], item["dropped_on"]
+
+
+def _day(day: date | None) -> str:
+    return "-" if day is None else day.isoformat()
+
+
+def _late(item: dict[str, Any]) -> str:
+    return "late" if item["late"] else "late start" if item["late_start"] else "-"
