@@ -23,8 +23,10 @@ def header(export: ObservationExport) -> list[str]:
 
 def cells(export: ObservationExport, row: ExportRow) -> list[Cell]:
     """A row's cells, in the order of `header`: numbers as numbers, texts as texts, None when empty."""
-    disaggregated = {(item.dimension, item.category): item.value for item in row.disaggregations}
     title, url = row.evidence[0] if row.evidence else (None, None)
+    if not export.categories:
+        return [row.benchmark, row.country, row.sector, row.period, row.value, row.comment, title, url]
+    disaggregated = {(item.dimension, item.category): item.value for item in row.disaggregations}
     return [
         row.benchmark,
         row.country,

@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from sqlalchemy import Connection, Select, and_, exists, func, or_, select
@@ -36,7 +36,7 @@ from services.measurement.application.transparency import SignedCheckpoint, Tran
 from services.measurement.domain.observations import Observation
 from services.measurement.domain.values import Dimension
 
-BATCH = 2000
+BATCH = 10_000
 DIMENSION_ORDER = {dimension.value: index for index, dimension in enumerate(Dimension)}
 
 Value = float | int | str
@@ -64,15 +64,15 @@ class ExportPins:
     checkpoint: SignedCheckpoint | None  # of the tree of `position` events
 
 
-@dataclass(frozen=True)
-class Disaggregated:
+class Disaggregated(NamedTuple):
     dimension: str
     category: str
     value: Value
 
 
-@dataclass(frozen=True)
-class ExportRow:
+class ExportRow(NamedTuple):
+    """One exported observation (a tuple: an export makes a million of them)."""
+
     benchmark: str
     country: str | None
     sector: str | None
@@ -98,39 +98,55 @@ class ObservationExport:
     as_known: dict[UUID, tuple[Value, list[Disaggregated]]] = field(default_factory=dict)
 
     def rows(self) -> Iterator[ExportRow]:
+        # Ids are read only to find the observations changed since P: as
+        # Python objects they cost as much as the rest of a row.
+        as_known = self.as_known
         with self.database.snapshot() as connection:
             result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
-                _rows_query(self.pins, self.where)
+                rows_query(self.pins, self.where, with_ids=bool(as_known))
             )
             for partition in result.partitions():
                 for row in partition:
-                    yield self._row(row)
+                    if as_known:
+                        observation_id, *fields = row
+                        known = as_known.get(observation_id)
+                    else:
+                        fields, known = row, None
+                    (
+                        benchmark,
+                        country,
+                        sector,
+                        period,
+                        number,
+                        text,
+                        known_from,
+                        recorded_position,
+                        disaggregations,
+                        comment,
+                        evidence,
+                    ) = fields
+                    if known is not None:
+                        value, items = known
+                    else:
+                        value = text if number is None else _number(number)
+                        items = _disaggregations(disaggregations)
+                    yield ExportRow(
+                        benchmark,
+                        country,
+                        sector,
+                        period,
+                        value,
+                        items,
+                        comment,
+                        _evidence(evidence),
+                        known_from,
+                        known_from != recorded_position,
+                    )
 
     def count(self) -> int:
         with self.database.snapshot() as connection:
-            query = _rows_query(self.pins, self.where).order_by(None).with_only_columns(func.count())
+            query = rows_query(self.pins, self.where).order_by(None).with_only_columns(func.count())
             return int(connection.execute(query).scalar_one())
-
-    def _row(self, row: Any) -> ExportRow:
-        known = self.as_known.get(row.observation_id)
-        if known is not None:
-            value, disaggregations = known
-        else:
-            value = row.text if row.number is None else _number(row.number)
-            disaggregations = _disaggregations(row.disaggregations)
-        evidence = [] if row.evidence in (None, "[]") else json.loads(row.evidence)
-        return ExportRow(
-            benchmark=row.benchmark,
-            country=row.country,
-            sector=row.sector,
-            period=row.period,
-            value=value,
-            disaggregations=disaggregations,
-            comment=row.comment,
-            evidence=[(link["title"], link["url"]) for link in evidence],
-            known_from=row.known_from,
-            corrected=row.known_from != row.recorded_position,
-        )
 
 
 def plan_export(
@@ -179,6 +195,12 @@ def _value(value: Value) -> Value:
     return _number(value) if isinstance(value, float) else value
 
 
+def _evidence(text: str | None) -> list[tuple[str, str]]:
+    if text is None or text == "[]":
+        return []
+    return [(link["title"], link["url"]) for link in json.loads(text)]
+
+
 def _disaggregations(text: str | None) -> list[Disaggregated]:
     if text is None or text == "[]":
         return []
@@ -193,7 +215,8 @@ def _in_force(table: Any, position: int) -> Any:
     return and_(table.c.known_from <= position, or_(table.c.known_until.is_(None), table.c.known_until > position))
 
 
-def _rows_query(pins: ExportPins, where: ExportFilter) -> Select[Any]:
+def rows_query(pins: ExportPins, where: ExportFilter, with_ids: bool = True) -> Select[Any]:
+    """The exported rows, oldest first (`with_ids`: each led by its observation's id)."""
     values, view = observation_values, observations_view
     later = observation_values.alias("later")
     outranked = exists().where(
@@ -218,7 +241,7 @@ def _rows_query(pins: ExportPins, where: ExportFilter) -> Select[Any]:
         conditions.append(view.c.assumption == where.assumption)
     return (
         select(
-            values.c.observation_id,
+            *((values.c.observation_id,) if with_ids else ()),
             view.c.benchmark,
             view.c.country,
             view.c.sector,
@@ -244,7 +267,7 @@ def _as_known_at(
     observations changed since (the read model keeps only their latest
     disaggregated values): their streams replayed up to P."""
     query = (
-        _rows_query(pins, where)
+        rows_query(pins, where)
         .with_only_columns(observation_values.c.observation_id)
         .where(observation_values.c.known_until.is_not(None))
     )
@@ -277,7 +300,7 @@ def _categories(
         found.update((item.dimension, item.category) for item in items[1])
     if codes:
         query = (
-            _rows_query(pins, where)
+            rows_query(pins, where)
             .with_only_columns(observation_values.c.observation_id, observations_view.c.state["disaggregations"])
             .where(observation_values.c.benchmark.in_(codes), observation_values.c.known_until.is_(None))
             .order_by(None)
