@@ -13,7 +13,14 @@ from playwright.sync_api import Page
 
 from tests.reporting.pages.conftest import screenshot, sign_in_in_browser
 
-PAGES = ["/?as_of=2019-12-31", "/assumptions/CA2?as_of=2019-12-31", "/upload", "/countries/BGD", "/editions"]
+PAGES = [
+    "/?as_of=2019-12-31",
+    "/assumptions/CA2?as_of=2019-12-31",
+    "/upload",
+    "/countries/BGD",
+    "/editions",
+    "/export-files",
+]
 
 # Every element a person can act on, as the browser's Tab order finds them.
 INTERACTIVE = "a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex='-1'])"
