@@ -74,19 +74,24 @@ def _file(
     return StreamingResponse(chunks(export), media_type=media_type, headers=headers)
 
 
-def _content(media_type: str) -> dict[int | str, dict[str, Any]]:
-    return {200: {"content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}}
+def _export_route(path: str, operation_id: str, media_type: str, description: str) -> Callable[[Any], Any]:
+    return router.get(
+        path,
+        operation_id=operation_id,
+        response_class=StreamingResponse,
+        responses={200: {"content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}},
+        description=description + PIN_HEADERS_DOC,
+    )
 
 
-@router.get(
+@_export_route(
     "/observations.csv",
-    operation_id="exportObservationsCsv",
-    response_class=StreamingResponse,
-    responses=_content(CSV),
-    description=(
+    "exportObservationsCsv",
+    CSV,
+    (
         "The observations that stand as of `as_of` (for each cell and valid date up to it, the one that counts), "
         "as known at `at` or `known_at`, as CSV in exactly the columns the import reads: import it as it is. "
-        "A country office's holds its countries' only." + PIN_HEADERS_DOC
+        "A country office's holds its countries' only."
     ),
 )
 def export_csv(export: PlannedDep) -> StreamingResponse:
@@ -94,15 +99,14 @@ def export_csv(export: PlannedDep) -> StreamingResponse:
     return _file(export, CSV, ".csv", csv_chunks)
 
 
-@router.get(
+@_export_route(
     "/observations.xlsx",
-    operation_id="exportObservationsXlsx",
-    response_class=StreamingResponse,
-    responses=_content(XLSX),
-    description=(
+    "exportObservationsXlsx",
+    XLSX,
+    (
         "The observations of the CSV export as an XLSX workbook: the sheet Observations in the import's columns "
         f"(at most {MAX_SHEET_ROWS - 1:,} rows, a sheet's limit), the sheet Export naming the pins and the signed "
-        "checkpoint." + PIN_HEADERS_DOC
+        "checkpoint."
     ),
 )
 def export_xlsx(export: PlannedDep) -> StreamingResponse:
@@ -116,17 +120,16 @@ def export_xlsx(export: PlannedDep) -> StreamingResponse:
     return _file(export, XLSX, ".xlsx", xlsx_file)
 
 
-@router.get(
+@_export_route(
     "/observations.sdmx.csv",
-    operation_id="exportObservationsSdmxCsv",
-    response_class=StreamingResponse,
-    responses=_content(SDMX_CSV),
-    description=(
+    "exportObservationsSdmxCsv",
+    SDMX_CSV,
+    (
         f"The observations of the CSV export as SDMX-CSV 2.0 (dataflow {DATAFLOW}): dimensions BENCHMARK, "
         "REF_AREA (ISO 3166 alpha-3), SECTOR (_Z: none), SEX, ETHNICITY, INDIGENOUS_IDENTITY and DISABILITY "
         "(_T: the total) and TIME_PERIOD (2019, 2019-Q2, 2019-06, 2019-06-30); OBS_VALUE; attributes OBS_STATUS "
         "(A as recorded, R corrected) and LOG_POSITION (of the event that gave the value). One SDMX observation "
-        "per value and one per disaggregated value." + PIN_HEADERS_DOC
+        "per value and one per disaggregated value."
     ),
 )
 def export_sdmx_csv(export: PlannedDep) -> StreamingResponse:
