@@ -30,7 +30,12 @@ What it does, per store:
      the calls again and renders and hashes every format (it must match).
 5. Prints the medians and the ratios against the goals: creation at most
    1.5x the calls (the service adds at most 50%), verification at most 1x
-   creation.
+   creation. Beside the seconds, the CPU seconds each step cost (from
+   /proc, Linux only): the measurement process's, plus for the calls this
+   bench's own (it reads the answers as reporting does) and for create and
+   verify the reporting process's and its XLSX worker's. On a machine
+   shared with other work, the seconds stretch with its load; the CPU
+   seconds much less, so their ratios compare runs made at another load.
 
 Timings are printed, never asserted (the machines are shared and noisy).
 
@@ -84,6 +89,33 @@ class Figures:
     verify: list[float]
     cells: int
     restatements: int
+    cpu: dict[str, list[float]]  # CPU seconds per step: calls, create, verify
+
+
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants, from /proc (reporting's XLSX worker is its child)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            pending.extend(int(child) for child in task.read_text().split())
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of process `pid` and its descendants so far (0 off Linux)."""
+    total = 0
+    for member in _process_tree(pid) if Path(f"/proc/{pid}/stat").exists() else []:
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / TICKS
 
 
 def free_port() -> int:
@@ -94,7 +126,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(command: list[str], env: dict[str, str], url: str, log: Path) -> Iterator[None]:
+def served(command: list[str], env: dict[str, str], url: str, log: Path) -> Iterator[int]:
     """A server process (started here, stopped here by its own pid) once it answers."""
     with log.open("wb") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=ROOT)
@@ -108,7 +140,7 @@ def served(command: list[str], env: dict[str, str], url: str, log: Path) -> Iter
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
-        yield
+        yield process.pid
     finally:
         process.terminate()
         try:
@@ -183,21 +215,40 @@ def verify(reporting: httpx.Client, edition: str) -> dict[str, Any]:
     return ok(reporting.get(f"/reports/{edition}/verification"))
 
 
-def measure(measurement: httpx.Client, reporting: httpx.Client, head: int, repeats: int) -> dict[str, Any]:
-    """The interleaved timings, and what the last edition held."""
+def measure(
+    measurement: httpx.Client, reporting: httpx.Client, head: int, repeats: int, pids: tuple[int, int]
+) -> dict[str, Any]:
+    """The interleaved timings, with the CPU seconds of each step, and what the last edition held."""
     first = ok(reporting.post("/reports", json={"kind": "mid-term", "known_at": max(1, head - EARLIER_BY)}))
     previous = {"as_of": first["as_of"], "position": first["position"]}
-    found: dict[str, Any] = {"calls": [], "create": [], "verify": []}
+    found: dict[str, Any] = {"calls": [], "create": [], "verify": [], "cpu": {"calls": [], "create": [], "verify": []}}
+    measurement_pid, reporting_pid = pids
+
+    def cpu_now() -> tuple[float, float, float]:
+        return cpu_seconds(measurement_pid), cpu_seconds(reporting_pid), time.process_time()
+
+    def cpu_of(step: str, before: tuple[float, float, float]) -> None:
+        after = cpu_now()
+        # The calls' client is this bench; create's and verify's is reporting.
+        client = after[2] - before[2] if step == "calls" else after[1] - before[1]
+        found["cpu"][step].append(after[0] - before[0] + client)
+
     the_calls(measurement, head, previous)  # warm both processes' caches and connections alike
     for _ in range(repeats):
+        before = cpu_now()
         seconds, _ = timed(the_calls, measurement, head, previous)
+        cpu_of("calls", before)
         found["calls"].append(seconds)
         key = {"Idempotency-Key": f"bench-{uuid.uuid4()}"}
+        before = cpu_now()
         seconds, made = timed(create, reporting, key)
+        cpu_of("create", before)
         found["create"].append(seconds)
         if made["previous"]["id"] != first["id"] or made["position"] != head:
             raise RuntimeError(f"The edition is not pinned as the bench expects: {made}")
+        before = cpu_now()
         seconds, verification = timed(verify, reporting, made["id"])
+        cpu_of("verify", before)
         found["verify"].append(seconds)
         if not verification["match"]:
             raise RuntimeError(f"Verification did not match: {verification}")
@@ -215,16 +266,16 @@ def bench_store(store: str, observations: int, args: argparse.Namespace) -> Figu
         m_port, r_port = free_port(), free_port()
         m_url, r_url = f"http://127.0.0.1:{m_port}", f"http://127.0.0.1:{r_port}"
         bin_dir = Path(sys.executable).parent
-        stack.enter_context(
+        measurement_pid = stack.enter_context(
             served([str(bin_dir / "stocktake"), "serve", "--port", str(m_port)], env, m_url, folder / "m.log")
         )
         reporting_command = [sys.executable, "-m", "services.reporting.entrypoints.cli", "serve"]
         reporting_command += ["--port", str(r_port), "--measurement-url", m_url]
-        stack.enter_context(served(reporting_command, env, r_url, folder / "r.log"))
+        reporting_pid = stack.enter_context(served(reporting_command, env, r_url, folder / "r.log"))
         headers = {"Authorization": f"Bearer {token}"}
         measurement = stack.enter_context(httpx.Client(base_url=m_url, headers=headers, timeout=600))
         reporting = stack.enter_context(httpx.Client(base_url=r_url, headers=headers, timeout=600))
-        found = measure(measurement, reporting, head, args.repeats)
+        found = measure(measurement, reporting, head, args.repeats, (measurement_pid, reporting_pid))
     content = found["content"]
     benchmarks = [b for a in content["assumptions"] for b in a["benchmarks"]]
     return Figures(
@@ -236,6 +287,7 @@ def bench_store(store: str, observations: int, args: argparse.Namespace) -> Figu
         found["verify"],
         sum(len(b["cells"]) for b in benchmarks),
         len(content["restatements"]),
+        found["cpu"],
     )
 
 
@@ -261,11 +313,27 @@ def show(results: list[Figures], repeats: int) -> None:
             verdict(verify / create, GOAL_VERIFY),
         )
     console.print(table)
+    cpu = Table(title=f"The same, CPU seconds of the processes at work (medians of {repeats})")
+    for column in ("store", "observations", "calls alone", "create", "create / calls", "verify", "verify / create"):
+        cpu.add_column(column, justify="right")
+    for r in results:
+        calls, create, verify = (statistics.median(r.cpu[step]) for step in ("calls", "create", "verify"))
+        cpu.add_row(
+            r.store,
+            f"{r.observations:,}",
+            f"{calls:.3f}",
+            f"{create:.3f}",
+            f"{create / calls:.2f}x",
+            f"{verify:.3f}",
+            f"{verify / create:.2f}x",
+        )
+    console.print(cpu)
     for r in results:
         console.print(
             f"{r.store} {r.observations:,}: calls {[round(s, 3) for s in r.calls]}, create "
-            f"{[round(s, 3) for s in r.create]}, verify {[round(s, 3) for s in r.verify]}; "
-            f"{r.restatements} restatements against the previous edition",
+            f"{[round(s, 3) for s in r.create]}, verify {[round(s, 3) for s in r.verify]}; CPU calls "
+            f"{[round(s, 3) for s in r.cpu['calls']]}, create {[round(s, 3) for s in r.cpu['create']]}, verify "
+            f"{[round(s, 3) for s in r.cpu['verify']]}; {r.restatements} restatements against the previous edition",
             soft_wrap=True,
         )
 
