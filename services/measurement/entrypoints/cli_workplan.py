@@ -39,7 +39,7 @@ def _refused(error: DomainError) -> typer.Exit:
 @workplan_app.command("deliverable")
 def record_delivery(
     code: Annotated[str, typer.Argument(help="The deliverable, e.g. 2.1 (Appendix I)")],
-    status: Annotated[str, typer.Argument(help="started, delivered or dropped")],
+    status: Annotated[DeliveryStatus, typer.Argument(help="started, delivered or dropped")],
     on: On,
     evidence: Annotated[str | None, typer.Option(help="Delivered: a link to what was delivered")] = None,
     reason: Annotated[str | None, typer.Option(help="Dropped: why")] = None,
@@ -47,15 +47,12 @@ def record_delivery(
     database_url: DatabaseOption = None,
 ) -> None:
     """Record that a deliverable was started, delivered or dropped on a date."""
-    if status not in ("started", "delivered", "dropped"):
-        raise typer.BadParameter("give started, delivered or dropped", param_hint="STATUS")
-    chosen: DeliveryStatus = status  # type: ignore[assignment]  # checked just above
     with _services(_settings(database_url)) as running:
         try:
             answer = workplan.record_delivery(
                 running.measurement,
                 code,
-                status=chosen,
+                status=status,
                 on=on.date(),
                 evidence=evidence,
                 reason=reason,
@@ -70,19 +67,16 @@ def record_delivery(
 @workplan_app.command("milestone")
 def record_milestone_outcome(
     code: Annotated[str, typer.Argument(help="The milestone, e.g. M1 (`stocktake workplan show`)")],
-    outcome: Annotated[str, typer.Argument(help="met or missed")],
+    outcome: Annotated[MilestoneOutcome, typer.Argument(help="met or missed")],
     on: On,
     note: Annotated[str, typer.Option(help="What was done (met), or what happened instead (missed)")],
     database_url: DatabaseOption = None,
 ) -> None:
     """Record that a milestone was met, or missed, on a date, with a note."""
-    if outcome not in ("met", "missed"):
-        raise typer.BadParameter("give met or missed", param_hint="OUTCOME")
-    chosen: MilestoneOutcome = outcome  # type: ignore[assignment]  # checked just above
     with _services(_settings(database_url)) as running:
         try:
             answer = workplan.record_milestone_outcome(
-                running.measurement, code, outcome=chosen, on=on.date(), note=note, principal=_principal()
+                running.measurement, code, outcome=outcome, on=on.date(), note=note, principal=_principal()
             )
         except DomainError as error:
             raise _refused(error) from None

@@ -56,6 +56,7 @@ def test_a_refused_record_says_why_and_changes_nothing(client: TestClient, datab
     early = run(database_url, "milestone", "M8", "missed", "--on", "2019-11-01", "--note", "Not yet")
     assert early.exit_code == 1 and "2019-12-01" in early.output
     wrong = run(database_url, "deliverable", "2.1", "finished", "--on", "2017-02-01")
-    assert wrong.exit_code == 2 and "started, delivered or dropped" in wrong.output
+    assert wrong.exit_code == 2 and "'finished' is not one of 'started', 'delivered', 'dropped'" in wrong.output
+    assert run(database_url, "milestone", "M1", "done", "--on", "2017-04-28", "--note", "x").exit_code == 2
     assert run(database_url, "deliverable", "2.1", "started", "--on", "2017-02-30").exit_code == 2
     assert log_head(client) == head
