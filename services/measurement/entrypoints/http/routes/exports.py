@@ -23,6 +23,7 @@ from services.measurement.application.queries.exports import ExportFilter, Obser
 from services.measurement.application.transparency import TransparencyLog
 from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.measurement.entrypoints.http.routes.progress import PinnedDep, SectorFilter
+from services.measurement.entrypoints.http.schemas.common import Country
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 
@@ -37,9 +38,7 @@ PIN_HEADERS_DOC = (
 
 def export_filter(
     benchmark: Annotated[str | None, Query(max_length=64, description="Only this benchmark's observations")] = None,
-    country: Annotated[
-        str | None, Query(min_length=3, max_length=3, description="Only this country's (ISO 3166 alpha-3)")
-    ] = None,
+    country: Annotated[Country | None, Query(description="Only this country's observations")] = None,
     assumption: Annotated[
         str | None, Query(max_length=8, description="Only those of this critical assumption's benchmarks")
     ] = None,

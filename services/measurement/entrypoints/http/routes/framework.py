@@ -10,9 +10,10 @@ from services.common.access import Permission
 from services.common.errors import NotFoundError, did_you_mean
 from services.common.http.authorization import allowed
 from services.measurement.application.queries import catalogue
+from services.measurement.domain.framework import PROGRAMME_WINDOW
 from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.measurement.entrypoints.http.framework_version import answer_with_framework
-from services.measurement.entrypoints.http.schemas.common import LogPosition
+from services.measurement.entrypoints.http.schemas.common import LogPosition, query_period
 from services.measurement.entrypoints.http.schemas.framework import (
     CriticalAssumptionList,
     CriticalAssumptionRead,
@@ -66,16 +67,22 @@ def list_deliverables(
     response: Response,
     area: Annotated[str | None, Query(description="Area of action code, AA1 ... AA5")] = None,
     active_in: Annotated[
-        str | None, Query(pattern=r"^20\d\d-Q[1-4]$", description="Only those active in this quarter, e.g. 2019-Q3")
+        str | None,
+        Query(
+            max_length=10,
+            description="Only those active in some quarter of this period: a quarter (2019-Q3), year (2019), "
+            f"month (2019-08) or day (2019-08-31), within the programme's window ({PROGRAMME_WINDOW})",
+        ),
     ] = None,
     at: AtPosition = None,
 ) -> dict[str, Any]:
     """Workplan deliverables (Appendix I) with their active quarters."""
+    quarters = None if active_in is None else query_period(active_in, "active_in").quarters()
     found = _framework(measurement, response, at)
     items = [
         d
         for d in found["document"]["deliverables"]
-        if (area is None or d["area"] == area) and (active_in is None or active_in in d["active_quarters"])
+        if (area is None or d["area"] == area) and (quarters is None or quarters & set(d["active_quarters"]))
     ]
     return {"items": items, "framework_version": found["version"], "position": found["position"]}
 

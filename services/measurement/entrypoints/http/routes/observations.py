@@ -24,6 +24,7 @@ from services.measurement.application.queries import catalogue
 from services.measurement.application.queries.catalogue import ObservationFilter
 from services.measurement.domain.framework import STOCKTAKE_NAMESPACE
 from services.measurement.entrypoints.http.deps import MeasurementDep
+from services.measurement.entrypoints.http.schemas.common import Country
 from services.measurement.entrypoints.http.schemas.log import StreamHistory
 from services.measurement.entrypoints.http.schemas.observations import (
     Correction,
@@ -115,7 +116,7 @@ def list_observations(
     reader: ObservationReader,
     response: Response,
     benchmark: Annotated[str | None, Query(max_length=64)] = None,
-    country: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
+    country: Annotated[Country | None, Query(description="Only this country's observations")] = None,
     assumption: Annotated[str | None, Query(max_length=8)] = None,
     include_retracted: bool = True,
     cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page")] = None,

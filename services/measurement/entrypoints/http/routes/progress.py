@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from services.common.access import Permission
 from services.common.errors import InvalidCommandError
@@ -15,10 +15,10 @@ from services.common.http.authorization import allowed
 from services.common.http.deps import answer_at
 from services.measurement.application.queries import catalogue, progress
 from services.measurement.application.queries.series import Step
-from services.measurement.domain.values import Period
+from services.measurement.domain.framework import PROGRAMME_WINDOW
 from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.measurement.entrypoints.http.framework_version import answer_with_framework
-from services.measurement.entrypoints.http.schemas.common import LogPosition
+from services.measurement.entrypoints.http.schemas.common import Country, LogPosition, query_period
 from services.measurement.entrypoints.http.schemas.log import LogHead
 from services.measurement.entrypoints.http.schemas.progress import (
     AssumptionRollup,
@@ -34,7 +34,8 @@ AsOf = Annotated[
     Query(
         max_length=10,
         description="Valid date of the state: a day (2019-06-30), or the last day of a month (2019-06), "
-        "quarter (2019-Q2) or year (2019); default: today, UTC",
+        f"quarter (2019-Q2) or year (2019), within the programme's window ({PROGRAMME_WINDOW}) and not after "
+        "today; default: today, UTC",
     ),
 ]
 At = Annotated[LogPosition | None, Query(description="As known at this log position (default: the head)")]
@@ -59,15 +60,8 @@ class Pinned:
 
 
 def pinned(as_of: AsOf = None, at: At = None, known_at: KnownAt = None) -> Pinned:
-    valid_date = datetime.now(UTC).date() if as_of is None else _valid_date(as_of)
+    valid_date = datetime.now(UTC).date() if as_of is None else query_period(as_of, "as_of").valid_date
     return Pinned(valid_date, at, None if known_at is None else _recorded_time(known_at))
-
-
-def _valid_date(text: str) -> date:
-    try:
-        return Period.parse(text, ("as_of",)).valid_date
-    except InvalidCommandError as error:
-        raise InvalidCommandError.at(("as_of",), error.detail, "query") from None
 
 
 def _recorded_time(text: str) -> datetime:
@@ -148,7 +142,11 @@ def assumption_rollup(
 
 @router.get("/progress/countries/{iso3}", response_model=CountryProfile, operation_id="getCountryProfile")
 def country_profile(
-    iso3: str, measurement: MeasurementDep, response: Response, when: PinnedDep, sector: SectorFilter = None
+    iso3: Annotated[Country, Path(description="The country")],
+    measurement: MeasurementDep,
+    response: Response,
+    when: PinnedDep,
+    sector: SectorFilter = None,
 ) -> dict[str, Any]:
     """Every benchmark's values in force for one programme country, cell by cell."""
     return answer_with_framework(
