@@ -13,7 +13,9 @@ do the least a durable write needs.
   recorder) saves one new aggregate.
 
 Serve one:  python -m bench.baselines KIND --port P --workers W --database-url URL
-(the bench does this; the URL goes to the workers through the environment)."""
+(the bench does this, and serves the service itself the same way: KIND
+`service` is what `stocktake serve` runs; the URL goes to the workers through
+the environment)."""
 
 from __future__ import annotations
 
@@ -170,7 +172,12 @@ def eventsourcing_app() -> FastAPI:
     return app
 
 
-FACTORIES = {"minimal": "minimal_app", "copy": "copy_app", "eventsourcing": "eventsourcing_app"}
+FACTORIES = {
+    "service": "services.measurement.entrypoints.http.app:serving_app",
+    "minimal": "bench.baselines:minimal_app",
+    "copy": "bench.baselines:copy_app",
+    "eventsourcing": "bench.baselines:eventsourcing_app",
+}
 
 
 def main() -> None:
@@ -182,14 +189,17 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     args = parser.parse_args()
     os.environ[URL_VARIABLE] = args.database_url
-    # As `stocktake serve` runs the service (services/measurement/entrypoints/cli.py).
+    os.environ["STOCKTAKE_DATABASE_URL"] = args.database_url  # as `stocktake serve` passes it to the service
+    # As `stocktake serve` runs the service (services/measurement/entrypoints/cli.py), but for the health
+    # check: on a busy machine a worker still importing misses uvicorn's 5 s and is killed, again and again.
     uvicorn.run(
-        f"bench.baselines:{FACTORIES[args.kind]}",
+        FACTORIES[args.kind],
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
         log_level="info",
+        timeout_worker_healthcheck=60,
     )
 
 

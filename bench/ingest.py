@@ -9,10 +9,12 @@ Run:  python bench/ingest.py [--rounds 3] [--observations 3000] [--clients 16] [
 What is measured
 ----------------
 For each store (PostgreSQL; SQLite too with `--sqlite`) four servers are
-started, each a real uvicorn with W worker processes on a free 127.0.0.1
-port, as `stocktake serve` runs the service:
+started one after the other by `python -m bench.baselines KIND`, each a real
+uvicorn with W worker processes on a free 127.0.0.1 port, as `stocktake
+serve` runs the service (but for a longer worker health check, which a busy
+machine needs):
 
-* **service**: `stocktake serve` on a fresh database (PostgreSQL: the
+* **service**: the service's app on a fresh database (PostgreSQL: the
   database `stocktake_bench`, dropped and created; SQLite: a temporary file),
   migrated, the framework loaded, one percentage benchmark defined and five
   countries selected over HTTP (the bodies of `tests/support.py`), a country
@@ -405,24 +407,19 @@ _servers: list[Server] = []
 
 
 class Server:
-    """`stocktake serve`, or a baseline of bench/baselines.py served the same
-    way, as a subprocess in its own process group."""
+    """The service, or a baseline, served by bench/baselines.py (as `stocktake
+    serve` serves the service) as a subprocess in its own process group."""
 
-    def __init__(self, database_url: str, workers: int, log: Path, baseline: str | None = None) -> None:
+    def __init__(self, database_url: str, workers: int, log: Path, kind: str = "service") -> None:
         self.port = free_port()
         self.log = log
         self.base_url = f"http://{HOST}:{self.port}"
         self._out = log.open("ab")
         where = ["--host", HOST, "--port", str(self.port), "--workers", str(workers), "--database-url", database_url]
-        command = (
-            [stocktake_command(), "serve", *where]
-            if baseline is None
-            else [sys.executable, "-m", "bench.baselines", baseline, *where]
-        )
         # The service answers its problem documents without a key; a baseline, its OpenAPI document.
-        self.ready_path = "/problems/validation-error" if baseline is None else "/openapi.json"
+        self.ready_path = "/problems/validation-error" if kind == "service" else "/openapi.json"
         self.process = subprocess.Popen(
-            command,
+            [sys.executable, "-m", "bench.baselines", kind, *where],
             cwd=REPO_ROOT,
             stdout=self._out,
             stderr=subprocess.STDOUT,
@@ -855,7 +852,7 @@ def probe_statements(
 
 SINGLE_PHASES = ("service", "minimal", "eventsourcing")
 BATCH_PHASES = ("service batches", "COPY batches")
-SERVED = (("service", None), ("minimal", "minimal"), ("eventsourcing", "eventsourcing"), ("COPY batches", "copy"))
+SERVED = (("service", "service"), ("minimal", "minimal"), ("eventsourcing", "eventsourcing"), ("COPY batches", "copy"))
 
 
 @dataclass
@@ -903,8 +900,8 @@ def run_store(
     servers: dict[str, Server] = {}
     try:
         # One after the other: workers that all start at once on a busy machine may miss uvicorn's health check.
-        for name, baseline in SERVED:
-            servers[name] = Server(database_url, args.workers, log, baseline)
+        for name, kind in SERVED:
+            servers[name] = Server(database_url, args.workers, log, kind)
             servers[name].wait_ready(deadline)
         servers["service batches"] = servers["service"]
         code, batch_codes = set_up_programme(servers["service"].base_url, keys, batch_benchmarks_needed(batch_total))
@@ -918,7 +915,8 @@ def run_store(
         for round_ in range(args.rounds):
             offset = args.warmup + round_ * args.observations
             bodies = observation_bodies(args.observations, code, args.seed, offset)
-            rows = batch_rows(args.batch_observations, batch_codes, args.seed, (1 + round_) * args.batch_observations)
+            after = args.batch_size + round_ * args.batch_observations  # the warm-up's rows, earlier rounds'
+            rows = batch_rows(args.batch_observations, batch_codes, args.seed, after)
             chunks = [rows[start : start + args.batch_size] for start in range(0, len(rows), args.batch_size)]
             batches = [json.dumps({"observations": chunk}).encode() for chunk in chunks]
             turned = phases[round_ % len(phases) :] + phases[: round_ % len(phases)]

@@ -5,7 +5,12 @@ Only a SHA-256 digest of each key is stored, and the key itself is shown
 once, when it is issued. A key carries 256 random bits, so a fast digest is
 enough (a slow password hash guards guessable secrets, which these are not).
 The id before the secret finds the row in one indexed lookup, and lets an
-operator name a key in lists and revocations without the secret."""
+operator name a key in lists and revocations without the secret.
+
+A key found valid is trusted for `REVOCATION_BOUND_SECONDS` without asking
+the store again (every request presents one): a key revoked by another
+process (`stocktake keys revoke`, another server) is refused within that
+bound, one revoked through this `ApiKeys` at once."""
 
 from __future__ import annotations
 
@@ -13,10 +18,13 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cachetools import TTLCache
 from sqlalchemy import func, insert, select, update
 
 from services.common.access import Principal, Role
@@ -27,6 +35,7 @@ from services.common.tables import api_keys
 PREFIX = "stk"
 _TOKEN = re.compile(rf"{PREFIX}_([0-9a-f]{{12}})_([A-Za-z0-9_-]{{43}})")
 _PRINCIPAL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}")
+REVOCATION_BOUND_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,12 @@ class ApiKeys:
     def __init__(self, database: Database, country_name: Callable[[str], str | None]) -> None:
         self.database = database
         self.country_name = country_name
+        self.clock: Callable[[], float] = time.monotonic
+        # Valid keys by their digest (with their id, to forget them when revoked here), for the bound.
+        self._valid: TTLCache[str, tuple[str, Principal]] = TTLCache(
+            maxsize=10_000, ttl=REVOCATION_BOUND_SECONDS, timer=lambda: self.clock()
+        )
+        self._valid_lock = threading.Lock()
 
     def issue(
         self, principal: str, role: Role, countries: Iterable[str], label: str | None, issued_by: str
@@ -141,6 +156,9 @@ class ApiKeys:
                 row = connection.execute(select(api_keys).where(api_keys.c.key_id == key_id)).one()
                 raise ConflictError(f"Key {key_id} was revoked already, at {as_utc(row.revoked_at).isoformat()}.")
             row = connection.execute(select(api_keys).where(api_keys.c.key_id == key_id)).one()
+        with self._valid_lock:
+            for digest in [digest for digest, (valid_id, _) in self._valid.items() if valid_id == key_id]:
+                del self._valid[digest]
         return _info(row)
 
     def keys(self, include_revoked: bool = False, principal: str | None = None) -> list[KeyInfo]:
@@ -158,15 +176,23 @@ class ApiKeys:
                 "That is not a Stocktake API key: "
                 "send `Authorization: Bearer stk_...` with the whole key you were given."
             )
+        digest = _digest(match.group(0))
+        with self._valid_lock:
+            valid = self._valid.get(digest)
+        if valid is not None:
+            return valid[1]
         rows = self.database.read_once(select(api_keys).where(api_keys.c.key_id == match.group(1)))
-        if not rows or not hmac.compare_digest(rows[0].secret_sha256, _digest(match.group(0))):
+        if not rows or not hmac.compare_digest(rows[0].secret_sha256, digest):
             raise AuthenticationError("This API key is not known: check you sent the whole key, or ask for a new one.")
         if rows[0].revoked_at is not None:
             raise AuthenticationError(
                 f"This API key (id {rows[0].key_id}) was revoked on {as_utc(rows[0].revoked_at):%Y-%m-%d}; "
                 "ask for a new one."
             )
-        return _info(rows[0]).principal
+        principal = _info(rows[0]).principal
+        with self._valid_lock:
+            self._valid[digest] = (rows[0].key_id, principal)
+        return principal
 
 
 def _info(row: object) -> KeyInfo:

@@ -50,7 +50,8 @@ def get_principal(
 def allowed(permission: Permission) -> Any:
     """A dependency giving the caller, if its role has `permission` (else 403)."""
 
-    def principal_allowed(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    # async: it does no I/O, so FastAPI runs it in the event loop, not in a worker thread.
+    async def principal_allowed(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         principal.check_may(permission)
         return principal
 

@@ -93,7 +93,7 @@ class Creation:
             self.principal.check_may_read(answer["country"])
 
 
-def get_creation(
+async def get_creation(  # async: no I/O here, so no hop to a worker thread
     request: Request, principal: Annotated[Principal, Depends(get_principal)], idempotency_key: IdempotencyKey = None
 ) -> Creation:
     return Creation(request.app.state.idempotency, principal, idempotency_key, request)

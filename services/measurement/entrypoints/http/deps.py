@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from services.measurement.application.commands import Measurement
 
 
-def get_measurement(request: Request) -> Measurement:
+async def get_measurement(request: Request) -> Measurement:  # async: no I/O, so no hop to a worker thread
     application: Measurement = request.app.state.measurement
     return application
 

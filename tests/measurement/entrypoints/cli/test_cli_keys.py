@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy import create_engine, select
 from typer.testing import CliRunner, Result
 
 from services.common.access import Principal, Role
-from services.common.api_keys import ApiKeys
+from services.common.api_keys import REVOCATION_BOUND_SECONDS, ApiKeys
 from services.common.database import Database, normalise_url
 from services.common.errors import AuthenticationError
 from services.common.tables import api_keys as api_keys_table
@@ -217,6 +218,9 @@ def test_a_revoked_key_gets_401_and_stays_listed_with_all(
     result = stocktake("keys", "revoke", key_id(token), "--reason", "laptop lost")
     assert result.exit_code == 0, result.output
 
+    # The command is another process than the server: the server refuses the key within the bound.
+    served_keys = http.app.state.authenticator  # type: ignore[attr-defined]
+    served_keys.clock = lambda: time.monotonic() + REVOCATION_BOUND_SECONDS
     response = http.get("/observations", headers=bearer(token))
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
