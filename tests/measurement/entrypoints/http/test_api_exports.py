@@ -320,6 +320,24 @@ def test_a_reimported_export_is_already_present_and_an_empty_store_gets_the_same
             other.close()
 
 
+def test_another_key_importing_an_export_finds_its_rows_present(client: TestClient, api_keys: ApiKeys) -> None:
+    _history(client)
+    content = client.get(CSV_EXPORT, params={"as_of": "2019-12-31"}).content
+    rows = len(_csv_rows(content))
+    other = api_keys.issue("another-office", Role.COUNTRY_OFFICE, frozenset({"BGD", "VNM"}), None, "t").token
+    headers = {**bearer(other), "Content-Type": "text/csv"}
+    answer = client.post("/observations/batch/csv", content=content, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["counts"]["already_present"] == rows
+    # Another value for a period present is a new observation, as before (it then stands).
+    changed = content.replace(b",2019-Q1,14,", b",2019-Q1,15,")
+    assert changed != content
+    counts = client.post("/observations/batch/csv", content=changed, headers=headers).json()["counts"]
+    assert (counts["imported"], counts["already_present"]) == (1, rows - 1)
+    again = _csv_rows(client.get(CSV_EXPORT, params={"as_of": "2019-12-31"}).content)
+    assert [row["value"] for row in again if row["period"] == "2019-Q1"] == ["15"]
+
+
 @contextmanager
 def _another_store(database_url: str, tmp_path: Path) -> Iterator[str]:
     """A second empty, migrated store on the same backend."""
