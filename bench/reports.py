@@ -21,8 +21,9 @@ What it does, per store:
      httpx (one keep-alive connection, the same key, the same parameters):
      `GET /me`, `GET /progress/report` at the edition's pins with the
      quarterly series, `GET /framework`, the two reads of the previous
-     edition's valid date (as known then and as known now), and the signed
-     checkpoint at the edition's position (`GET /transparency/checkpoint`);
+     edition's valid date (as known then and as known now), the signed
+     checkpoint at the edition's position (`GET /transparency/checkpoint`),
+     and the workplan's deliverables and milestones at the edition's pins;
    - create: `POST /reports` on reporting (with a fresh Idempotency-Key),
      which makes those calls and builds, renders (JSON, HTML, CSV, XLSX),
      hashes and stores the edition;
@@ -205,6 +206,8 @@ def the_calls(measurement: httpx.Client, head: int, previous: dict[str, Any]) ->
         params = {"as_of": previous["as_of"], "series": "false", "at": position}
         ok(measurement.get("/progress/report", params=params))
     ok(measurement.get("/transparency/checkpoint", params={"size": head}, headers={"Accept": "application/json"}))
+    for path in ("/workplan/deliverables", "/workplan/milestones"):
+        ok(measurement.get(path, params={"as_of": MID_TERM_AS_OF, "at": head}))
 
 
 def create(reporting: httpx.Client, headers: dict[str, str]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from services.common.access import Role
 from services.common.api_keys import ApiKeys
 from services.common.database import normalise_url
 from services.measurement.entrypoints.cli import app as measurement_cli
+from services.reporting.domain.editions import GENERATOR_VERSION
 from tests.reporting.conftest import ServedMeasurement
 from tests.support import bearer, if_match, log_head, set_up_programme
 
@@ -69,7 +70,7 @@ def test_an_edition_pins_the_signed_checkpoint_of_its_position_in_every_renderin
     assert edition["position"] == served["size"] and edition["checkpoint"] == pinned
     content = reporting.get(f"/reports/{edition['id']}/renderings/json", headers=manager).json()
     assert content["edition"]["checkpoint"] == pinned
-    assert content["edition"]["generator_version"] == "stocktake-reporting/3"
+    assert content["edition"]["generator_version"] == GENERATOR_VERSION
     html = reporting.get(f"/reports/{edition['id']}/renderings/html", headers=manager).text
     assert pinned["root_hash"] in html and pinned["note"].splitlines()[-1] in html
     csv_text = reporting.get(f"/reports/{edition['id']}/renderings/csv", headers=manager).text

@@ -7,8 +7,9 @@ generator whose rules are gone answers "cannot verify", naming both
 generators, never a mismatch.
 
 The older editions are stored through the service's own store (`Editions.add`),
-as the generator of their version made them: generator 2 made the content
-generator 3 makes, less the checkpoint in the pins (domain/editions.py)."""
+as the generator of their version made them: generator 3 made the content
+generator 4 makes, less the workplan (None), and generator 2 that of 3, less
+the checkpoint in the pins (domain/editions.py)."""
 
 from __future__ import annotations
 
@@ -27,11 +28,12 @@ from services.common.database import Database
 from services.reporting.adapters.editions import Editions
 from services.reporting.domain.content import canonical_json
 from services.reporting.domain.editions import GENERATOR_VERSION
-from services.reporting.rendering import TEMPLATE_VERSION
+from services.reporting.rendering import TEMPLATE_VERSION, Format, render
 from tests.support import set_up_programme
 
 FORMATS = ("json", "html", "csv", "xlsx")
 GENERATOR_2 = "stocktake-reporting/2"
+GENERATOR_3 = "stocktake-reporting/3"
 
 
 @pytest.fixture
@@ -65,16 +67,27 @@ def _store_older(
     if "checkpoint" not in content["edition"]:
         older = replace(older, checkpoint=None)
     data = canonical_json(content)  # type: ignore[arg-type]
-    digests = {fmt: hashlib.sha256(f"{template} {fmt}".encode()).hexdigest() for fmt in FORMATS}
+    if template == TEMPLATE_VERSION:
+        rendered = {fmt: render(content, Format(fmt)) for fmt in FORMATS}  # type: ignore[arg-type]
+    else:  # another layout's bytes, which this service cannot make
+        rendered = {fmt: f"template {template} {fmt}".encode() for fmt in FORMATS}
+    digests = {fmt: hashlib.sha256(rendered[fmt]).hexdigest() for fmt in FORMATS}
     digests["json"] = hashlib.sha256(data).hexdigest()
     editions.add(older, data, {fmt: (sha, 1) for fmt, sha in digests.items()})
     return older.id, digests
 
 
-def _as_generator_2(content: dict[str, Any], template: str) -> dict[str, Any]:
+def _as_generator_3(content: dict[str, Any], template: str) -> dict[str, Any]:
     older = copy.deepcopy(content)
+    older["workplan"] = None
+    older["edition"].update(generator_version=GENERATOR_3, template_version=template)
+    return older
+
+
+def _as_generator_2(content: dict[str, Any], template: str) -> dict[str, Any]:
+    older = _as_generator_3(content, template)
     del older["edition"]["checkpoint"]
-    older["edition"].update(generator_version=GENERATOR_2, template_version=template)
+    older["edition"]["generator_version"] = GENERATOR_2
     return older
 
 
@@ -123,6 +136,20 @@ def test_an_edition_of_a_kept_generator_that_differs_is_a_mismatch_naming_where_
     assert f"made by generator {GENERATOR_2}; this service is generator {GENERATOR_VERSION}" in answer["detail"]
 
 
+def test_an_edition_of_the_generator_before_workplans_is_made_again_by_its_rules_and_matches(
+    client: TestClient, reporting: TestClient, manager: dict[str, str], editions: Editions
+) -> None:
+    edition_id, content = _made_now(client, reporting, manager)
+    assert content["workplan"] is not None
+    older_id, _ = _store_older(
+        editions, edition_id, _as_generator_3(content, TEMPLATE_VERSION), GENERATOR_3, TEMPLATE_VERSION
+    )
+    answer = _verification(reporting, older_id, manager)
+    assert answer["status"] == "match" and answer["match"] is True, answer
+    assert f"(made by generator {GENERATOR_3}; this service is generator {GENERATOR_VERSION})" in answer["detail"]
+    assert all(check["match"] is True for check in answer["formats"])
+
+
 def test_an_edition_of_this_generator_and_an_older_template_has_its_content_verified(
     client: TestClient, reporting: TestClient, manager: dict[str, str], editions: Editions
 ) -> None:
@@ -136,11 +163,11 @@ def test_an_edition_of_this_generator_and_an_older_template_has_its_content_veri
     assert answer["checkpoint"]["match"] is True
 
 
-@pytest.mark.parametrize("generator", ["stocktake-reporting/1", "stocktake-reporting/4"])
+@pytest.mark.parametrize("generator", ["stocktake-reporting/1", "stocktake-reporting/5"])
 def test_an_edition_of_a_generator_whose_rules_are_not_kept_cannot_be_verified_and_says_why(
     client: TestClient, reporting: TestClient, manager: dict[str, str], editions: Editions, generator: str
 ) -> None:
-    # 1: older than any kept; 4: newer than this service (one not yet upgraded, as in a rolling deploy).
+    # 1: older than any kept; 5: newer than this service (one not yet upgraded, as in a rolling deploy).
     edition_id, content = _made_now(client, reporting, manager)
     older = copy.deepcopy(content)
     older["edition"]["generator_version"] = generator

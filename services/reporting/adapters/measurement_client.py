@@ -117,6 +117,12 @@ class MeasurementClient:
             params["at"] = at
         return self._get(token, "/progress/report", params)
 
+    def workplan(self, token: str, as_of: date, at: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The workplan's deliverables (planned vs delivered) and the
+        roadmap's milestones (met or missed) at `as_of` as known at `at`."""
+        params = {"as_of": as_of.isoformat(), "at": at}
+        return self._get(token, "/workplan/deliverables", params), self._get(token, "/workplan/milestones", params)
+
     def checkpoint(self, token: str, size: int) -> dict[str, Any]:
         """The log's signed checkpoint of the tree of `size` events:
         `{origin, size, root_hash, note}` (needs read:checkpoints)."""

@@ -134,6 +134,7 @@ class Reporting:
         previous = self.editions.previous_of(request.kind, position)
         pin = None if previous is None else PreviousPin(previous.id, previous.as_of, previous.position)
         readings = self._with_previous(token, framework_answer, now, pin)
+        readings = replace(readings, workplan=self.measurement.workplan(token, as_of, position))
         checkpoint = self._checkpoint(token, position)
         framework = now["framework"]
         edition = Edition(
@@ -278,6 +279,8 @@ class Reporting:
         """The edition's content made again from the same reads, by `generator`'s rules."""
         now, framework = self._now(token, edition.as_of, edition.position)
         readings = self._with_previous(token, framework, now, edition.previous)
+        if generator.reads_workplan:
+            readings = replace(readings, workplan=self.measurement.workplan(token, edition.as_of, edition.position))
         pins = pins_of(replace(edition, checkpoint=served))
         if not generator.pins_checkpoint:
             pins = cast(EditionPins, {name: value for name, value in pins.items() if name != "checkpoint"})

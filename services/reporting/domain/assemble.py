@@ -21,8 +21,10 @@ from services.reporting.domain.content import (
     Cell,
     CellValue,
     ColourCounts,
+    Deliverable,
     EditionPins,
     Figure,
+    Milestone,
     Programme,
     ReportContent,
     Restatement,
@@ -30,6 +32,7 @@ from services.reporting.domain.content import (
     SeriesPoint,
     Target,
     Trend,
+    Workplan,
     figure,
     fraction,
 )
@@ -43,12 +46,15 @@ class Readings:
 
     now: the report read at (as_of, position); previous: at the previous
     edition's (as_of, position); restated: at the previous edition's as_of
-    as known at this edition's position. Both None for a first edition."""
+    as known at this edition's position. Both None for a first edition.
+    workplan: the deliverables and milestones read at (as_of, position), or
+    None for a generator before workplans (content.py, Workplan)."""
 
     framework: Answer
     now: Answer
     previous: Answer | None = None
     restated: Answer | None = None
+    workplan: tuple[Answer, Answer] | None = None
 
 
 def programme(framework: Answer) -> Programme:
@@ -275,6 +281,65 @@ def restatements(readings: Readings) -> list[Restatement]:
     return found
 
 
+def _day(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _deliverable(item: Answer) -> Deliverable:
+    return {
+        "code": str(item["code"]),
+        "area": str(item["area"]),
+        "title": str(item["title"]),
+        "planned_start": str(item["planned_start"]),
+        "planned_end": str(item["planned_end"]),
+        "status": str(item["status"]),
+        "started_on": _day(item.get("started_on")),
+        "delivered_on": _day(item.get("delivered_on")),
+        "evidence": item.get("evidence"),
+        "dropped_on": _day(item.get("dropped_on")),
+        "reason": item.get("reason"),
+        "late": bool(item["late"]),
+        "late_start": bool(item["late_start"]),
+    }
+
+
+def _milestone(item: Answer) -> Milestone:
+    return {
+        "code": str(item["code"]),
+        "paragraph": int(item["paragraph"]),
+        "text": str(item["text"]),
+        "due": _day(item.get("due")),
+        "status": str(item["status"]),
+        "met_on": _day(item.get("met_on")),
+        "missed_on": _day(item.get("missed_on")),
+        "note": item.get("note"),
+        "late": bool(item["late"]),
+    }
+
+
+def workplan(answers: tuple[Answer, Answer]) -> Workplan:
+    """The workplan's delivery and the milestones, as measurement answered them."""
+    deliveries, milestones = answers
+    delivery_summary, milestone_summary = deliveries["summary"], milestones["summary"]
+    return {
+        "position": int(deliveries["position"]),
+        "deliverables": [_deliverable(item) for item in deliveries["items"]],
+        "milestones": [_milestone(item) for item in milestones["items"]],
+        "summary": {
+            "deliverables": {
+                "deliverables": int(delivery_summary["deliverables"]),
+                "by_status": {str(k): int(v) for k, v in delivery_summary["by_status"].items()},
+                "late": int(delivery_summary["late"]),
+                "late_start": int(delivery_summary["late_start"]),
+            },
+            "milestones": {
+                "milestones": int(milestone_summary["milestones"]),
+                "by_status": {str(k): int(v) for k, v in milestone_summary["by_status"].items()},
+            },
+        },
+    }
+
+
 def content(pins: EditionPins, readings: Readings) -> ReportContent:
     framework = readings.framework
     previous_pin: Answer | None = dict(pins["previous"]) if pins["previous"] is not None else None
@@ -290,5 +355,5 @@ def content(pins: EditionPins, readings: Readings) -> ReportContent:
         ),
         "assumptions": assumptions(framework, readings, previous_pin),
         "restatements": restatements(readings),
-        "workplan": None,
+        "workplan": None if readings.workplan is None else workplan(readings.workplan),
     }

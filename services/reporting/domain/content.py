@@ -26,8 +26,8 @@ ReportContent (the root)
         valid date changed since the previous edition of the same kind was
         made; ordered by (benchmark, country). Empty for the first edition of
         a kind.
-    workplan: None until measurement serves workplan delivery (reserved; a
-        renderer shows nothing for None).
+    workplan: Workplan, or None in editions made before generator
+        stocktake-reporting/4 (a renderer shows nothing for None).
 
 EditionPins
     kind: "mid-term" | "final-assessment" | "final" | "custom".
@@ -117,6 +117,32 @@ Cell
         <known_at>` proves the figure is in the edition's checkpoint.
     A country office's report holds only its own countries' cells (the
     combined figures are the programme's).
+
+Workplan (measurement's `GET /workplan/deliverables` and `/milestones`
+at the edition's as_of and position)
+    position: the log position it was read at (= edition position).
+    deliverables: Deliverable per workplan deliverable (Appendix I), in
+        measurement's order (by code).
+    milestones: Milestone per roadmap milestone (paras 8-12), in
+        measurement's order.
+    summary: {"deliverables": {"deliverables", "by_status", "late",
+        "late_start"}, "milestones": {"milestones", "by_status"}}: counts.
+
+Deliverable
+    code, area, title; planned_start, planned_end: the first day of its
+    first planned quarter, the last day of its last; status: "not_started"
+    | "started" | "delivered" | "dropped" at as_of; started_on,
+    delivered_on, dropped_on: dates or None; evidence: the link given with
+    its delivery, or None; reason: why it was dropped, or None; late: its
+    last planned quarter passed without its delivery (nor its dropping);
+    late_start: its first planned quarter passed with nothing recorded.
+
+Milestone
+    code, paragraph (of the roadmap), text; due: the end of its period, or
+    None (the roadmap gives it no date); status: "upcoming" | "due" |
+    "overdue" | "open" | "met" | "missed"; met_on, missed_on: dates or None;
+    note: the note of the outcome in force, or None; late: met after its
+    due date.
 
 Trend
     previous_as_of, previous_position: of the previous edition, or None.
@@ -312,6 +338,58 @@ class Restatement(TypedDict):
     reason: RestatementReason
 
 
+class Deliverable(TypedDict):
+    code: str
+    area: str
+    title: str
+    planned_start: str
+    planned_end: str
+    status: str
+    started_on: str | None
+    delivered_on: str | None
+    evidence: str | None
+    dropped_on: str | None
+    reason: str | None
+    late: bool
+    late_start: bool
+
+
+class Milestone(TypedDict):
+    code: str
+    paragraph: int
+    text: str
+    due: str | None
+    status: str
+    met_on: str | None
+    missed_on: str | None
+    note: str | None
+    late: bool
+
+
+class DeliverySummary(TypedDict):
+    deliverables: int
+    by_status: dict[str, int]
+    late: int
+    late_start: int
+
+
+class MilestoneSummary(TypedDict):
+    milestones: int
+    by_status: dict[str, int]
+
+
+class WorkplanSummary(TypedDict):
+    deliverables: DeliverySummary
+    milestones: MilestoneSummary
+
+
+class Workplan(TypedDict):
+    position: int
+    deliverables: list[Deliverable]
+    milestones: list[Milestone]
+    summary: WorkplanSummary
+
+
 class ReportContent(TypedDict):
     schema: str
     edition: EditionPins
@@ -319,7 +397,7 @@ class ReportContent(TypedDict):
     colour_rule: ColourRule
     assumptions: list[Assumption]
     restatements: list[Restatement]
-    workplan: None
+    workplan: Workplan | None
 
 
 def figure(value: object) -> Figure:

@@ -21,7 +21,8 @@ from services.common.errors import ConflictError, InvalidCommandError
 # 2: restatements per (country, sector) cell, with the sector, and a second
 # observation for the same valid date told from a correction.
 # 3: the pins name the log's signed checkpoint at the edition's position.
-GENERATOR_VERSION = "stocktake-reporting/3"
+# 4: the workplan's delivery and the roadmap's milestones (content.workplan).
+GENERATOR_VERSION = "stocktake-reporting/4"
 
 
 @dataclass(frozen=True)
@@ -30,17 +31,20 @@ class Generator:
 
     version: str
     pins_checkpoint: bool  # its pins name the log's signed checkpoint
+    reads_workplan: bool  # its content has the workplan (None before)
 
 
 # The generators whose editions this code still makes again from the same
-# answers, each by its own rules: 2 made the content as 3 does, but its pins
-# had no checkpoint. 1 is not kept: it keyed restatements by country alone,
-# a rule this code no longer has, so its editions cannot be verified here.
+# answers, each by its own rules: 3 made the content as 4 does, but with no
+# workplan (None); 2 as 3, but its pins had no checkpoint. 1 is not kept: it
+# keyed restatements by country alone, a rule this code no longer has, so
+# its editions cannot be verified here.
 GENERATORS: dict[str, Generator] = {
     generator.version: generator
     for generator in (
-        Generator("stocktake-reporting/2", pins_checkpoint=False),
-        Generator(GENERATOR_VERSION, pins_checkpoint=True),
+        Generator("stocktake-reporting/2", pins_checkpoint=False, reads_workplan=False),
+        Generator("stocktake-reporting/3", pins_checkpoint=True, reads_workplan=False),
+        Generator(GENERATOR_VERSION, pins_checkpoint=True, reads_workplan=True),
     )
 }
 

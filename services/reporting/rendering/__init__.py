@@ -24,7 +24,9 @@ from services.reporting.rendering.xlsx import render_xlsx
 # 3: a restatement's sector (HTML and the XLSX Restatements sheet); the XLSX
 # assumption sheets hold each cell's own fields only (benchmark, country,
 # sector, value with its unit in its number format, valid date, position):
-# the benchmark's title, figures and status are on the Summary sheet.
+# the benchmark's title, figures and status are on the Summary sheet; the
+# workplan's deliverables and milestones (HTML section, XLSX sheets
+# Deliverables and Milestones) when the content has them.
 TEMPLATE_VERSION = "3"
 
 

@@ -4,7 +4,9 @@ says what it was read at (the log position, and the root hash of the log's
 checkpoint there: the signed note itself is in the other renderings).
 RFC 4180: CRLF line ends, fields quoted when they must be, a header row. A
 text that a spreadsheet would take for a formula is prefixed with an
-apostrophe; numbers are written as numbers."""
+apostrophe; numbers are written as numbers. The workplan's deliverables
+and milestones are not cells: they are in the JSON, HTML and XLSX
+renderings, not here."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The XLSX rendering (XlsxWriter, in memory): a summary sheet with one row
 per benchmark, a sheet per critical assumption with one row per cell, the
-restatements, and the edition's pins.
+restatements, the workplan's deliverables and milestones (editions of
+generator stocktake-reporting/4 on), and the edition's pins.
 
 Byte-reproducible: XlsxWriter stamps every zip entry with 1980-01-01 when it
 writes in memory, and the only wall-clock time it would otherwise write (the
@@ -24,7 +25,7 @@ from typing import Any
 import xlsxwriter  # type: ignore[import-untyped]  # XlsxWriter ships no type information
 
 from services.common.spreadsheets import XLSX_OPTIONS
-from services.reporting.domain.content import Assumption, Benchmark, Figure, ReportContent, Restatement
+from services.reporting.domain.content import Assumption, Benchmark, Figure, ReportContent, Restatement, Workplan
 from services.reporting.rendering.labels import (
     counts_countries,
     direction_text,
@@ -48,7 +49,7 @@ NUMBER_FORMATS = {
     "position": "0",
 }
 DATE_FORMAT = "yyyy-mm-dd"
-RESERVED_SHEETS = ("Summary", "Restatements", "Edition")
+RESERVED_SHEETS = ("Summary", "Restatements", "Deliverables", "Milestones", "Edition")
 
 SUMMARY_COLUMNS: tuple[tuple[str, int], ...] = (
     ("Assumption", 11),
@@ -96,6 +97,32 @@ RESTATEMENT_COLUMNS: tuple[tuple[str, int], ...] = (
     ("Value after", 14),
     ("Valid date after", 13),
     ("Known at after", 11),
+)
+DELIVERABLE_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("Deliverable", 11),
+    ("Area", 8),
+    ("Title", 60),
+    ("Planned start", 13),
+    ("Planned end", 13),
+    ("Status", 12),
+    ("Started on", 13),
+    ("Delivered on", 13),
+    ("Evidence", 40),
+    ("Dropped on", 13),
+    ("Reason", 40),
+    ("Late", 7),
+    ("Late start", 7),
+)
+MILESTONE_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("Milestone", 10),
+    ("Paragraph", 10),
+    ("Text", 60),
+    ("Due", 13),
+    ("Status", 12),
+    ("Met on", 13),
+    ("Missed on", 13),
+    ("Note", 40),
+    ("Late", 7),
 )
 
 
@@ -271,6 +298,41 @@ def _restatements_sheet(workbook: Any, writer: _Writer, content: ReportContent) 
         _restatement_row(writer, sheet, row, restatement, value_kinds.get(restatement["benchmark"], "decimal"))
 
 
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _workplan_sheets(workbook: Any, writer: _Writer, workplan: Workplan) -> None:
+    """The deliverables (planned vs recorded) and the milestones, a sheet each."""
+    sheet = workbook.add_worksheet("Deliverables")
+    writer.headed_sheet(sheet, DELIVERABLE_COLUMNS, 0)
+    for row, item in enumerate(workplan["deliverables"], start=1):
+        for col, text in ((0, item["code"]), (1, item["area"]), (2, item["title"])):
+            writer.string(sheet, row, col, text)
+        writer.day(sheet, row, 3, item["planned_start"])
+        writer.day(sheet, row, 4, item["planned_end"])
+        writer.string(sheet, row, 5, item["status"].replace("_", " "))
+        writer.day(sheet, row, 6, item["started_on"])
+        writer.day(sheet, row, 7, item["delivered_on"])
+        writer.string(sheet, row, 8, item["evidence"])
+        writer.day(sheet, row, 9, item["dropped_on"])
+        writer.string(sheet, row, 10, item["reason"])
+        writer.string(sheet, row, 11, _yes_no(item["late"]))
+        writer.string(sheet, row, 12, _yes_no(item["late_start"]))
+    sheet = workbook.add_worksheet("Milestones")
+    writer.headed_sheet(sheet, MILESTONE_COLUMNS, 0)
+    for row, milestone in enumerate(workplan["milestones"], start=1):
+        writer.string(sheet, row, 0, milestone["code"])
+        writer.number(sheet, row, 1, milestone["paragraph"], "position")
+        writer.string(sheet, row, 2, milestone["text"])
+        writer.day(sheet, row, 3, milestone["due"])
+        writer.string(sheet, row, 4, milestone["status"])
+        writer.day(sheet, row, 5, milestone["met_on"])
+        writer.day(sheet, row, 6, milestone["missed_on"])
+        writer.string(sheet, row, 7, milestone["note"])
+        writer.string(sheet, row, 8, _yes_no(milestone["late"]))
+
+
 def _edition_sheet(workbook: Any, writer: _Writer, content: ReportContent) -> None:
     pins, programme = content["edition"], content["programme"]
     previous, checkpoint = pins["previous"], pins["checkpoint"]
@@ -342,6 +404,8 @@ def render_xlsx(content: ReportContent) -> bytes:
     for name, assumption in zip(sheet_names(content["assumptions"]), content["assumptions"], strict=True):
         _assumption_sheet(workbook, writer, name, assumption)
     _restatements_sheet(workbook, writer, content)
+    if content["workplan"] is not None:
+        _workplan_sheets(workbook, writer, content["workplan"])
     _edition_sheet(workbook, writer, content)
     workbook.close()
     return output.getvalue()

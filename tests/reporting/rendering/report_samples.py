@@ -14,9 +14,12 @@ from services.reporting.domain.content import (
     Benchmark,
     Cell,
     ColourCounts,
+    Deliverable,
+    Milestone,
     ReportContent,
     SeriesPoint,
     Trend,
+    Workplan,
 )
 
 # Any 32 bytes in base64: renderers show a checkpoint, they do not check it.
@@ -256,6 +259,61 @@ def report(assumptions: list[Assumption] | None = None) -> ReportContent:
             },
         ],
         "workplan": None,
+    }
+
+
+def workplan() -> Workplan:
+    """Two deliverables and two milestones, as measurement answers them."""
+    deliverable: Deliverable = {
+        "code": "2.1",
+        "area": "AA2",
+        "title": "Research on decent work deficits in GSCs",
+        "planned_start": "2017-01-01",
+        "planned_end": "2018-12-31",
+        "status": "delivered",
+        "started_on": "2017-02-15",
+        "delivered_on": "2018-11-30",
+        "evidence": "https://www.ilo.org/gsc/research",
+        "dropped_on": None,
+        "reason": None,
+        "late": False,
+        "late_start": False,
+    }
+    dropped: Deliverable = {
+        **deliverable,
+        "code": "9.2",
+        "status": "dropped",
+        "started_on": None,
+        "delivered_on": None,
+        "evidence": None,
+        "dropped_on": "2018-03-01",
+        "reason": "=merged into 9.1",
+    }
+    milestone: Milestone = {
+        "code": "M8",
+        "paragraph": 9,
+        "text": "Mid-term report to the Governing Body",
+        "due": "2019-11-30",
+        "status": "met",
+        "met_on": "2019-10-15",
+        "missed_on": None,
+        "note": "GB.337 <report>",
+        "late": False,
+    }
+    undated: Milestone = {**milestone, "code": "M5", "due": None, "status": "open", "met_on": None, "note": None}
+    return {
+        "position": 240,
+        "deliverables": [deliverable, dropped],
+        "milestones": [undated, milestone],
+        "summary": {
+            "deliverables": {
+                "deliverables": 2,
+                "by_status": {"delivered": 1, "dropped": 1},
+                "late": 0,
+                "late_start": 0,
+            },
+            "milestones": {"milestones": 2, "by_status": {"met": 1, "open": 1}},
+        },
     }
 
 

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 from services.reporting.rendering import Format, render
 from services.reporting.rendering.labels import STATUS_LABELS
-from tests.reporting.rendering.report_samples import assumption, hostile_report, report
+from tests.reporting.rendering.report_samples import assumption, hostile_report, report, workplan
 
 VOID = {"meta", "br", "img", "input", "link", "hr"}
 SVG_LEAVES = {"line", "polyline", "path", "circle", "rect"}
@@ -151,6 +151,20 @@ def test_an_assumption_without_benchmarks_and_a_benchmark_without_data_render():
     empty = page.text_by_id["benchmark-ILL-CA10-DATASETS"]
     assert "No data" in empty and "No country has a value in force" in empty
     assert "There is no combined figure yet." in page.text_by_id["chart-ILL-CA10-DATASETS-desc"]
+
+
+def test_the_workplan_section_shows_each_deliverable_and_milestone_as_recorded():
+    content = report()
+    assert "workplan" not in parse(content)[0].text_by_id  # an edition made before workplans has none
+    content["workplan"] = workplan()
+    page, text = parse(content)
+    section = page.text_by_id["workplan"]
+    assert "2 deliverables: 1 delivered, 1 dropped; 0 late" in section
+    assert "delivered 2018-11-30 (https://www.ilo.org/gsc/research)" in section
+    assert "dropped 2018-03-01: =merged into 9.1" in section
+    assert "2 milestones: 1 met, 1 open." in section and "met 2019-10-15: GB.337 <report>" in section
+    assert "no date" in section and "none recorded" in section
+    assert "GB.337 &lt;report&gt;" in text and ('href="#workplan"') in text
 
 
 def test_an_edition_with_no_benchmark_and_no_restatement_renders():

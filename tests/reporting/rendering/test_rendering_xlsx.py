@@ -12,7 +12,14 @@ import pytest
 
 from services.reporting.rendering import Format, render
 from services.reporting.rendering.xlsx import NUMBER_FORMATS, sheet_names
-from tests.reporting.rendering.report_samples import HOSTILE_TEXTS, assumption, cell, hostile_report, report
+from tests.reporting.rendering.report_samples import (
+    HOSTILE_TEXTS,
+    assumption,
+    cell,
+    hostile_report,
+    report,
+    workplan,
+)
 
 
 def workbook(content):
@@ -106,6 +113,29 @@ def test_a_cell_row_holds_only_the_cells_own_fields_and_its_value_shows_its_unit
     )
     percentages = workbook(content)["CA2"]
     assert percentages["D3"].number_format == NUMBER_FORMATS["percentage"]
+
+
+def test_the_workplan_has_a_sheet_of_deliverables_and_one_of_milestones():
+    content = report()
+    content["workplan"] = workplan()
+    book = workbook(content)
+    assert book.sheetnames == [
+        "Summary",
+        *("CA2", "CA3", "CA4", "CA5", "CA10"),
+        *("Restatements", "Deliverables", "Milestones", "Edition"),
+    ]
+    deliverables = list(book["Deliverables"].iter_rows(values_only=True))
+    header = deliverables[0]
+    rows = [dict(zip(header, row, strict=True)) for row in deliverables[1:]]
+    assert [(row["Deliverable"], row["Status"], row["Late"]) for row in rows] == [
+        ("2.1", "delivered", "no"),
+        ("9.2", "dropped", "no"),
+    ]
+    assert rows[0]["Delivered on"] == datetime(2018, 11, 30) and rows[1]["Reason"] == "=merged into 9.1"
+    assert book["Deliverables"]["K3"].quotePrefix and book["Deliverables"]["K3"].data_type == "s"
+    milestones = list(book["Milestones"].iter_rows(values_only=True))
+    assert milestones[1][:5] == ("M5", 9, "Mid-term report to the Governing Body", None, "open")
+    assert milestones[2][5] == datetime(2019, 10, 15) and milestones[2][7] == "GB.337 <report>"
 
 
 def test_the_restatements_sheet_names_each_cell_with_its_sector():
