@@ -8,6 +8,7 @@ from functools import cache, lru_cache
 import pycountry
 
 
+@lru_cache(maxsize=1024)  # asked for every row of a batch; pycountry's lookup is not cheap
 def country_name(iso3: str) -> str | None:
     """The short English name of an alpha-3 code, or None if it is not one."""
     if len(iso3) != 3 or not iso3.isalpha() or not iso3.isupper():
