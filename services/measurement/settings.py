@@ -20,6 +20,12 @@ class Settings(StoreSettings):
     def sample_keys_path(self) -> Path:
         return self.sample_keys_file or self.data_dir / "illustrative-keys.txt"
 
+    pages_url: str = Field(
+        "",
+        description="Where the reporting service's pages for people are (e.g. http://127.0.0.1:8001/), for the "
+        "index at `/` to link to (`stocktake up` sets it); empty: not linked.",
+    )
+
     checkpoint_key_file: Path | None = Field(
         None,
         description="The Ed25519 key that signs the log's checkpoints, created on first start; keep it outside "

@@ -390,6 +390,7 @@ def up(
     _check_free(host, port, "--port")
     _check_free(host, reporting_port, "--reporting-port")
     with _reporting_beside(settings, host, port, reporting_port):
+        os.environ["STOCKTAKE_PAGES_URL"] = f"http://{host}:{reporting_port}/"
         _serve(settings, host, port, 1)
 
 

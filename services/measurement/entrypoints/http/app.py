@@ -17,6 +17,7 @@ from services.measurement.entrypoints.http.routes import (
     exports,
     framework,
     imports,
+    index,
     log,
     me,
     observations,
@@ -40,7 +41,8 @@ names the framework version in force there (body `framework_version` and
 header `Stocktake-Framework-Version`). Corrections and retractions are new events.
 Errors are RFC 9457 `application/problem+json`.
 
-Every operation but `/problems/{slug}` needs an API key, sent as
+Every operation but `/problems/{slug}` and the front door (`/`, `/health`,
+`/version`) needs an API key, sent as
 `Authorization: Bearer stk_...` (operators issue them with `stocktake keys
 issue`; `./dev up` prints one per role for the illustrative sample). Each
 operation lists the roles that may call it (`x-roles`): `country-office`
@@ -72,6 +74,7 @@ def create_app(
         app.state.idempotency = running.idempotency
         app.state.authenticator = running.api_keys
         app.state.transparency = running.transparency
+        app.state.pages_url = running.settings.pages_url
         if server_process:
             # The checkpoint signing key is created on the served process's first start (an app built for a
             # test makes it on its first checkpoint, in the test's data folder).
@@ -85,6 +88,7 @@ def create_app(
 
     app = service_app(title="Stocktake measurement service", description=DESCRIPTION, lifespan=lifespan)
     app.add_middleware(BodySizeLimit)
+    app.include_router(index.router)  # open to all: where to go, health and version
     for module in (framework, benchmarks, progress, report, scope, imports, observations, exports, workplan, log, me):
         document_permissions(module.router)
         app.include_router(module.router)

@@ -83,6 +83,10 @@ EXPECTED_ROLES: dict[str, frozenset[Role] | str] = {
     "proveConsistency": frozenset({AUDITOR}),
     # documentation of the problem types
     "describeProblem": PUBLIC,
+    # the front door: where to go, health and version
+    "getServiceIndex": PUBLIC,
+    "getHealth": PUBLIC,
+    "getVersion": PUBLIC,
 }
 
 
@@ -152,6 +156,9 @@ CALLS: dict[str, Call] = {
     "proveInclusion": Call("GET", "/transparency/inclusion?position=1"),
     "proveConsistency": Call("GET", "/transparency/consistency?from=1"),
     "describeProblem": Call("GET", "/problems/forbidden"),
+    "getServiceIndex": Call("GET", "/"),
+    "getHealth": Call("GET", "/health"),
+    "getVersion": Call("GET", "/version"),
 }
 
 
