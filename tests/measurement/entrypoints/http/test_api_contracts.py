@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select, update
 
-from services.common.access import Role
+from services.common.access import Principal, Role
 from services.common.api_keys import ApiKeys
 from services.common.idempotency import RETENTION
 from services.common.tables import idempotency_records
 from services.measurement.adapters.tables import benchmark_revisions, observation_values
 from services.measurement.application.commands import Measurement
+from services.measurement.application.queries import catalogue
 from tests.support import (
     assert_problem,
     bearer,
@@ -159,16 +162,37 @@ def test_a_change_to_a_retracted_observation_is_a_409_with_or_without_if_match(c
     assert log_head(client) == head
 
 
-def test_a_correction_answers_at_its_own_log_position(client: TestClient) -> None:
+def test_a_correction_answers_at_its_own_log_position(
+    client: TestClient, measurement: Measurement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even when another event lands between the correction's commit and the
+    read of its answer (the read models are then past the correction)."""
     observation = _recorded(client)
+    head = log_head(client)
+    read_answer = catalogue.observation_or_404
+    meanwhile: list[int] = []
+
+    def another_office_records_meanwhile(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        if not meanwhile:
+            recorded = measurement.record_observation(
+                benchmark="CA2-INSPECTION", country="VNM", sector=None, period="2019-Q3", value=20,
+                disaggregations=[], evidence=[], comment=None, actor=Principal.office("office-vnm", ["VNM"]),
+            )  # fmt: skip
+            meanwhile.append(recorded["position"])
+        return read_answer(*args, **kwargs)
+
+    monkeypatch.setattr(catalogue, "observation_or_404", another_office_records_meanwhile)
     corrected = client.post(
         f"/observations/{observation['id']}/corrections",
         json={"value": 13, "reason": "typo"},
         headers={"If-Match": '"1"'},
     )
-    assert corrected.status_code == 200
+    monkeypatch.undo()
+    assert corrected.status_code == 200, corrected.text
+    assert (meanwhile, log_head(client)) == ([head + 2], head + 2)
     history = client.get(f"/observations/{observation['id']}/history").json()["events"]
-    assert corrected.json()["position"] == history[-1]["position"] == int(corrected.headers["Stocktake-Log-Position"])
+    assert corrected.json()["position"] == int(corrected.headers["Stocktake-Log-Position"]) == head + 1
+    assert [event["position"] for event in history][-1] == head + 1
 
 
 def test_get_on_the_batch_import_is_a_405_allowing_post(client: TestClient) -> None:
