@@ -64,6 +64,13 @@ EXPECTED_ROLES: dict[str, frozenset[Role] | str] = {
     "selectSector": frozenset({MANAGER}),
     "selectCountry": frozenset({MANAGER}),
     "nominateFocalPoint": frozenset({MANAGER}),
+    # the workplan: deliverables' delivery and milestones' outcomes
+    "listDeliveries": EVERY_ROLE,
+    "getDelivery": EVERY_ROLE,
+    "recordDelivery": frozenset({MANAGER}),
+    "listMilestones": EVERY_ROLE,
+    "getMilestone": EVERY_ROLE,
+    "recordMilestoneOutcome": frozenset({MANAGER}),
     # observations
     "recordObservation": frozenset({OFFICE}),
     "importObservations": frozenset({OFFICE}),
@@ -134,6 +141,14 @@ CALLS: dict[str, Call] = {
     "selectCountry": Call("POST", "/scope/countries", country_body("ETH", "africa")),
     "nominateFocalPoint": Call(
         "POST", "/scope/focal-points", {"region": "africa", "name": "A. Person", "email": "a.person@example.org"}
+    ),
+    "listDeliveries": Call("GET", "/workplan/deliverables?as_of=2019-12-31"),
+    "getDelivery": Call("GET", "/workplan/deliverables/2.4?as_of=2019-12-31"),
+    "recordDelivery": Call("POST", "/workplan/deliverables/2.4/status", {"status": "started", "on": "2017-03-01"}),
+    "listMilestones": Call("GET", "/workplan/milestones?as_of=2019-12-31"),
+    "getMilestone": Call("GET", "/workplan/milestones/M1?as_of=2019-12-31"),
+    "recordMilestoneOutcome": Call(
+        "POST", "/workplan/milestones/M1/outcome", {"outcome": "met", "on": "2017-04-28", "note": "Sectors selected"}
     ),
     "recordObservation": Call("POST", "/observations", observation_body(period="2019-Q3")),
     "importObservations": Call("POST", "/observations/batch", {"observations": [observation_body(period="2019-Q4")]}),
