@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -64,8 +64,26 @@ class Creation:
     key: str | None
     request: Request
 
-    def respond(self, body: BaseModel | dict[str, Any], run: Callable[[], JSONResponse]) -> JSONResponse:
-        return self.respond_naming(body, lambda _: run())
+    def respond(
+        self,
+        body: BaseModel | dict[str, Any],
+        run: Callable[[], JSONResponse],
+        reveals: Callable[[Any], Iterable[str]] | None = None,
+    ) -> JSONResponse:
+        """`reveals`: the countries an answer tells of (a batch summary's
+        recorded rows), which the key a replay is given to must be able to read."""
+        if reveals is None:
+            return self.respond_naming(body, lambda _: run())
+
+        def check_may_see(answer: Any) -> None:
+            self._check_may_see(answer)
+            if self.principal.countries:
+                for country in reveals(answer):
+                    self.principal.check_may_read(country)
+
+        return respond_once(
+            self.records, self.principal.name, self.key, self.request, body, lambda _: run(), check_may_see
+        )
 
     def respond_naming(
         self, body: BaseModel | dict[str, Any], run: Callable[[str | None], JSONResponse]

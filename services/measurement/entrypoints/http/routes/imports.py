@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -58,7 +58,9 @@ def import_json(
 ) -> JSONResponse:
     payload = {"observations": body.observations, "dry_run": dry_run, "all_or_nothing": all_or_nothing}
     rows = json_rows(body.observations)
-    return creation.respond(payload, lambda: _run(measurement, creation, rows, dry_run, all_or_nothing, csv=False))
+    return creation.respond(
+        payload, lambda: _run(measurement, creation, rows, dry_run, all_or_nothing, csv=False), _revealed(rows)
+    )
 
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -135,7 +137,20 @@ def import_csv(
         "dry_run": dry_run,
         "all_or_nothing": all_or_nothing,
     }
-    return creation.respond(payload, lambda: _run(measurement, creation, rows, dry_run, all_or_nothing, csv=True))
+    return creation.respond(
+        payload, lambda: _run(measurement, creation, rows, dry_run, all_or_nothing, csv=True), _revealed(rows)
+    )
+
+
+def _revealed(rows: Sequence[ReadRow]) -> Callable[[Any], list[str]]:
+    """The countries of a summary's rows that were not rejected: a replay
+    of it tells of their observations."""
+
+    def countries(summary: Any) -> list[str]:
+        recorded = [rows[row["index"]].row.fields for row in summary["rows"] if row["outcome"] != "rejected"]
+        return [fields["country"] for fields in recorded if fields is not None and fields.get("country")]
+
+    return countries
 
 
 def _run(
