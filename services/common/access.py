@@ -48,6 +48,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_OBSERVATIONS,
             Permission.READ_LOG,
             Permission.READ_CHECKPOINTS,
+            # International observations only (check_may_report_for): they name no country.
+            Permission.RECORD_OBSERVATIONS,
             Permission.MANAGE_BENCHMARKS,
             Permission.MANAGE_SCOPE,
             Permission.MANAGE_WORKPLAN,
@@ -99,18 +101,33 @@ class Principal:
     def reads_every_country(self) -> bool:
         return self.role != Role.COUNTRY_OFFICE
 
-    def check_may_read(self, country: str) -> None:
-        """An observation of `country` (its values, evidence and history)."""
+    def check_may_read(self, country: str | None) -> None:
+        """An observation of `country` (None: international; its values, evidence and history)."""
         self.check_may(Permission.READ_OBSERVATIONS)
         if not self.reads_every_country and country not in self.countries:
-            raise ForbiddenError(f"{self.name} may read observations of {self._scope()} only, not of {country}.")
+            of = "the international level" if country is None else country
+            raise ForbiddenError(f"{self.name} may read observations of {self._scope()} only, not of {of}.")
 
-    def check_may_report_for(self, country: str) -> None:
+    def check_may_report_for(self, country: str | None) -> None:
+        """A country office records its countries' observations; the programme
+        management team the international ones (`country` None: roadmap para. 10)."""
         self.check_may(Permission.RECORD_OBSERVATIONS)
+        if country is None:
+            if self.role is not Role.PROGRAMME_MANAGER:
+                raise ForbiddenError(
+                    f"{self.name} ({self.role}) may not record international observations (for no country): "
+                    "the programme management team records them."
+                )
+            return
+        if self.role is Role.PROGRAMME_MANAGER:
+            raise ForbiddenError(
+                f"{self.name} ({self.role}) records international observations only; an observation for "
+                f"{country} is recorded by a country office key for {country}."
+            )
         if country not in self.countries:
             raise ForbiddenError(f"{self.name} may record observations for {self._scope()} only, not for {country}.")
 
-    def check_may_change(self, country: str, recorded_by: str) -> None:
+    def check_may_change(self, country: str | None, recorded_by: str) -> None:
         """A correction or retraction: only by the office that recorded the
         observation, and only while the country is still in its scope."""
         self.check_may_report_for(country)

@@ -33,6 +33,7 @@ from services.common.database import Database, as_utc
 from services.common.migrations import alembic_config
 from services.measurement.adapters.tables import LIVE, projection_tracking, stored_events
 from services.measurement.bootstrap import MeasurementServices, bootstrap
+from services.measurement.domain.scope import ProgrammeScope
 from services.measurement.domain.workplan import Workplan
 from services.measurement.entrypoints.cli import app as cli
 from services.measurement.entrypoints.http.app import create_app
@@ -158,6 +159,8 @@ def legacy_store(database_url: str) -> Iterator[MeasurementServices]:
 # Event types the domain gained after the legacy code wrote its log (each
 # named here on purpose; the legacy log could not hold them).
 ADDED_SINCE_LEGACY_V1 = {
+    ProgrammeScope.SectorDeselected,  # issue 11: scope decisions with dates
+    ProgrammeScope.CountryDeselected,
     Workplan.Opened,  # issue 11: workplan delivery and milestones
     Workplan.DeliverableStarted,
     Workplan.DeliverableDelivered,
@@ -176,13 +179,23 @@ def test_every_event_class_of_the_domain_is_in_the_legacy_log() -> None:
     assert {get_topic(cls) for cls in domain_event_classes() - logged - ADDED_SINCE_LEGACY_V1} == set()
 
 
+def upcast(event_class: type[Any], state: dict[str, Any]) -> dict[str, Any]:
+    """A stored event's state as the class's upcasters bring it to the class's version (as the mapper does)."""
+    upcast_state = dict(state)
+    version = upcast_state.pop("class_version", 1)
+    while version < getattr(event_class, "class_version", 1):
+        getattr(event_class, f"upcast_v{version}_v{version + 1}")(upcast_state)
+        version += 1
+    return upcast_state
+
+
 @pytest.mark.parametrize("topic", sorted(LEGACY_TOPICS))
 def test_a_legacy_topic_resolves_to_an_event_class_with_the_stored_attributes(topic: str) -> None:
     state = json.loads(next(event["state"] for event in LEGACY_LOG if event["topic"] == topic))
     event_class = resolve_topic(topic)
 
     assert event_class in domain_event_classes()
-    assert {f.name for f in fields(event_class)} - ENVELOPE == set(state)
+    assert {f.name for f in fields(event_class)} - ENVELOPE == set(upcast(event_class, state))
     if "originator_topic" in state:
         assert resolve_topic(state["originator_topic"]) is resolve_topic(topic.rpartition(".")[0])
 
@@ -199,7 +212,11 @@ def read_models_now(legacy: dict[str, Any]) -> dict[str, Any]:
     sector it was recorded with. Value rows carry their observation's first
     recorded position (its precedence, kept by corrections) and their cell's
     series key; `value_cells` lists the cells from the position of their
-    first observation; the series parts of revisions and countries go."""
+    first observation; the series parts of revisions and countries go.
+
+    read-models/6 (migration 0012, issue 11): a benchmark's state names its
+    level (every legacy benchmark is national: `Benchmark.Defined`'s
+    upcaster says so); `scope_decisions`, new, is held to the answers."""
     tables: dict[str, Any] = json.loads(json.dumps(legacy))
     first_recorded = {row["id"]: row["recorded_position"] for row in tables["observations_view"]["rows"]}
     values = tables["observation_values"]
@@ -222,6 +239,9 @@ def read_models_now(legacy: dict[str, Any]) -> dict[str, Any]:
         tables[table]["columns"].remove(column)
         for row in tables[table]["rows"]:
             del row[column]
+    for table in ("benchmarks_view", "benchmark_revisions"):
+        for row in tables[table]["rows"]:
+            row["state"]["level"] = "national"
     tracking = tables["projection_tracking"]["rows"]
     tables["projection_tracking"]["rows"] = [{**row, "projection": READ_MODELS} for row in tracking]
     return tables

@@ -73,6 +73,7 @@ class ReadModelTables:
     country_selections: Table
     valid_date_high_water: Table
     value_cells: Table
+    scope_decisions: Table
 
     def all(self) -> list[Table]:
         return [getattr(self, f.name) for f in fields(self)]
@@ -196,6 +197,20 @@ def read_model_tables(target: MetaData, suffix: str = "") -> ReadModelTables:
             Column("first_known", Position, nullable=False),
             Column("series_key", BigInteger(), nullable=False),
         ),
+        # Every selection and deselection of a country or a sector, at its
+        # log position, with the valid date it takes effect from: the scope
+        # in force at D as known at P is read from the rows up to P
+        # (domain/scope_periods.py).
+        scope_decisions=Table(
+            name("scope_decisions"),
+            target,
+            Column("position", Position, primary_key=True, autoincrement=False),
+            Column("kind", String(8), nullable=False),
+            Column("code", String(64), nullable=False),
+            Column("selected", Boolean(), nullable=False),
+            Column("valid_from", Date(), nullable=False),
+            Column("reason", Text(), nullable=True),
+        ),
     )
 
 
@@ -207,3 +222,4 @@ observation_values = LIVE.observation_values
 country_selections = LIVE.country_selections
 valid_date_high_water = LIVE.valid_date_high_water
 value_cells = LIVE.value_cells
+scope_decisions = LIVE.scope_decisions

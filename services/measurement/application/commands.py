@@ -5,6 +5,7 @@ application (`event_log.py`) and answers with the record as it now stands."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -15,6 +16,7 @@ from services.common.access import Principal
 from services.common.database import Database
 from services.common.errors import (
     ConflictError,
+    ForbiddenError,
     InvalidCommandError,
     NotFoundError,
     PreconditionRequiredError,
@@ -23,10 +25,11 @@ from services.common.errors import (
 from services.measurement.adapters.references import ReferenceCache
 from services.measurement.application.event_log import EventLogApplication, ReferenceChangedError, Saved
 from services.measurement.application.queries import catalogue
-from services.measurement.domain.benchmarks import Baseline, Benchmark, Target
+from services.measurement.domain.benchmarks import Baseline, Benchmark, Level, Target
 from services.measurement.domain.framework import PROGRAMME, Framework, FrameworkDocument
 from services.measurement.domain.observations import Disaggregation, Evidence, Observation
 from services.measurement.domain.scope import Criteria, IloRegion, ProgrammeScope
+from services.measurement.domain.scope_periods import PROGRAMME_START
 from services.measurement.domain.values import Combination, Dimension, Measure, Value
 from services.measurement.projections.handlers import recorded_observation_row
 
@@ -87,6 +90,7 @@ class Measurement(EventLogApplication):
         deliverables: Sequence[str],
         pb_indicators: Sequence[str],
         principal: str,
+        level: Level = Level.NATIONAL,
     ) -> dict[str, Any]:
         framework = self.current_framework()
         if catalogue.benchmark_exists(self.database, code):
@@ -109,6 +113,7 @@ class Measurement(EventLogApplication):
             deliverables=deliverables,
             pb_indicators=pb_indicators,
             principal=principal,
+            level=level,
         )
         try:
             self.save(benchmark)
@@ -154,20 +159,41 @@ class Measurement(EventLogApplication):
         scope_id = ProgrammeScope.create_id(PROGRAMME)
         return self.find(scope_id, ProgrammeScope) or ProgrammeScope(programme=PROGRAMME, principal=principal)
 
-    def select_sector(self, code: str, name: str, rationale: str, principal: str) -> dict[str, Any]:
+    def select_sector(
+        self, code: str, name: str, rationale: str, principal: str, valid_from: date = PROGRAMME_START
+    ) -> dict[str, Any]:
         scope = self._scope(principal)
-        scope.select_sector(code, name, rationale, principal)
+        scope.select_sector(code, name, rationale, principal, valid_from)
         self.save(scope)
         return catalogue.scope(self)
 
-    def select_country(self, iso3: str, region: IloRegion, criteria: Criteria, principal: str) -> dict[str, Any]:
+    def select_country(
+        self, iso3: str, region: IloRegion, criteria: Criteria, principal: str, valid_from: date = PROGRAMME_START
+    ) -> dict[str, Any]:
         name = self.country_name(iso3)
         if name is None:
             raise InvalidCommandError.at(
                 ("iso3",), f"{iso3!r} is not an ISO 3166-1 alpha-3 country code (e.g. BGD, VNM, ETH)."
             )
         scope = self._scope(principal)
-        scope.select_country(iso3, name, region, criteria, principal)
+        scope.select_country(iso3, name, region, criteria, principal, valid_from)
+        self.save(scope)
+        return catalogue.scope(self)
+
+    def _selected_scope(self) -> ProgrammeScope:
+        return self.get(ProgrammeScope.create_id(PROGRAMME), ProgrammeScope, "Nothing is selected yet.")
+
+    def deselect_sector(self, code: str, valid_from: date, reason: str, principal: str) -> dict[str, Any]:
+        """Ends the sector's period in scope: from `valid_from` on it is out of scope."""
+        scope = self._selected_scope()
+        scope.deselect_sector(code, valid_from, reason, principal)
+        self.save(scope)
+        return catalogue.scope(self)
+
+    def deselect_country(self, iso3: str, valid_from: date, reason: str, principal: str) -> dict[str, Any]:
+        """Ends the country's period in scope: from `valid_from` on it is out of scope."""
+        scope = self._selected_scope()
+        scope.deselect_country(iso3, valid_from, reason, principal)
         self.save(scope)
         return catalogue.scope(self)
 
@@ -183,7 +209,7 @@ class Measurement(EventLogApplication):
         self,
         *,
         benchmark: str,
-        country: str,
+        country: str | None,
         sector: str | None,
         period: str,
         value: Any,
@@ -196,8 +222,7 @@ class Measurement(EventLogApplication):
     ) -> dict[str, Any]:
         """Records the observation; `keep_answer`, if given, is called in the
         transaction that saves it with the answer (to keep it there too)."""
-        if self.country_name(country) is not None:  # else the scope check says what is wrong with it
-            actor.check_may_report_for(country)
+        self._check_may_record(actor, benchmark, country)
         for attempt in range(RECORDING_ATTEMPTS):
             try:
                 return self._record_observation(
@@ -220,11 +245,28 @@ class Measurement(EventLogApplication):
                     raise
         raise AssertionError("unreachable")
 
+    def _check_may_record(self, actor: Principal, code: str, country: str | None) -> None:
+        """Whether `actor` may record for `country` (None: international). A
+        country office and the programme management team each record one
+        level: when the observation names a country where its benchmark's
+        level wants none (or none where it wants one), that is what to fix
+        (422), rather than who sent it (the benchmark is read only then)."""
+        if country is not None and self.country_name(country) is None:
+            return  # the scope check says what is wrong with it
+        try:
+            actor.check_may_report_for(country)
+        except ForbiddenError:
+            benchmark_id = Benchmark.create_id(code)
+            known = self.references.get(benchmark_id).get(benchmark_id)
+            if isinstance(known, Benchmark):
+                known.check_country_level(country)
+            raise
+
     def _record_observation(
         self,
         *,
         benchmark: str,
-        country: str,
+        country: str | None,
         sector: str | None,
         period: str,
         value: Any,
@@ -285,7 +327,8 @@ class Measurement(EventLogApplication):
         if not isinstance(benchmark, Benchmark):
             raise InvalidCommandError.at(("benchmark",), catalogue.no_such_benchmark(self.database, code))
         if not isinstance(scope, ProgrammeScope):
-            raise InvalidCommandError.at(("country",), "No programme country is selected yet.")
+            # Nothing selected yet: an international observation needs no country.
+            scope = ProgrammeScope(programme=PROGRAMME, principal="")
         return benchmark, scope
 
     def _observation(self, observation_id: UUID) -> Observation:

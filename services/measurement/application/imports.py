@@ -164,7 +164,8 @@ class ObservationImport:
             except InvalidCommandError:
                 continue  # the row is refused when it is recorded
             fields = candidate.fields
-            cells.append((fields["benchmark"], fields["country"], fields.get("sector") or "", valid_date))
+            # The read models hold "" for an international observation's country, as for no sector.
+            cells.append((fields["benchmark"], fields["country"] or "", fields.get("sector") or "", valid_date))
         return standing_observations(self.measurement.database, cells) if cells else {}
 
     def _save(self, imported: list[tuple[RowResult, Observation.Recorded]]) -> None:
@@ -187,8 +188,9 @@ class ObservationImport:
             return RowResult(index, Outcome.REJECTED, problems=list(row.problems))
         fields = dict(row.fields)
         try:
-            if self.measurement.country_name(fields["country"]) is not None:
-                self.actor.check_may_report_for(fields["country"])
+            country = fields["country"]
+            if country is None or self.measurement.country_name(country) is not None:
+                self.actor.check_may_report_for(country)
             benchmark, scope = self._references_for(fields["benchmark"])
             if row.text_values:
                 comma = row.decimal_comma
@@ -277,7 +279,7 @@ def _row_key(fields: dict[str, Any]) -> tuple[str, ...] | None:
         period = Period.parse(fields["period"]).label
     except InvalidCommandError:
         return None  # the row is refused when it is recorded
-    return (fields["benchmark"], fields["country"], fields.get("sector") or "", period)
+    return (fields["benchmark"], fields["country"] or "", fields.get("sector") or "", period)
 
 
 def _content(observation: Observation.Recorded) -> dict[str, Any]:
@@ -290,7 +292,7 @@ def _unordered(disaggregations: Sequence[dict[str, Any]]) -> list[dict[str, Any]
 
 
 def _cell_date(observation: Observation.Recorded) -> CellDate:
-    return (observation.benchmark, observation.country, observation.sector or "", observation.period_end)
+    return (observation.benchmark, observation.country or "", observation.sector or "", observation.period_end)
 
 
 def _stands(observation: Observation.Recorded, standing: dict[str, Any] | None) -> bool:
@@ -310,7 +312,8 @@ def _against_present(index: int, observation: Observation.Recorded, present: dic
         return RowResult(index, Outcome.ALREADY_PRESENT, observation.originator_id)
     observation_id = observation.originator_id
     detail = (
-        f"{observation.benchmark} for {observation.country} {observation.period} was already imported with value "
+        f"{observation.benchmark} for {observation.country or 'the international level'} {observation.period} was "
+        f"already imported with value "
         f"{present['value']!r} (observation {observation_id}); to change it, POST a correction to "
         f"/observations/{observation_id}/corrections."
     )

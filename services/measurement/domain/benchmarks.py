@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -28,6 +29,17 @@ from services.measurement.domain.values import (
 )
 
 Baseline = dict[str, Any]  # {"value": Value, "date": date}
+
+
+class Level(StrEnum):
+    """Where the action a benchmark measures takes place (roadmap para. 10):
+    in the programme's countries, or at international level (critical
+    assumptions 5 and 7 are about international actors)."""
+
+    NATIONAL = "national"
+    INTERNATIONAL = "international"
+
+
 Target = dict[str, Any]  # {"value": Value, "date": date, "label": str | None}
 
 
@@ -108,6 +120,16 @@ def check_combination(
     return threshold
 
 
+def check_level(level: Level, combination: Combination, errors: ErrorCollector) -> None:
+    """An international benchmark has one series, with no countries to combine."""
+    if level is Level.INTERNATIONAL and combination is not Combination.LATEST:
+        errors.add(
+            ("combination",),
+            "An international benchmark's observations name no country, so there is nothing to combine across "
+            f"countries: its state is its latest value. Use combination 'latest', not '{combination}'.",
+        )
+
+
 def check_alignment(
     framework: FrameworkDocument, deliverables: Sequence[str], pb_indicators: Sequence[str], errors: ErrorCollector
 ) -> None:
@@ -161,6 +183,14 @@ class Benchmark(Aggregate):
         pb_indicators: list[str]
         framework_version: int
         principal: str
+        level: str
+
+        # Version 1 had no level: every benchmark was national.
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["level"] = Level.NATIONAL.value
 
     @dataclass(frozen=True)
     class BaselineRevised(Aggregate.Event):
@@ -200,12 +230,14 @@ class Benchmark(Aggregate):
         deliverables: Sequence[str],
         pb_indicators: Sequence[str],
         principal: str,
+        level: Level = Level.NATIONAL,
     ) -> Benchmark:
         """Checks every rule of a definition, reporting all broken ones at once."""
         errors = ErrorCollector()
         check_assumption(framework, assumption, errors)
         check_levels(measure, levels, errors)
         threshold = check_combination(measure, levels, combination, threshold, errors)
+        check_level(level, combination, errors)
         if len(set(disaggregations)) != len(disaggregations):
             errors.add(("disaggregations",), "Each disaggregation dimension may be named once.")
         check_alignment(framework, deliverables, pb_indicators, errors)
@@ -231,6 +263,7 @@ class Benchmark(Aggregate):
             pb_indicators=list(pb_indicators),
             framework_version=framework.version,
             principal=principal,
+            level=level.value,
         )
 
     @event(Defined)
@@ -253,8 +286,10 @@ class Benchmark(Aggregate):
         pb_indicators: list[str],
         framework_version: int,
         principal: str,
+        level: str,
     ) -> None:
         self.code = code
+        self.level = Level(level)
         self.assumption = assumption
         self.title = title
         self.description = description
@@ -318,6 +353,19 @@ class Benchmark(Aggregate):
     def check_not_retired(self) -> None:
         if self.retired:
             raise ConflictError(f"Benchmark {self.code} is retired: it takes no revisions and no observations.")
+
+    def check_country_level(self, country: str | None) -> None:
+        """An international benchmark's observations name no country; a national one's name one."""
+        if self.level is Level.INTERNATIONAL and country is not None:
+            raise InvalidCommandError.at(
+                ("country",),
+                f"Benchmark {self.code} measures international-level action (para. 10): its observations name "
+                f"no country. Leave out country ({country}).",
+            )
+        if self.level is Level.NATIONAL and country is None:
+            raise InvalidCommandError.at(
+                ("country",), f"Benchmark {self.code} is national: give the country the observation is for."
+            )
 
     def check_accepts(self, dimension: str, path: FieldPath) -> None:
         if dimension not in self.disaggregations:

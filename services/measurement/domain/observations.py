@@ -1,5 +1,6 @@
-"""Observations: one value of one benchmark for one country (and optionally
-one sector) over one period. One stream per observation, so recording never
+"""Observations: one value of one benchmark for one country, or for the
+international level (no country), and optionally one sector, over one
+period. One stream per observation, so recording never
 loads or grows a large aggregate; corrections and retractions are new events
 on that stream."""
 
@@ -15,7 +16,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
 from services.common.errors import ConflictError, ErrorCollector, InvalidCommandError
-from services.measurement.domain.benchmarks import Benchmark, check_reason
+from services.measurement.domain.benchmarks import Benchmark, Level, check_reason
 from services.measurement.domain.scope import ProgrammeScope
 from services.measurement.domain.values import Period, Value, check_value
 
@@ -50,7 +51,7 @@ class Recording(TypedDict):
     observation_id: UUID
     benchmark: Benchmark
     scope: ProgrammeScope
-    country: str
+    country: str | None
     sector: str | None
     period: str
     value: Any
@@ -65,7 +66,7 @@ class CheckedRecording(TypedDict):
 
     benchmark: str
     assumption: str
-    country: str
+    country: str | None
     sector: str | None
     period: str
     period_start: date
@@ -87,7 +88,7 @@ class Observation(Aggregate):
         observation_id: UUID
         benchmark: str
         assumption: str
-        country: str
+        country: str | None
         sector: str | None
         period: str
         period_start: date
@@ -141,7 +142,7 @@ class Observation(Aggregate):
         observation_id: UUID,
         benchmark: str,
         assumption: str,
-        country: str,
+        country: str | None,
         sector: str | None,
         period: str,
         period_start: date,
@@ -226,10 +227,14 @@ def _checked_recording(recording: Recording) -> CheckedRecording:
     with errors.collecting():
         parsed_period = Period.parse(recording["period"])
     with errors.collecting():
-        scope.check_country(country)
+        benchmark.check_country_level(country)
+    # In scope on the observation's valid date (domain/scope_periods.py).
+    if country is not None and benchmark.level is Level.NATIONAL:
+        with errors.collecting():
+            scope.check_country(country, parsed_period)
     if sector is not None:
         with errors.collecting():
-            scope.check_sector(sector)
+            scope.check_sector(sector, parsed_period)
     value = recording["value"]
     with errors.collecting():
         value = check_value(benchmark.measure, benchmark.levels, value)

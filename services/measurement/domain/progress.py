@@ -74,7 +74,8 @@ Progress
     the target equals the baseline, 1.0 if the target is met, else 0.0.
 
 Reporting
-    countries_reporting is the number of countries whose values were used,
+    countries_reporting is the number of countries whose values were used
+    (none for an international benchmark, whose cells name no country),
     cells_reporting the number of cells; freshest is the latest valid date
     among them (None without values).
 """
@@ -211,7 +212,7 @@ def assess(spec: BenchmarkSpec, values: Sequence[CountryValue], as_of: date) -> 
         expected=expected,
         progress=progress,
         status=status,
-        countries_reporting=len({value.country for value in used}),
+        countries_reporting=len({value.country for value in used if value.country}),
         freshest=max((value.valid_date for value in used), default=None),
         cells_reporting=len(used),
     )

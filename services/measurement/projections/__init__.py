@@ -16,7 +16,7 @@ from services.measurement.projections.store import ReadModelStore
 # The tracked name carries the read models' version: when the code's read
 # models change shape, the tracked position under the new name is missing,
 # and `stocktake migrate` rebuilds them from the log.
-READ_MODELS = "read-models/5"
+READ_MODELS = "read-models/6"
 
 __all__ = ["READ_MODELS", "Projected", "Projector"]
 

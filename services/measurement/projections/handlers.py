@@ -3,7 +3,7 @@
 - the catalogue (`benchmarks_view`, `observations_view`): the current state,
   for lists and pages;
 - the bitemporal tables (`benchmark_revisions`, `observation_values`,
-  `country_selections`): every version with the log positions between which it
+  `country_selections`, `scope_decisions`): every version with the log positions between which it
   was the one known, so that a state "as of D, as known at P" is a lookup."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from services.common.json import jsonable
 from services.measurement.domain.benchmarks import Benchmark
 from services.measurement.domain.observations import Observation
 from services.measurement.domain.scope import ProgrammeScope
+from services.measurement.domain.scope_periods import ScopeDecision, ScopeKind
 from services.measurement.projections.series_keys import series_key
 from services.measurement.projections.store import ReadModelStore, Row
 
@@ -68,7 +69,8 @@ def recorded_observation_row(event: Observation.Recorded, item: Projected) -> Ro
         "id": event.originator_id,
         "benchmark": event.benchmark,
         "assumption": event.assumption,
-        "country": event.country,
+        # "" for an international observation, as a cell's sector is "" for none.
+        "country": event.country or "",
         "sector": event.sector,
         "period": event.period,
         "period_start": event.period_start,
@@ -171,13 +173,13 @@ class ReadModelHandlers:
     def _(self, event: Observation.Recorded, item: Projected, store: ReadModelStore) -> None:
         store.insert("observations_view", recorded_observation_row(event, item))
         store.raise_high_water(event.period_end, item.position)
-        sector = event.sector or ""
-        key = series_key(event.benchmark, event.country, sector)
+        country, sector = event.country or "", event.sector or ""
+        key = series_key(event.benchmark, country, sector)
         store.insert_once(
             "value_cells",
             {
                 "benchmark": event.benchmark,
-                "country": event.country,
+                "country": country,
                 "sector": sector,
                 "first_known": item.position,
                 "series_key": key,
@@ -190,7 +192,7 @@ class ReadModelHandlers:
                 "known_from": item.position,
                 "known_until": None,
                 "benchmark": event.benchmark,
-                "country": event.country,
+                "country": country,
                 "sector": sector,
                 "valid_date": event.period_end,
                 **value_columns(event.value),
@@ -254,7 +256,8 @@ class ReadModelHandlers:
 
     @apply.register
     def _(self, event: ProgrammeScope.CountrySelected, item: Projected, store: ReadModelStore) -> None:
-        store.insert(
+        # A country's first selection; a selection again after a deselection is a scope decision only.
+        store.insert_once(
             "country_selections",
             {
                 "iso3": event.iso3,
@@ -262,3 +265,20 @@ class ReadModelHandlers:
                 "selected_position": item.position,
             },
         )
+        _decided(store, item, ScopeDecision(ScopeKind.COUNTRY, event.iso3, True, event.valid_from))
+
+    @apply.register
+    def _(self, event: ProgrammeScope.CountryDeselected, item: Projected, store: ReadModelStore) -> None:
+        _decided(store, item, ScopeDecision(ScopeKind.COUNTRY, event.iso3, False, event.valid_from, event.reason))
+
+    @apply.register
+    def _(self, event: ProgrammeScope.SectorSelected, item: Projected, store: ReadModelStore) -> None:
+        _decided(store, item, ScopeDecision(ScopeKind.SECTOR, event.code, True, event.valid_from))
+
+    @apply.register
+    def _(self, event: ProgrammeScope.SectorDeselected, item: Projected, store: ReadModelStore) -> None:
+        _decided(store, item, ScopeDecision(ScopeKind.SECTOR, event.code, False, event.valid_from, event.reason))
+
+
+def _decided(store: ReadModelStore, item: Projected, decision: ScopeDecision) -> None:
+    store.insert("scope_decisions", {"position": item.position, **decision._asdict(), "kind": decision.kind.value})

@@ -27,6 +27,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "country_selections": ("iso3",),
     "valid_date_high_water": ("position",),
     "value_cells": ("benchmark", "country", "sector"),
+    "scope_decisions": ("position",),
 }
 # Versioned tables: the column naming the thing versioned; at most one row per
 # value of it has no `known_until` (the version known now).

@@ -6,6 +6,7 @@ import pytest
 
 from services.common.errors import ConflictError, InvalidCommandError
 from services.measurement.domain.scope import MAX_SECTORS, Criteria, IloRegion, ProgrammeScope, SelectionCriterion
+from services.measurement.domain.values import Period
 
 PRINCIPAL = "pmt@ilo.org"
 
@@ -156,14 +157,14 @@ def test_a_new_nomination_replaces_the_regions_focal_point(programme):
 def test_check_country_accepts_a_selected_country(programme, criteria):
     select_viet_nam(programme, criteria)
 
-    programme.check_country("VNM")
+    programme.check_country("VNM", Period.parse("2019-Q2"))
 
 
 def test_check_country_refuses_a_country_not_selected_at_path_country(programme, criteria):
     select_viet_nam(programme, criteria)
 
     with pytest.raises(InvalidCommandError) as caught:
-        programme.check_country("BGD")
+        programme.check_country("BGD", Period.parse("2019-Q2"))
 
     assert [problem.path for problem in caught.value.problems] == [("country",)]
     assert "VNM" in caught.value.detail
@@ -172,14 +173,14 @@ def test_check_country_refuses_a_country_not_selected_at_path_country(programme,
 def test_check_sector_accepts_a_selected_sector(programme):
     select_sectors(programme, "garment")
 
-    programme.check_sector("garment")
+    programme.check_sector("garment", Period.parse("2019-Q2"))
 
 
 def test_check_sector_refuses_a_sector_not_selected_at_path_sector(programme):
     select_sectors(programme, "garment")
 
     with pytest.raises(InvalidCommandError) as caught:
-        programme.check_sector("tourism")
+        programme.check_sector("tourism", Period.parse("2019-Q2"))
 
     assert [problem.path for problem in caught.value.problems] == [("sector",)]
     assert "garment" in caught.value.detail

@@ -28,6 +28,7 @@ from services.measurement.application.event_log import EventLogApplication
 from services.measurement.domain.framework import PROGRAMME, Framework
 from services.measurement.domain.observations import Observation
 from services.measurement.domain.scope import ProgrammeScope
+from services.measurement.domain.scope_periods import ScopeKind, ScopePeriod
 from services.measurement.projections import READ_MODELS
 from services.measurement.projections.handlers import event_data
 
@@ -86,14 +87,25 @@ def framework_version(app: EventLogApplication, position: int, programme: str = 
     return _revision_versions[key]
 
 
+def period_out(period: ScopePeriod) -> dict[str, Any]:
+    """A period in scope as answers show it (no last day: still in scope)."""
+    return {"first_day": period.start, "last_day": period.last_day, "ended_because": period.ended_because}
+
+
 def scope(app: EventLogApplication, at: int | None = None, programme: str = PROGRAMME) -> dict[str, Any]:
+    """Every sector and country selected as known at `at`, each with its periods in scope."""
     aggregate, head = app.stream_at(ProgrammeScope.create_id(programme), at)
     if aggregate is None:
         return {"sectors": [], "countries": [], "focal_points": [], "position": head}
     assert isinstance(aggregate, ProgrammeScope)
+    timeline = aggregate.timeline
+
+    def with_periods(kind: ScopeKind, code: str, selected: dict[str, Any]) -> dict[str, Any]:
+        return {**selected, "periods": [period_out(period) for period in timeline.periods(kind, code)]}
+
     return {
-        "sectors": list(aggregate.sectors.values()),
-        "countries": list(aggregate.countries.values()),
+        "sectors": [with_periods(ScopeKind.SECTOR, code, s) for code, s in aggregate.sectors.items()],
+        "countries": [with_periods(ScopeKind.COUNTRY, iso3, c) for iso3, c in aggregate.countries.items()],
         "focal_points": list(aggregate.focal_points.values()),
         "position": head,
     }
@@ -198,7 +210,8 @@ def observation_out(row: RowMapping | Mapping[str, Any]) -> dict[str, Any]:
         "id": row["id"],
         "benchmark": row["benchmark"],
         "assumption": row["assumption"],
-        "country": row["country"],
+        # "" in the read models for an international observation (no country).
+        "country": row["country"] or None,
         "sector": row["sector"],
         "period": row["period"],
         "period_start": row["period_start"],

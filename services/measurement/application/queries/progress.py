@@ -7,7 +7,12 @@ between `known_from` (inclusive) and `known_until` (exclusive) positions, so
 (benchmark, country, sector) the value in force at D is the one with the
 latest valid date on or before D; for the same valid date, that of the
 observation first recorded last (`recorded_position`, which corrections
-keep): the rule of domain/progress.py."""
+keep): the rule of domain/progress.py.
+
+Only the cells in the programme's scope at D, as known at P, are combined
+(domain/scope_periods.py): a cell whose country or sector was deselected
+before D is left out at D, though its values stay in the history and count
+at the dates it was in scope."""
 
 from __future__ import annotations
 
@@ -27,15 +32,17 @@ from services.common.errors import ConflictError, InvalidCommandError, NotFoundE
 from services.measurement.adapters.event_store import log_head, log_head_recorded_at
 from services.measurement.adapters.tables import (
     benchmark_revisions,
-    country_selections,
     observation_values,
+    scope_decisions,
     valid_date_high_water,
     value_cells,
 )
 from services.measurement.application.event_log import EventLogApplication
 from services.measurement.application.queries import catalogue
 from services.measurement.application.queries.series import Step, series_dates
+from services.measurement.domain.benchmarks import Level
 from services.measurement.domain.progress import Assessment, BenchmarkSpec, CountryValue, Status, assess
+from services.measurement.domain.scope_periods import ScopeDecision, ScopeKind, ScopeTimeline
 from services.measurement.domain.values import Measure
 
 
@@ -86,9 +93,21 @@ def _revisions(connection: Connection, position: int, codes: Sequence[str] | Non
     return {row.benchmark: dict(row._mapping) for row in connection.execute(query)}
 
 
-def _selected_countries(connection: Connection, position: int) -> list[str]:
-    query = select(country_selections.c.iso3).where(country_selections.c.selected_position <= position)
-    return sorted(connection.execute(query).scalars())
+def scope_known_at(connection: Connection, position: int) -> ScopeTimeline:
+    """The scope decisions known at `position` (a few rows: no cache needed)."""
+    query = select(scope_decisions).where(scope_decisions.c.position <= position).order_by(scope_decisions.c.position)
+    return ScopeTimeline(
+        ScopeDecision(ScopeKind(row.kind), row.code, row.selected, row.valid_from, row.reason)
+        for row in connection.execute(query)
+    )
+
+
+def _selected_countries(connection: Connection, position: int, as_of: date | None = None) -> list[str]:
+    """The countries selected as known at `position`: those in scope at `as_of`, or (None) ever."""
+    timeline = scope_known_at(connection, position)
+    if as_of is None:
+        return timeline.ever_selected(ScopeKind.COUNTRY)
+    return timeline.in_scope(ScopeKind.COUNTRY, as_of)
 
 
 # (benchmark, country, sector, valid date, number, text, known_from, recorded_position)
@@ -107,9 +126,30 @@ ALL_CELLS = Cells()
 
 
 def _values_in_force(
-    connection: Connection, codes: Sequence[str], as_of: date, position: int, cells: Cells = ALL_CELLS
+    connection: Connection,
+    codes: Sequence[str],
+    as_of: date,
+    position: int,
+    cells: Cells = ALL_CELLS,
+    scoped: bool = True,
 ) -> dict[str, list[ValueRow]]:
-    """Per benchmark: the value in force of each of its cells."""
+    """Per benchmark: the value in force of each of its cells; `scoped`, of
+    the cells in the programme's scope at `as_of` as known at `position`."""
+    found = _all_values_in_force(connection, codes, as_of, position, cells)
+    if not scoped or not found:
+        return found
+    return _in_scope(found, scope_known_at(connection, position), as_of)
+
+
+def _in_scope(found: dict[str, list[ValueRow]], timeline: ScopeTimeline, as_of: date) -> dict[str, list[ValueRow]]:
+    """The rows of the cells in scope at `as_of` (an international cell's country is "")."""
+    admit = timeline.cells_in_scope(as_of).admit
+    return {code: [row for row in rows if admit(row[1], row[2])] for code, rows in found.items()}
+
+
+def _all_values_in_force(
+    connection: Connection, codes: Sequence[str], as_of: date, position: int, cells: Cells
+) -> dict[str, list[ValueRow]]:
     if not codes:
         return {}
     # Nothing known at P has a valid date after the high-water mark at P.
@@ -302,7 +342,7 @@ def _by_cell(value: CountryValue) -> tuple[str, str]:
 
 def _cell_out(value: CountryValue) -> dict[str, Any]:
     return {
-        "country": value.country,
+        "country": value.country or None,
         "sector": value.sector or None,
         "value": value.value,
         "valid_date": value.valid_date,
@@ -337,6 +377,7 @@ def _summary(revision: dict[str, Any], values: list[CountryValue], as_of: date) 
     return {
         "benchmark": revision["benchmark"],
         "title": definition["title"],
+        "level": definition["level"],
         "status": assessment.status.value,
         "combined": assessment.combined,
         "progress": assessment.progress,
@@ -360,6 +401,7 @@ def _state(
         "benchmark": revision["benchmark"],
         "assumption": revision["assumption"],
         "title": definition["title"],
+        "level": definition["level"],
         "measure": definition["measure"],
         "ascending": definition["ascending"],
         "combination": definition["combination"],
@@ -401,8 +443,10 @@ def benchmark_state(
         revision = _revisions(connection, position, [code]).get(code)
         if revision is None:
             raise _not_defined(code, position)
-        values = _values_in_force(connection, [code], as_of, position, Cells(sector=sector)).get(code, [])
-        selected = _selected_countries(connection, position)
+        timeline = scope_known_at(connection, position)
+        found = _values_in_force(connection, [code], as_of, position, Cells(sector=sector), scoped=False)
+        values = _in_scope(found, timeline, as_of).get(code, [])
+        selected = timeline.in_scope(ScopeKind.COUNTRY, as_of)
     spec = BenchmarkSpec.from_state(revision["state"])
     return _state(revision, _country_values(spec, values), selected, as_of, position)
 
@@ -422,18 +466,14 @@ def benchmark_series(
         revision = _revisions(connection, position, [code]).get(code)
         if revision is None:
             raise _not_defined(code, position)
-        selected = _selected_countries(connection, position)
+        timeline = scope_known_at(connection, position)
         spec = BenchmarkSpec.from_state(revision["state"])
-        points = [
-            _state(
-                revision,
-                _country_values(spec, _values_in_force(connection, [code], day, position).get(code, [])),
-                selected,
-                day,
-                position,
-            )
-            for day in dates
-        ]
+        points = []
+        for day in dates:
+            # Each date's scope: a cell counts at the dates it was in scope.
+            values = _in_scope(_values_in_force(connection, [code], day, position, scoped=False), timeline, day)
+            selected = timeline.in_scope(ScopeKind.COUNTRY, day)
+            points.append(_state(revision, _country_values(spec, values.get(code, [])), selected, day, position))
     return {"benchmark": code, "position": position, "points": points}
 
 
@@ -505,23 +545,31 @@ def country_profile(
     known_at: datetime | None = None,
     sector: str | None = None,
 ) -> dict[str, Any]:
-    """Every benchmark's values in force for one country, cell by cell
-    (`sector`: that sector's alone), beside the benchmark's programme-wide
-    state (of the same sector's cells, when one is given)."""
+    """Every national benchmark's values in force for one country, cell by
+    cell (`sector`: that sector's alone), beside the benchmark's
+    programme-wide state (of the same sector's cells, when one is given).
+    The country's values are shown even when it is out of scope at
+    `as_of` (`in_scope` false); the programme-wide state combines the cells
+    in scope only."""
     with database.snapshot() as connection:
         position = resolve_position(connection, at, known_at)
-        selected = _selected_countries(connection, position)
-        if iso3 not in selected:
+        timeline = scope_known_at(connection, position)
+        if iso3 not in timeline.ever_selected(ScopeKind.COUNTRY):
             raise NotFoundError(f"{iso3} was not a selected programme country as known at log position {position}.")
-        revisions = {code: r for code, r in _revisions(connection, position).items() if not r["retired"]}
-        values = _values_in_force(connection, list(revisions), as_of, position, Cells(sector=sector))
+        revisions = {
+            code: r
+            for code, r in _revisions(connection, position).items()
+            if not r["retired"] and r["state"]["level"] == Level.NATIONAL
+        }
+        values = _values_in_force(connection, list(revisions), as_of, position, Cells(sector=sector), scoped=False)
+    selected = timeline.in_scope(ScopeKind.COUNTRY, as_of)
+    scoped = _in_scope(values, timeline, as_of)
     items = []
     for code in sorted(revisions):
         revision = revisions[code]
         spec = BenchmarkSpec.from_state(revision["state"])
-        all_values = _country_values(spec, values.get(code, []))
-        state = _state(revision, all_values, selected, as_of, position)
-        own = [v for v in all_values if v.country == iso3]
+        state = _state(revision, _country_values(spec, scoped.get(code, [])), selected, as_of, position)
+        own = [v for v in _country_values(spec, values.get(code, [])) if v.country == iso3]
         # The single-value fields describe the country's one cell; with
         # several (one per sector) they are empty and `cells` has them all.
         only = own[0] if len(own) == 1 else None
@@ -538,4 +586,12 @@ def country_profile(
                 "programme_combined": state["combined"],
             }
         )
-    return {"country": iso3, "as_of": as_of, "position": position, "sector": sector, "benchmarks": items}
+    return {
+        "country": iso3,
+        "as_of": as_of,
+        "position": position,
+        "sector": sector,
+        "in_scope": timeline.admits(ScopeKind.COUNTRY, iso3, as_of),
+        "scope_periods": [catalogue.period_out(period) for period in timeline.periods(ScopeKind.COUNTRY, iso3)],
+        "benchmarks": items,
+    }

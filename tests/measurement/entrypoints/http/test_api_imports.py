@@ -367,7 +367,11 @@ def test_only_country_offices_may_import(client: TestClient, tokens: dict[Role, 
     set_up_programme(client)
     head = log_head(client)
     csv = f"{HEADER}\nCA2-INSPECTION,BGD,,2020,5,,,,\n".encode()
-    for role in (Role.AUDITOR, Role.PROGRAMME_MANAGER, Role.REPORTING):
+    # The programme manager imports international observations only: a national row is refused, naming why.
+    summary = client.post(BATCH, json={"observations": [row()]}, headers=bearer(tokens[Role.PROGRAMME_MANAGER])).json()
+    assert [r["outcome"] for r in summary["rows"]] == ["rejected"]
+    assert "international observations only" in summary["rows"][0]["errors"][0]["detail"]
+    for role in (Role.AUDITOR, Role.REPORTING):
         headers = bearer(tokens[role])
         for dry_run in ("false", "true"):
             json_answer = client.post(

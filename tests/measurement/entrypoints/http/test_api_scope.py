@@ -13,6 +13,8 @@ from tests.support import assert_problem, country_body, criteria, log_head
 POSITION = "Stocktake-Log-Position"
 SECTORS = ("garments", "electronics", "agri-food", "automotive")
 MENSAH = {"region": "africa", "name": "A. Mensah", "email": "mensah@ilo.org"}
+# A selection without a valid_from takes effect at the programme's start.
+SINCE_THE_START = [{"first_day": "2017-01-01", "last_day": None, "ended_because": None}]
 
 
 def sector_body(code: str) -> dict[str, Any]:
@@ -52,7 +54,7 @@ def test_a_sector_already_selected_is_a_conflict(client: TestClient) -> None:
     assert_problem(client.post("/scope/sectors", json={**sector_body("garments"), "name": "Textiles"}), 409)
 
     assert log_head(client) == head
-    assert scope(client)["sectors"] == [sector_body("garments")]
+    assert scope(client)["sectors"] == [{**sector_body("garments"), "periods": SINCE_THE_START}]
 
 
 INVALID_SECTORS: dict[str, tuple[dict[str, Any], str]] = {
@@ -77,7 +79,13 @@ def test_a_country_is_selected_with_its_name_region_and_criteria(client: TestCli
 
     assert response.status_code == 201, response.text
     assert response.json()["countries"] == [
-        {"iso3": "BGD", "name": "Bangladesh", "region": "asia_pacific", "criteria": criteria()}
+        {
+            "iso3": "BGD",
+            "name": "Bangladesh",
+            "region": "asia_pacific",
+            "criteria": criteria(),
+            "periods": SINCE_THE_START,
+        }
     ]
     assert scope(client)["countries"] == response.json()["countries"]
 

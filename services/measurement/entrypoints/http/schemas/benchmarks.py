@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field, StrictBool
 
+from services.measurement.domain.benchmarks import Level
 from services.measurement.domain.values import Combination, Dimension, Measure
 from services.measurement.entrypoints.http.schemas.common import (
     MAX_LIST_LENGTH,
@@ -50,6 +51,12 @@ class BenchmarkCreate(RequestModel):
     )
     pb_indicators: list[str] = Field(
         default_factory=list, max_length=MAX_LIST_LENGTH, description="BIENNIUM:CODE, e.g. 2018-19:7.1"
+    )
+    level: Level = Field(
+        Level.NATIONAL,
+        description="national: observations per programme country, combined; international (para. 10, e.g. "
+        "critical assumptions 5 and 7): observations name no country, are recorded by the programme management "
+        "team, and the state is the latest value (combination 'latest')",
     )
 
 
@@ -108,6 +115,7 @@ class BenchmarkPublic(BaseModel):
     disaggregations: list[Dimension]
     deliverables: list[str]
     pb_indicators: list[str]
+    level: Level
     framework_version: int
     defined_at: datetime
     retired: Retired | None

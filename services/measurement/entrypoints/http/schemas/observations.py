@@ -48,7 +48,9 @@ def _within_the_programme(period: str) -> str:
 
 class ObservationCreate(RequestModel):
     benchmark: Code
-    country: Country
+    country: Country | None = Field(
+        None, description="The country; leave it out for an international benchmark's observation (para. 10)"
+    )
     sector: Code | None = None
     period: Annotated[str, AfterValidator(_within_the_programme)] = Field(
         max_length=10,
@@ -94,7 +96,7 @@ class ObservationPublic(BaseModel):
     id: UUID
     benchmark: str
     assumption: str
-    country: str
+    country: str | None = Field(description="null for an international benchmark's observation")
     sector: str | None
     period: str
     period_start: date

@@ -5,8 +5,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, PlainSerializer
 
+from services.measurement.domain.benchmarks import Level
 from services.measurement.entrypoints.http.schemas.common import LogPosition
 from services.measurement.entrypoints.http.schemas.framework import FrameworkVersionInForce
+from services.measurement.entrypoints.http.schemas.scope import ScopePeriodPublic
 
 Number = float | int | str
 # The precision answers give computed figures in (the combined figure and
@@ -40,9 +42,10 @@ class TargetInForce(BaseModel):
 
 
 class CountryValuePublic(BaseModel):
-    """The value in force in one cell: a country and a sector (null: the observations naming no sector)."""
+    """The value in force in one cell: a country (null: the international level) and a sector
+    (null: the observations naming no sector)."""
 
-    country: str
+    country: str | None = Field(description="The cell's country; null for an international benchmark's")
     sector: str | None = Field(description="The cell's sector; null for the observations that name none")
     value: Number
     valid_date: date
@@ -57,6 +60,7 @@ class BenchmarkState(BaseModel):
     benchmark: str
     assumption: str
     title: str
+    level: Level = Field(description="national, or international: one series, with no countries")
     measure: str
     ascending: bool
     combination: str
@@ -77,8 +81,10 @@ class BenchmarkState(BaseModel):
         description=f"Fraction of the way from baseline to the target in force (to {PROGRESS_DECIMALS} decimals)"
     )
     status: str = Field(description="achieved, on_track, at_risk, off_track, no_data or not_assessed")
-    countries: list[CountryValuePublic] = Field(description="The value in force in each cell, by country and sector")
-    countries_selected: int
+    countries: list[CountryValuePublic] = Field(
+        description="The value in force in each cell in the programme's scope at as_of, by country and sector"
+    )
+    countries_selected: int = Field(description="Countries in the programme's scope at as_of")
     countries_reporting: int
     cells_reporting: int = Field(description="Cells (country, sector) whose values were combined")
     freshest: date | None = Field(description="Latest valid date among the values in force")
@@ -98,6 +104,7 @@ class BenchmarkSeries(BaseModel):
 class BenchmarkStatusSummary(BaseModel):
     benchmark: str
     title: str
+    level: Level = Field(description="national, or international: one series, with no countries")
     status: str
     combined: Figure | None
     progress: Progress | None
@@ -139,9 +146,16 @@ class CountryBenchmark(BaseModel):
 
 
 class CountryProfile(BaseModel):
+    """The national benchmarks' values for one country (international ones name no country)."""
+
     country: str
     as_of: date
     position: LogPosition
     sector: str | None = Field(description="The sector whose cells alone are shown (null: every cell)")
+    in_scope: bool = Field(
+        description="Whether the country is in the programme's scope at as_of; when it is not, its values are "
+        "shown but not combined into the programme's figures"
+    )
+    scope_periods: list[ScopePeriodPublic] = Field(description="The periods the country is in scope, as known here")
     framework_version: FrameworkVersionInForce
     benchmarks: list[CountryBenchmark]
