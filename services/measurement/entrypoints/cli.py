@@ -179,11 +179,25 @@ def load_framework(
 
 
 @app.command("load-sample")
-def load_sample_command(database_url: DatabaseOption = None) -> None:
+def load_sample_command(
+    database_url: DatabaseOption = None,
+    keys: Annotated[
+        bool,
+        typer.Option(
+            "--keys/--no-keys",
+            help="Also print an API key for each of the sample's principals, kept in the data folder's "
+            "illustrative-keys.txt as stocktake up keeps them (docker compose does this)",
+        ),
+    ] = False,
+) -> None:
     """Record the ILLUSTRATIVE sample history (not real ILO data)."""
-    with _services(_settings(database_url)) as running:
+    settings = _settings(database_url)
+    with _services(settings) as running:
         loaded = load_sample(running.measurement)
-    console.print("Illustrative sample " + ("loaded." if loaded else "already present."))
+        console.print("Illustrative sample " + ("loaded." if loaded else "already present."))
+        if keys:
+            issued = sample_keys(running.api_keys, settings.sample_keys_path)
+            _print_sample_keys(issued, settings.sample_keys_path, "localhost", 8000)
 
 
 def openapi_document() -> str:
