@@ -129,8 +129,10 @@ class ApiKeys:
                 ("countries",), "A country-office key needs at least one country (ISO 3166-1 alpha-3, e.g. BGD)."
             )
         if role != Role.COUNTRY_OFFICE and countries:
+            article = "an" if role.value[0] in "aeiou" else "a"
             errors.add(
-                ("countries",), f"Only country-office keys are scoped to countries; a {role} key reads every country."
+                ("countries",),
+                f"Only country-office keys are scoped to countries; {article} {role} key reads every country.",
             )
         for country in countries:
             if self.country_name(country) is None:

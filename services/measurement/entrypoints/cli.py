@@ -36,8 +36,12 @@ from services.measurement.entrypoints.cli_workplan import workplan_app
 from services.measurement.sample import load_sample, sample_keys
 from services.measurement.settings import Settings
 
-app = typer.Typer(help="Stocktake measurement service.", no_args_is_help=True, add_completion=False)
-keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=True)
+# Click's plain help (rich_markup_mode=None): a flag is shown as a flag (no "<bool>"), and
+# docstrings are re-wrapped to the terminal rather than broken where the source breaks them.
+app = typer.Typer(
+    help="Stocktake measurement service.", no_args_is_help=True, add_completion=False, rich_markup_mode=None
+)
+keys_app = typer.Typer(help="Issue, list and revoke API keys.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
@@ -128,7 +132,7 @@ def _rebuild_with_progress(measurement: Measurement, verify: bool, workers: int 
 @app.command("rebuild")
 def rebuild_command(
     verify: Annotated[
-        bool, typer.Option(help="Compare a fresh rebuild with the live read models; change nothing")
+        bool, typer.Option("--verify", help="Compare a fresh rebuild with the live read models; change nothing")
     ] = False,
     workers: Annotated[
         int | None,
@@ -184,7 +188,7 @@ def load_sample_command(
     keys: Annotated[
         bool,
         typer.Option(
-            "--keys/--no-keys",
+            "--keys",
             help="Also print an API key for each of the sample's principals, kept in the data folder's "
             "illustrative-keys.txt as stocktake up keeps them (docker compose does this)",
         ),
@@ -209,7 +213,7 @@ def openapi_document() -> str:
 @app.command("export-openapi")
 def export_openapi(
     path: Annotated[Path, typer.Argument(help="Where to write it")] = Path("openapi/measurement.json"),
-    check: Annotated[bool, typer.Option(help="Only check the file is current; exit 1 if not")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Only check the file is current; exit 1 if not")] = False,
 ) -> None:
     """Write (or check) the committed OpenAPI document of the measurement API."""
     document = openapi_document()

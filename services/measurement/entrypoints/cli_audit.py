@@ -18,8 +18,8 @@ from services.common.migrations import NotMigratedError
 from services.measurement.bootstrap import MeasurementServices, bootstrap
 from services.measurement.settings import Settings
 
-audit_app = typer.Typer(help="Prove the event log was not altered.", no_args_is_help=True)
-db_app = typer.Typer(help="Database roles (PostgreSQL).", no_args_is_help=True)
+audit_app = typer.Typer(help="Prove the event log was not altered.", no_args_is_help=True, rich_markup_mode=None)
+db_app = typer.Typer(help="Database roles (PostgreSQL).", no_args_is_help=True, rich_markup_mode=None)
 console = Console(stderr=True)
 
 DatabaseOption = Annotated[

@@ -18,7 +18,9 @@ from services.measurement.application.workplan import DeliveryStatus, MilestoneO
 from services.measurement.domain.values import Period
 from services.measurement.entrypoints.cli_audit import DatabaseOption, _services, _settings
 
-workplan_app = typer.Typer(help="Workplan delivery and roadmap milestones.", no_args_is_help=True)
+workplan_app = typer.Typer(
+    help="Workplan delivery and roadmap milestones.", no_args_is_help=True, rich_markup_mode=None
+)
 console = Console(stderr=True)
 
 On = Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="The date it happened on, YYYY-MM-DD")]
@@ -89,7 +91,7 @@ def show(
         str | None, typer.Option(help="Valid date: 2019-06-30, 2019-06, 2019-Q2 or 2019 (default: today, UTC)")
     ] = None,
     at: Annotated[int | None, typer.Option(min=0, help="As known at this log position (default: the head)")] = None,
-    late: Annotated[bool, typer.Option(help="Only the late deliverables")] = False,
+    late: Annotated[bool, typer.Option("--late", help="Only the late deliverables")] = False,
     database_url: DatabaseOption = None,
 ) -> None:
     """Each deliverable planned vs recorded and each milestone, as tab-separated lines."""

@@ -15,7 +15,10 @@ from rich.console import Console
 
 from services.reporting.settings import DEFAULT_PORT
 
-app = typer.Typer(help="Stocktake reporting service.", no_args_is_help=True, add_completion=False)
+# Click's plain help, as measurement's CLI: flags as flags, docstrings re-wrapped.
+app = typer.Typer(
+    help="Stocktake reporting service.", no_args_is_help=True, add_completion=False, rich_markup_mode=None
+)
 console = Console(stderr=True)
 
 
@@ -49,7 +52,7 @@ def openapi_document() -> str:
 @app.command("export-openapi")
 def export_openapi(
     path: Annotated[Path, typer.Argument(help="Where to write it")] = Path("openapi/reporting.json"),
-    check: Annotated[bool, typer.Option(help="Only check the file is current; exit 1 if not")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Only check the file is current; exit 1 if not")] = False,
 ) -> None:
     """Write (or check) the committed OpenAPI document of the reporting API."""
     document = openapi_document()
