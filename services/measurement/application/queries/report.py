@@ -105,7 +105,8 @@ def report_data(
     with app.database.snapshot() as connection:
         position = resolve_position(connection, at, known_at)
         framework = catalogue.framework(app, position)
-        selected = _selected_countries(connection, position)
+        # The countries in the programme's scope at as_of, as its states count them.
+        selected = _selected_countries(connection, position, as_of)
         live = {code: r for code, r in sorted(_revisions(connection, position).items()) if not r["retired"]}
         values = _values_in_force(connection, list(live), as_of, position)
         start = date.fromisoformat(str(framework["document"]["framework"]["period"]["start"]))

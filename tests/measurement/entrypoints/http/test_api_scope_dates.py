@@ -262,3 +262,19 @@ def test_a_country_office_may_not_decide_the_scope(programme: TestClient, tokens
     response = programme.post("/scope/countries/BGD/deselection", json=BGD_LEAVES, headers=headers)
 
     assert_problem(response, 403)
+
+
+def test_the_bulk_report_read_uses_the_scope_at_its_date(programme: TestClient) -> None:
+    recorded(programme, "BGD", "2019-Q2", 12)
+    recorded(programme, "VNM", "2019-Q2", 18)
+    created(programme, "/scope/countries/BGD/deselection", BGD_LEAVES)
+
+    report = get(programme, "/progress/report", as_of="2019-09-30")
+    state = get(programme, f"/benchmarks/{CODE}/state", as_of="2019-09-30")
+
+    assert report["countries_selected"] == ["VNM"]
+    (entry,) = [b for b in report["benchmarks"] if b["benchmark"] == CODE]
+    assert (
+        (entry["combined"], entry["countries_selected"]) == (state["combined"], state["countries_selected"]) == (18, 1)
+    )
+    assert get(programme, "/progress/report", as_of="2019-06-30")["countries_selected"] == ["BGD", "VNM"]
