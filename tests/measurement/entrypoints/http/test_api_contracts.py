@@ -196,9 +196,10 @@ def test_a_correction_answers_at_its_own_log_position(
 
 
 def test_get_on_the_batch_import_is_a_405_allowing_post(client: TestClient) -> None:
-    answer = client.get("/observations/batch")
-    assert_problem(answer, 405)
-    assert answer.headers["Allow"] == "POST"
+    for method in ("GET", "PUT", "PATCH", "DELETE", "OPTIONS"):  # OPTIONS was Allow: DELETE, GET, PATCH, POST, PUT
+        answer = client.request(method, "/observations/batch")
+        assert_problem(answer, 405)
+        assert answer.headers["Allow"] == "POST", method
 
 
 HUGE = 10**400

@@ -95,7 +95,7 @@ def record_observation(
     return creation.respond_keeping(body, record)
 
 
-@router.api_route("/batch", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+@router.api_route("/batch", methods=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False)
 def batch_import_is_posted() -> None:
     """/observations/batch is an import (POST), not an observation id: any
     other method there is a 405, not a malformed id."""
