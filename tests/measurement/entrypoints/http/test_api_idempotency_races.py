@@ -105,7 +105,7 @@ def test_many_keys_at_once_get_gap_free_positions_and_their_read_models(client: 
     assert [answer.status_code for answer in answers] == [201] * 12
     positions = sorted(int(answer.headers["Stocktake-Log-Position"]) for answer in answers)
     assert len(set(positions)) == 12
-    events, head, in_view = _store_agrees(database_url)
+    _, head, in_view = _store_agrees(database_url)
     assert (in_view, log_head(client)) == (12, head)
 
 
