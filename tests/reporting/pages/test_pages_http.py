@@ -210,6 +210,8 @@ def test_an_xlsx_sheet_is_previewed_as_the_csv_it_holds(pages: TestClient, offic
     view = preview.json()
     assert view["csv"] == "benchmark,country,period,value\nCA2-INSPECTION,BGD,2019-Q3,15\n"
     assert [row["outcome"] for row in view["rows"]] == ["imported"]
+    page = pages.post("/upload", data={"csrf_token": token}, files=files)
+    assert "would import" in page.text and ">imported<" not in page.text  # a dry run records nothing
 
 
 def test_a_file_that_is_no_workbook_is_refused_as_a_page(pages: TestClient, office_key: str) -> None:
