@@ -197,7 +197,8 @@ def test_an_edition_before_the_programme_or_beyond_the_head_is_a_422_saying_why(
 ) -> None:
     _programme(client)
     early = reporting.post("/reports", json={"kind": "custom", "as_of": "2016-06-30"}, headers=manager)
-    assert "before the programme started" in assert_problem(early, 422, "/as_of")["detail"]
+    detail = assert_problem(early, 422, "/as_of")["detail"]
+    assert "outside the programme's window, 2017-01-01 to 2022-10-31" in detail
     beyond = reporting.post("/reports", json={"kind": "mid-term", "known_at": log_head(client) + 5}, headers=manager)
     assert "beyond the head" in assert_problem(beyond, 422, "/known_at")["detail"]
     fixed = reporting.post("/reports", json={"kind": "mid-term", "as_of": "2019-12-31"}, headers=manager)

@@ -83,6 +83,10 @@ EXPECTED_ROLES: dict[str, frozenset[Role] | str] = {
     "listObservations": frozenset({OFFICE, MANAGER, AUDITOR}),
     "getObservation": frozenset({OFFICE, MANAGER, AUDITOR}),
     "getObservationHistory": frozenset({OFFICE, MANAGER, AUDITOR}),
+    # exports of observations (as listObservations: a country office's hold its countries only)
+    "exportObservationsCsv": frozenset({OFFICE, MANAGER, AUDITOR}),
+    "exportObservationsXlsx": frozenset({OFFICE, MANAGER, AUDITOR}),
+    "exportObservationsSdmxCsv": frozenset({OFFICE, MANAGER, AUDITOR}),
     # the log
     "readLog": frozenset({MANAGER, AUDITOR}),
     "readLogHead": EVERY_ROLE,
@@ -180,6 +184,9 @@ CALLS: dict[str, Call] = {
     "listObservations": Call("GET", "/observations"),
     "getObservation": Call("GET", "/observations/{observation}"),
     "getObservationHistory": Call("GET", "/observations/{observation}/history"),
+    "exportObservationsCsv": Call("GET", "/exports/observations.csv"),
+    "exportObservationsXlsx": Call("GET", "/exports/observations.xlsx"),
+    "exportObservationsSdmxCsv": Call("GET", "/exports/observations.sdmx.csv"),
     "readLog": Call("GET", "/log"),
     "readLogHead": Call("GET", "/log/head"),
     "readCheckpoint": Call("GET", "/transparency/checkpoint"),
