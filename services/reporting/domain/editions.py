@@ -57,12 +57,14 @@ class EditionKind(StrEnum):
 
 
 # The roadmap's reports and the valid date each is made as of
-# (GB.329/INS/3/2; the framework file's milestones):
-# - mid-term: presented to the Governing Body in October 2019 (para. 12,
-#   milestone M12; para. 9, M8, says November): as of 31 October 2019;
+# (GB.329/INS/3/2; the framework file's milestones, version 2):
+# - mid-term: presented to the Governing Body in October 2019 (para. 12;
+#   para. 9 says November: milestone M8 notes the discrepancy, version 1's
+#   M12 and M8): as of 31 October 2019, the earlier of the two;
 # - final consolidated assessment: the last three months of 2021 (para. 9,
 #   M9): as of 31 December 2021;
-# - final report: October 2022 (paras 9 and 12, M10 and M13): as of 31 October 2022.
+# - final report: October 2022 (paras 9 and 12, M10; version 1 also had it
+#   as M13): as of 31 October 2022.
 KIND_AS_OF: dict[EditionKind, date] = {
     EditionKind.MID_TERM: date(2019, 10, 31),
     EditionKind.FINAL_ASSESSMENT: date(2021, 12, 31),
