@@ -9,6 +9,8 @@ a ServiceUnavailableError (503)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -128,10 +130,10 @@ class MeasurementClient:
         `{origin, size, root_hash, note}` (needs read:checkpoints)."""
         return self.read(token, "/transparency/checkpoint", {"size": size})
 
-    def _send(self, method: str, token: str, path: str, **options: Any) -> httpx.Response:
+    def _send(self, method: str, token: str, path: str, stream: bool = False, **options: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}", **options.pop("headers", {})}
         try:
-            return self._http.request(method, path, headers=headers, **options)
+            return self._http.send(self._http.build_request(method, path, headers=headers, **options), stream=stream)
         except httpx.TransportError as error:
             raise ServiceUnavailableError(
                 f"The measurement service at {self.base_url} did not answer ({type(error).__name__}); "
@@ -153,6 +155,19 @@ class MeasurementClient:
             raise translated(response)
         return response.text
 
+    def download(self, token: str, path: str, params: dict[str, Any]) -> Download:
+        """A read of measurement's API that answers a file, streamed: its
+        body is read from measurement as the caller reads it. A problem is
+        read whole and raised, as every other read's."""
+        response = self._send("GET", token, path, stream=True, params=params)
+        if response.status_code != 200:
+            try:
+                response.read()
+            finally:
+                response.close()
+            raise translated(response)
+        return Download(dict(response.headers), _chunks(response))
+
     def import_csv(self, token: str, data: bytes, dry_run: bool, idempotency_key: str | None) -> dict[str, Any]:
         """`POST /observations/batch/csv`: the import's summary. With a key,
         a request that finds the first one with that key still running waits
@@ -172,6 +187,22 @@ class MeasurementClient:
             raise translated(response)
         summary: dict[str, Any] = response.json()
         return summary
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file measurement answered: its headers (names in lower case) and its
+    body, in chunks as they arrive (the response is closed once read)."""
+
+    headers: dict[str, str]
+    chunks: Iterator[bytes]
+
+
+def _chunks(response: httpx.Response) -> Iterator[bytes]:
+    try:
+        yield from response.iter_bytes()
+    finally:
+        response.close()
 
 
 def _problem_type(response: httpx.Response) -> str | None:

@@ -11,7 +11,15 @@ from services.reporting.adapters.measurement_client import MeasurementClient
 from services.reporting.adapters.sessions import SessionRecords
 from services.reporting.application.pages import Pages
 from services.reporting.entrypoints.pages.html_problems import ProblemPages
-from services.reporting.entrypoints.pages.routes import audit, auth, editions, exports, upload, views
+from services.reporting.entrypoints.pages.routes import (
+    audit,
+    auth,
+    editions,
+    exports,
+    observation_files,
+    upload,
+    views,
+)
 from services.reporting.entrypoints.pages.security import PageSecurityHeaders
 from services.reporting.entrypoints.pages.session import Sessions
 from services.reporting.settings import ReportingSettings
@@ -26,7 +34,7 @@ def install(app: FastAPI) -> None:
     """Adds the pages, their stylesheet and the middleware that shows a
     page's errors as a page. Call before the app starts."""
     app.mount(ASSETS, StaticFiles(packages=[("services.reporting", "static")]), name="assets")
-    for module in (auth, views, upload, editions, exports, audit):
+    for module in (auth, views, upload, editions, exports, observation_files, audit):
         app.include_router(module.router)
     app.add_middleware(ProblemPages)
     app.add_middleware(PageSecurityHeaders)  # outside ProblemPages: its error pages get them too

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.common.access import Role
+from services.common.access import Permission, Role
 from services.reporting.application.exports import ExportRequest
 from services.reporting.domain.exports import ExportFormat, ExportKind
 from services.reporting.entrypoints.pages.deps import ExportsDep, VisitorDep, answer, changing, page, page_router
@@ -28,6 +28,8 @@ def exports_page(request: Request, visitor: VisitorDep, exports: ExportsDep) -> 
     view = {
         **exports.list(visitor.principal, None),
         "may_manage": may_manage,
+        # The form to download measurement's exports of observations (observation_files.py).
+        "may_read_observations": visitor.principal.may(Permission.READ_OBSERVATIONS),
         "kinds": [kind.value for kind in ExportKind],
         "bienniums": exports.bienniums(visitor.token) if may_manage else [],
         # The form's: a double click or a resubmission makes one export.
