@@ -278,7 +278,9 @@ def test_the_default_series_is_quarterly_over_the_programme(client: TestClient) 
     assert {point["position"] for point in series["points"]} == {series["position"]} == {log_head(client)}
     by_date = {point["as_of"]: point for point in series["points"]}
     for as_of in ("2019-03-31", "2019-06-30", "2019-09-30", "2021-12-31"):
-        assert by_date[as_of] == _state(client, as_of=as_of)
+        state = _state(client, as_of=as_of)
+        assert state.pop("framework_version") == series["framework_version"]  # named once, for the whole series
+        assert by_date[as_of] == state
     assert [by_date[d]["combined"] for d in ("2019-03-31", "2019-06-30", "2019-09-30")] == [None, 12, 15]
 
 
@@ -468,8 +470,10 @@ def test_a_country_outside_the_programme_has_no_profile(client: TestClient) -> N
     before_selection = log_head(client)
     assert client.post("/scope/countries", json=country_body("KHM")).status_code == 201
     assert _get(client, "/progress/countries/KHM")["country"] == "KHM"
-    for iso3, params in (("ETH", {}), ("XXX", {}), ("bgd", {}), ("KHM", {"at": before_selection})):
+    for iso3, params in (("ETH", {}), ("Ethiopia", {}), ("KHM", {"at": before_selection})):
         assert_problem(client.get(f"/progress/countries/{iso3}", params=params), 404)
+    assert_problem(client.get("/progress/countries/XXX"), 422, "iso3")  # names no country at all
+    assert _get(client, "/progress/countries/bgd")["country"] == "BGD"  # a selected one, as people write it
 
 
 # -- errors ----------------------------------------------------------------------------
