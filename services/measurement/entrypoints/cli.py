@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -32,6 +33,7 @@ from services.measurement.application.queries import catalogue
 from services.measurement.application.rebuild import RebuildReport, RebuildRunningError, needs_rebuild, rebuild
 from services.measurement.bootstrap import MeasurementServices, bootstrap
 from services.measurement.entrypoints.cli_audit import audit_app, db_app
+from services.measurement.entrypoints.cli_scope import in_scope_on, periods_said, scope_app
 from services.measurement.entrypoints.cli_workplan import workplan_app
 from services.measurement.sample import load_sample, sample_keys
 from services.measurement.settings import Settings
@@ -46,6 +48,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 app.add_typer(workplan_app, name="workplan")
+app.add_typer(scope_app, name="scope")
 console = Console(stderr=True)
 
 DatabaseOption = Annotated[
@@ -274,21 +277,37 @@ def issue_key(
     country: Annotated[
         list[str] | None,
         typer.Option(
-            help="A country of a country-office key: the ISO 3166-1 alpha-3 code of a country the programme has "
-            "selected. Repeat the option for each country: --country BGD --country VNM"
+            help="A country of a country-office key: the ISO 3166-1 alpha-3 code of a country in the programme's "
+            "scope today. Repeat the option for each country: --country BGD --country VNM"
         ),
     ] = None,
     label: Annotated[str | None, typer.Option(help="A note for operators, e.g. who asked for it")] = None,
+    outside_scope: Annotated[
+        bool,
+        typer.Option(
+            "--outside-scope",
+            help="Issue a country-office key for a country that was (or will be) in the programme's scope but is "
+            "not today: it records observations only for dates in scope, and corrects what its principal recorded",
+        ),
+    ] = False,
     database_url: DatabaseOption = None,
 ) -> None:
     """Issue an API key. It is printed once, here; only its hash is kept."""
+    elsewhen: list[str] = []
     try:
         with _services(_settings(database_url)) as running:
             if role is Role.COUNTRY_OFFICE:
-                _check_in_scope(running.measurement, country or [])
+                elsewhen = _check_in_scope(running.measurement, country or [], outside_scope)
             issued = running.api_keys.issue(principal, role, country or [], label, _cli_principal())
     except DomainError as error:
         raise _fail(error) from None
+    if elsewhen:
+        console.print(
+            f"[yellow]Not in the programme's scope today:[/yellow] {'; '.join(elsewhen)}. This key records "
+            "observations only for dates in scope, and corrects or retracts what its principal recorded.",
+            soft_wrap=True,
+            highlight=False,
+        )
     console.print(
         f"Key {issued.info.key_id} for {principal} ({role.value}"
         + (f"; {', '.join(sorted(issued.info.principal.countries))}" if issued.info.principal.countries else "")
@@ -297,17 +316,39 @@ def issue_key(
     typer.echo(issued.token)
 
 
-def _check_in_scope(measurement: Measurement, countries: list[str]) -> None:
-    """A country office acts for programme countries only (a code that is no
-    country at all is the key's own check to explain)."""
-    selected = sorted(c["iso3"] for c in catalogue.scope(measurement)["countries"])
-    outside = [code for code in countries if measurement.country_name(code.upper()) and code.upper() not in selected]
-    if outside:
-        raise InvalidCommandError(
-            f"{', '.join(outside)} {'is' if len(outside) == 1 else 'are'} not in the programme's scope "
-            f"(its countries: {', '.join(selected) or 'none selected yet'}). Select a country first "
-            "(POST /scope/countries), then issue its key."
+def _check_in_scope(measurement: Measurement, countries: list[str], outside_scope: bool) -> list[str]:
+    """A country office acts for countries in the programme's scope today (a
+    code that is no country at all is the key's own check to explain).
+
+    A country that was in scope and was deselected (or is selected from a
+    later day) is refused unless `outside_scope` asks for it: observations
+    are valid-dated, so its office may still record late figures for the
+    dates it was in scope, or correct what it recorded with a replacement
+    key. Returns, for each such country allowed, when it is in scope."""
+    today = datetime.now(UTC).date()
+    selected = {c["iso3"]: c["periods"] for c in catalogue.scope(measurement)["countries"]}
+    in_scope = sorted(iso3 for iso3, periods in selected.items() if in_scope_on(periods, today))
+    codes = [code.strip().upper() for code in countries]
+    never = [code for code in codes if measurement.country_name(code) and code not in selected]
+    elsewhen = [code for code in codes if code in selected and code not in in_scope]
+    sentences = []
+    if never:
+        sentences.append(
+            f"{', '.join(never)} {'is' if len(never) == 1 else 'are'} not in the programme's scope "
+            f"(its countries: {', '.join(in_scope) or 'none in scope today'}). Select a country first "
+            "(`stocktake scope select-country`, POST /scope/countries), then issue its key."
         )
+    when = [f"{code}, in scope {periods_said(selected[code])}" for code in elsewhen]
+    if elsewhen and not outside_scope:
+        sentences.append(
+            f"Not in the programme's scope today ({today}): {'; '.join(when)}. A key for "
+            f"{'it' if len(elsewhen) == 1 else 'them'} records observations only for dates in those periods: add "
+            "--outside-scope to issue it for that, or select the country again first (`stocktake scope "
+            "select-country`)."
+        )
+    if sentences:
+        raise InvalidCommandError(" ".join(sentences))
+    return when
 
 
 @keys_app.command("revoke")

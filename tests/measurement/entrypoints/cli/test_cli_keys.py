@@ -7,6 +7,7 @@ import re
 import stat
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from services.measurement.entrypoints.cli import app
 from services.measurement.entrypoints.http.app import create_app
 from services.measurement.sample import SAMPLE_PRINCIPALS, sample_keys
 from services.measurement.settings import Settings
-from tests.support import bearer, criteria
+from tests.support import bearer, benchmark_body, criteria, observation_body
 
 TOKEN = re.compile(r"stk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
 WIDE = {"COLUMNS": "200"}  # a wide terminal, so that no column of a table is cut
@@ -346,3 +347,80 @@ def test_an_office_key_is_refused_for_a_country_outside_the_programme(stocktake:
 def test_the_country_option_explains_its_list_syntax(stocktake: Any) -> None:
     result = stocktake("keys", "issue", "--help", env={"COLUMNS": "200"})
     assert "--country BGD --country VNM" in " ".join(result.output.split())
+
+
+# -- country-office keys and the programme's scope today ------------------------------
+
+
+def test_an_office_key_is_refused_for_a_deselected_country_naming_when_it_was_in_scope(
+    stocktake: Any, stored_keys: ApiKeys
+) -> None:
+    left = stocktake("scope", "deselect-country", "VNM", "--from", "2020", "--reason", "Office closed")
+    assert left.exit_code == 0, left.output
+    for countries in (("VNM",), ("BGD", "VNM")):
+        result = stocktake("keys", "issue", "office-vnm", "--role", "country-office", *_each_country(countries))
+        assert result.exit_code == 1, result.output
+        said = " ".join(result.output.split())
+        assert "Not in the programme's scope today" in said
+        assert "VNM, in scope from 2017-01-01 to 2019-12-31 (deselected: Office closed)" in said
+        assert "--outside-scope" in said
+        assert not TOKEN.search(result.stdout)
+    assert stored_keys.keys(include_revoked=True) == []
+
+
+def test_an_office_key_is_refused_for_a_country_selected_from_a_later_day(stocktake: Any, stored_keys: ApiKeys) -> None:
+    next_year = str(datetime.now(UTC).year + 1)
+    selected = stocktake(
+        "scope", "select-country", "ETH", "--region", "africa", "--decent-work-deficits", "LFS",
+        "--political-commitment", "MoU", "--ilo-presence", "Office", "--from", next_year,
+    )  # fmt: skip
+    assert selected.exit_code == 0, selected.output
+    result = stocktake("keys", "issue", "office-eth", "--role", "country-office", "--country", "ETH")
+    assert result.exit_code == 1, result.output
+    assert f"ETH, in scope from {next_year}-01-01" in " ".join(result.output.split())
+    assert stored_keys.keys(include_revoked=True) == []
+
+
+def test_a_country_never_selected_is_refused_even_outside_scope(stocktake: Any, stored_keys: ApiKeys) -> None:
+    result = stocktake("keys", "issue", "office-eth", "--role", "country-office", "--country", "ETH", "--outside-scope")
+    assert result.exit_code == 1, result.output
+    assert "ETH is not in the programme's scope (its countries: BGD, VNM)" in " ".join(result.output.split())
+    assert stored_keys.keys(include_revoked=True) == []
+
+
+def test_a_country_selected_again_is_in_scope_today(stocktake: Any, stored_keys: ApiKeys) -> None:
+    assert stocktake("scope", "deselect-country", "VNM", "--from", "2019", "--reason", "Paused").exit_code == 0
+    again = stocktake(
+        "scope", "select-country", "VNM", "--region", "asia_pacific", "--decent-work-deficits", "LFS",
+        "--political-commitment", "MoU", "--ilo-presence", "Office", "--from", "2020",
+    )  # fmt: skip
+    assert again.exit_code == 0, again.output
+    result = stocktake("keys", "issue", "office-vnm", "--role", "country-office", "--country", "VNM")
+    issued_token(result)
+    assert "Not in the programme's scope" not in result.output
+    (info,) = stored_keys.keys()
+    assert info.principal.countries == frozenset({"VNM"})
+
+
+def test_outside_scope_issues_a_key_that_records_only_for_the_dates_in_scope(
+    stocktake: Any, http: TestClient, stored_keys: ApiKeys
+) -> None:
+    assert stocktake("scope", "deselect-country", "VNM", "--from", "2020", "--reason", "Office closed").exit_code == 0
+    manager = issued_token(stocktake("keys", "issue", "pm", "--role", "programme-manager"))
+    assert http.post("/benchmarks", json=benchmark_body(), headers=bearer(manager)).status_code == 201
+
+    result = stocktake("keys", "issue", "office-vnm", "--role", "country-office", "--country", "VNM", "--outside-scope")
+    office = issued_token(result)
+    said = " ".join(result.stderr.split())
+    assert "Not in the programme's scope today: VNM, in scope from 2017-01-01 to 2019-12-31" in said
+    assert "records observations only for dates in scope" in said
+
+    late = http.post("/observations", json=observation_body(country="VNM", period="2019-Q4"), headers=bearer(office))
+    assert late.status_code == 201, late.text
+    after = http.post("/observations", json=observation_body(country="VNM", period="2020-Q1"), headers=bearer(office))
+    assert after.status_code == 422, after.text
+    assert "from 2017-01-01 to 2019-12-31" in after.json()["detail"]
+
+
+def _each_country(countries: tuple[str, ...]) -> list[str]:
+    return [argument for country in countries for argument in ("--country", country)]
