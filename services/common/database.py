@@ -17,12 +17,14 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, Row, Table, create_engine, event
 from sqlalchemy.engine import make_url
 
 from services.common.settings import StoreSettings
 
 _WRITE_OPTION = "stocktake_write"
+# Rows held back by `defer_insert` in a transaction that writes them together (`deferring_inserts`).
+_DEFERRED_ROWS = "stocktake.deferred_rows"
 _ambient: ContextVar[Connection | None] = ContextVar("stocktake_transaction", default=None)
 
 
@@ -112,6 +114,31 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def deferring_inserts(connection: Connection) -> Iterator[dict[Table, list[dict[str, Any]]]]:
+    """Inside, `defer_insert` in `connection`'s transaction holds its rows
+    back in the dict given, for the caller to write them together before the
+    transaction commits (a group commit: one INSERT per table for the group)."""
+    pending: dict[Table, list[dict[str, Any]]] = {}
+    connection.info[_DEFERRED_ROWS] = pending
+    try:
+        yield pending
+    finally:
+        connection.info.pop(_DEFERRED_ROWS, None)
+
+
+def defer_insert(connection: Connection, table: Table, row: dict[str, Any]) -> bool:
+    """Holds `row` back if `connection`'s transaction defers its inserts
+    (`deferring_inserts`): True then; False when the caller must insert it
+    now. A deferred row that breaks a constraint fails the whole write, which
+    its writer then makes again without deferring."""
+    pending = connection.info.get(_DEFERRED_ROWS)
+    if pending is None:
+        return False
+    pending.setdefault(table, []).append(row)
+    return True
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from services.common.database import Database, as_utc
+from services.common.database import Database, as_utc, defer_insert
 from services.common.tables import idempotency_records
 
 RETENTION = timedelta(hours=24)
@@ -133,19 +133,22 @@ class IdempotencyRecords:
         the one that writes what the request did. IdempotencyKeyTakenError if
         the key has a record already (the caller's transaction must not commit)."""
         status, body, headers = answer
+        record = {
+            "principal": self._scoped(principal),
+            "key": key,
+            "fingerprint": fingerprint,
+            "completed": True,
+            "response_status": status,
+            "response_body": body,
+            "response_headers": headers,
+            "created_at": generation,
+        }
+        if defer_insert(connection, idempotency_records, record):
+            return  # written with the rest of a group commit; a taken key fails it, written again one by one
         dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
         inserted = connection.execute(
             dialect_insert(idempotency_records)
-            .values(
-                principal=self._scoped(principal),
-                key=key,
-                fingerprint=fingerprint,
-                completed=True,
-                response_status=status,
-                response_body=body,
-                response_headers=headers,
-                created_at=generation,
-            )
+            .values(**record)
             .on_conflict_do_nothing(index_elements=["principal", "key"])
             .returning(idempotency_records.c.key)
         )

@@ -142,6 +142,11 @@ class EventLogRecorder(ApplicationRecorder):
         self._lock(connection)
         return self._read_head(connection)
 
+    def hold_lock(self, connection: Connection) -> None:
+        """Takes the log's write lock for the transaction unless `locked` holds it already."""
+        if not connection.info.get(LOCK_HELD):
+            self._lock(connection)
+
     def _lock(self, connection: Connection) -> None:
         if self.database.is_postgresql:
             # Blocks other writers of the log (not readers) until commit. An

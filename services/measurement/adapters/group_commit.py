@@ -4,9 +4,11 @@ Every save must reach the disk before its request is answered, and the log
 is written under one lock, so committing each save on its own makes every
 writer queue for the lock and a flush of the disk. Here one writer thread per
 process takes whatever saves are waiting (up to `max_batch`), writes each
-inside a savepoint (a save that fails is undone alone, and only its caller
-sees the error), commits once, and then wakes the callers. A caller is never
-answered before the commit that holds its save."""
+in one go (`write_group`: a few statements for the whole group, not a few
+per save), commits once, and then wakes the callers. If the group's
+transaction fails, it is written again with each save inside a savepoint (a
+save that fails is undone alone, and only its caller sees the error). A
+caller is never answered before the commit that holds its save."""
 
 from __future__ import annotations
 
@@ -31,14 +33,19 @@ class GroupCommit(Generic[Item, Result]):
         database: Database,
         write: Callable[[Connection, Item], Result],
         *,
+        write_group: Callable[[Connection, list[Item]], list[Result | BaseException]] | None = None,
         begin: Callable[[Connection], AbstractContextManager[None]] = lambda connection: nullcontext(),
         finish: Callable[[Connection, list[Result]], None] = lambda connection, results: None,
         max_batch: int = 256,
     ) -> None:
-        """`write` saves one item; each group's transaction enters the
-        `begin` context first, and calls `finish` last with the saves' results."""
+        """`write` saves one item; `write_group`, if given, a group's items
+        at once, answering an error for each item it refused without writing
+        anything of it (the others are committed); each group's transaction
+        enters the `begin` context first, and calls `finish` last with the
+        saves' results."""
         self.database = database
         self.write = write
+        self.write_group = write_group
         self.begin = begin
         self.finish = finish
         self.max_batch = max_batch
@@ -111,6 +118,10 @@ class GroupCommit(Generic[Item, Result]):
     def _commit(self, group: list[tuple[Item, Future[Result]]], isolate: bool) -> list[Result | BaseException]:
         outcomes: list[Result | BaseException] = []
         with self.database.transaction() as connection, self.begin(connection):
+            if not isolate and self.write_group is not None:
+                outcomes = self.write_group(connection, [item for item, _ in group])
+                self.finish(connection, [o for o in outcomes if not isinstance(o, BaseException)])
+                return outcomes
             for item, _ in group:
                 if not isolate:
                     outcomes.append(self.write(connection, item))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TypeVar
 from uuid import UUID
 
@@ -19,8 +19,9 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notificati
 from eventsourcing.utils import Environment
 from sqlalchemy import Connection, func, select
 
-from services.common.database import Database
+from services.common.database import Database, deferring_inserts
 from services.common.errors import ConflictError, NotFoundError
+from services.measurement.adapters.bulk import bulk_insert
 from services.measurement.adapters.event_store import RECORDED_AT, EventLogRecorder, Factory, log_head
 from services.measurement.adapters.group_commit import GroupCommit
 from services.measurement.adapters.tables import LIVE, stored_events
@@ -87,7 +88,7 @@ class EventLogApplication(Application[UUID]):
         self.projector = Projector()
         super().__init__(env={"AGGREGATE_CACHE_MAXSIZE": "1000", "AGGREGATE_CACHE_FASTFORWARD": "y"})
         self.group_commit: GroupCommit[_Save, Saved] = GroupCommit(
-            database, self._write, begin=self.event_log.locked, finish=self._track
+            database, self._write, write_group=self._write_group, begin=self.event_log.locked, finish=self._track
         )
 
     def construct_factory(self, env: Environment) -> Factory:
@@ -129,61 +130,115 @@ class EventLogApplication(Application[UUID]):
         return self._record(processing_event)
 
     def _write(self, connection: Connection, save: _Save) -> Saved:
-        """Appends the events to the log and projects them, in `connection`'s
-        transaction. If it fails, the caller undoes what it wrote (a savepoint
-        rolled back), so the log's tail is put back as it was."""
+        """Appends one save's events to the log and projects them, in
+        `connection`'s transaction (a save written alone, or in a savepoint
+        when its group's transaction failed). If it fails, the caller undoes
+        what it wrote (a savepoint rolled back), so the log's tail is put back
+        as it was."""
         tail = self.event_log.tail(connection)
         try:
-            return self._append_and_project(connection, save)
+            (outcome,) = self._write_group(connection, [save], defer=False)
         except BaseException:
             self.event_log.restore_tail(connection, tail)
             raise
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
-    def _append_and_project(self, connection: Connection, save: _Save) -> Saved:
+    def _write_group(
+        self, connection: Connection, saves: list[_Save], defer: bool = True
+    ) -> list[Saved | BaseException]:
+        """Writes the saves of a group at once, in `connection`'s transaction,
+        under the log's write lock: the versions of the streams they were
+        checked against read in one query, their events appended in one
+        insert, projected into one store that writes its rows together, and
+        (with `defer`) what they write along (their idempotency records) in
+        one insert per table. A save checked against a stream that has moved
+        on (`ReferenceChangedError`) is refused alone, with nothing of it
+        written; whatever else fails fails the group, which the group commit
+        then writes again save by save (`_write`)."""
+        self.event_log.hold_lock(connection)
+        versions = self._stream_versions(connection, {stream for save in saves for stream in save.unchanged})
+        outcomes: list[Saved | BaseException | None] = []
+        accepted: list[tuple[int, _Save]] = []
+        for save in saves:
+            moved = [stream for stream, version in save.unchanged.items() if versions.get(stream) != version]
+            if moved:
+                outcomes.append(
+                    ReferenceChangedError(
+                        f"{', '.join(map(str, moved))} changed while this was being recorded; "
+                        "nothing was recorded: retry."
+                    )
+                )
+                continue
+            accepted.append((len(outcomes), save))
+            outcomes.append(None)
+            for stored in save.stored:  # a later save of the group is checked against these too
+                versions[UUID(str(stored.originator_id))] = stored.originator_version
+        if accepted:
+            for (index, _), saved in zip(
+                accepted, self._append_and_project(connection, [s for _, s in accepted], defer), strict=True
+            ):
+                outcomes[index] = saved
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def _append_and_project(self, connection: Connection, saves: list[_Save], defer: bool) -> list[Saved]:
         try:
-            positions = self.event_log.insert_events(save.stored)
+            positions = iter(self.event_log.insert_events([stored for save in saves for stored in save.stored]))
         except IntegrityError as error:
             raise ConflictError(
                 "Another change to the same record was saved at the same moment; read it again and retry."
             ) from error
-        if save.unchanged:
-            self._check_unchanged(connection, save.unchanged)
-        recordings = [
-            Recording(
-                event,
-                Notification(
-                    id=position,
-                    originator_id=stored.originator_id,
-                    originator_version=stored.originator_version,
-                    topic=stored.topic,
-                    state=stored.state,
-                ),
+        recorded_at = connection.info[RECORDED_AT] if any(save.stored for save in saves) else datetime.now(UTC)
+        written = [
+            Saved(
+                [
+                    Recording(
+                        event,
+                        Notification(
+                            id=next(positions),
+                            originator_id=stored.originator_id,
+                            originator_version=stored.originator_version,
+                            topic=stored.topic,
+                            state=stored.state,
+                        ),
+                    )
+                    for event, stored in zip(save.events, save.stored, strict=True)
+                ],
+                recorded_at,
             )
-            for event, stored, position in zip(save.events, save.stored, positions, strict=True)
+            for save in saves
         ]
-        saved = Saved(recordings, connection.info[RECORDED_AT])
-        self.projector.project(SqlStore(connection, LIVE), saved.projected(), track=False)
-        if save.along is not None:
-            save.along(connection, saved)
-        return saved
+        self.projector.project(
+            SqlStore(connection, LIVE), [p for saved in written for p in saved.projected()], track=False
+        )
+        alongs = [(save.along, saved) for save, saved in zip(saves, written, strict=True) if save.along is not None]
+        if not defer:
+            for along, saved in alongs:
+                along(connection, saved)
+            return written
+        with deferring_inserts(connection) as pending:
+            for along, saved in alongs:
+                along(connection, saved)
+        for table, rows in pending.items():
+            bulk_insert(connection, table, rows)
+        return written
 
-    def _check_unchanged(self, connection: Connection, unchanged: Mapping[UUID, int]) -> None:
-        """Refuses the save if a stream its events were checked against has
-        moved on. Checked once the events are inserted, so under the log's
-        write lock: no event of those streams can slip in before the commit,
-        and an observation checked against a benchmark that was retired
-        meanwhile is never recorded after the retirement."""
+    @staticmethod
+    def _stream_versions(connection: Connection, streams: set[UUID]) -> dict[UUID, int]:
+        """The last version of each of `streams` (none for a stream with no
+        event), read under the log's write lock: no event of those streams
+        can slip in before the commit, so an observation checked against a
+        benchmark that was retired meanwhile is never recorded after the
+        retirement."""
+        if not streams:
+            return {}
         query = (
             select(stored_events.c.originator_id, func.max(stored_events.c.originator_version))
-            .where(stored_events.c.originator_id.in_(list(unchanged)))
+            .where(stored_events.c.originator_id.in_(list(streams)))
             .group_by(stored_events.c.originator_id)
         )
-        now = {row[0]: row[1] for row in connection.execute(query)}
-        moved = [stream for stream, version in unchanged.items() if now.get(stream) != version]
-        if moved:
-            raise ReferenceChangedError(
-                f"{', '.join(map(str, moved))} changed while this was being recorded; nothing was recorded: retry."
-            )
+        return {row[0]: row[1] for row in connection.execute(query)}
 
     def _track(self, connection: Connection, saved: list[Saved]) -> None:
         """Records, once per group of saves, the position the read models reached."""

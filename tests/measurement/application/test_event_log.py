@@ -3,6 +3,7 @@ writers, append-only storage, and durable SQLite settings."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
@@ -11,7 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from services.common.access import Principal
-from services.common.errors import ConflictError
+from services.common.errors import ConflictError, StaleVersionError
+from services.measurement.adapters.event_store import LOG_LOCK_KEY
 from services.measurement.application.commands import Measurement
 from services.measurement.application.queries import catalogue
 from services.measurement.application.queries.catalogue import ObservationFilter
@@ -117,3 +119,56 @@ def test_recorded_at_never_decreases_along_the_log(measurement: Measurement) -> 
     assert times == sorted(times)
     assert measurement.event_log.position_at(times[-1]) == events[-1]["position"]
     assert measurement.event_log.position_at(times[0].replace(year=2000)) == 0
+
+
+def test_saves_queued_behind_the_lock_are_written_as_one_group_each_answered_alone(
+    measurement: Measurement,
+) -> None:
+    """Saves that queue while the log's lock is held elsewhere are written
+    together once it is free (one insert per table for the group): each
+    caller is still answered for its own save alone. Two corrections of one
+    observation from the same version: one wins, the other is a conflict and
+    writes nothing; the records around them are all kept, with gap-free
+    positions, and the read models hold exactly what the log holds."""
+    _programme(measurement)
+    _record(measurement, 1)
+    observation_id = catalogue.observations(measurement.database, ObservationFilter(), None, 10)["items"][0]["id"]
+
+    def correct(value: int) -> str:
+        try:
+            measurement.correct_observation(
+                observation_id, value=value, disaggregations=None, reason="r", actor=OFFICE, based_on=[1]
+            )
+        except (ConflictError, StaleVersionError):
+            return "conflict"
+        return "corrected"
+
+    def record(value: int) -> str:
+        _record(measurement, value)
+        return "recorded"
+
+    database = measurement.database
+    with database.engine.connect() as holder:
+        # Hold the log's write lock from outside the service, so that the writes below queue behind it.
+        if database.is_postgresql:
+            holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": LOG_LOCK_KEY})
+        else:
+            holder.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            futures = [pool.submit(record, v) for v in range(10, 20)]
+            futures += [pool.submit(correct, v) for v in (100, 200)]
+            time.sleep(1.0)  # every save is queued (or waiting for the lock with the first of them)
+            if database.is_postgresql:
+                holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOG_LOCK_KEY})
+                holder.commit()
+            else:
+                holder.connection.driver_connection.execute("COMMIT")  # type: ignore[union-attr]
+            outcomes = [future.result() for future in futures]
+    assert outcomes[:10] == ["recorded"] * 10
+    assert sorted(outcomes[10:]) == ["conflict", "corrected"]
+    positions = _positions(measurement)
+    assert positions == list(range(1, len(positions) + 1))
+    items = catalogue.observations(measurement.database, ObservationFilter(), None, 500)["items"]
+    assert sorted(item["value"] for item in items) == sorted(
+        [*range(10, 20), 100 if outcomes[10] == "corrected" else 200]
+    )
