@@ -38,9 +38,19 @@ What it does, per store:
    shared with other work, the seconds stretch with its load; the CPU
    seconds much less, so their ratios compare runs made at another load.
 
+Before and after, side by side: `--before TREE` serves a second reporting
+service from another copy of the code (e.g. `git archive <commit> | tar -x
+-C /tmp/before`) against the same measurement and store, and each round
+times its create and verify beside this tree's, alternating which goes
+first. Every server runs the code of its own tree (PYTHONPATH), so run the
+bench from a copy too when the working tree holds unfinished changes.
+`--database-url` reuses a store this bench loaded before (1,000,000
+observations take a while): its editions are deleted, a new key issued.
+
 Timings are printed, never asserted (the machines are shared and noisy).
 
 Usage: python -m bench.reports [--observations 100000 1000000] [--stores sqlite postgresql] [--repeats 5]
+       [--before TREE] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -91,6 +101,7 @@ class Figures:
     cells: int
     restatements: int
     cpu: dict[str, list[float]]  # CPU seconds per step: calls, create, verify
+    before: dict[str, Any] | None = None  # create, verify and cpu of the --before tree's reporting
 
 
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -127,10 +138,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(command: list[str], env: dict[str, str], url: str, log: Path) -> Iterator[int]:
-    """A server process (started here, stopped here by its own pid) once it answers."""
+def served(command: list[str], env: dict[str, str], url: str, log: Path, tree: Path = ROOT) -> Iterator[int]:
+    """A server process running the code of `tree` (started here, stopped
+    here by its own pid) once it answers."""
+    env = {**env, "PYTHONPATH": str(tree)}
     with log.open("wb") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=ROOT)
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=tree)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -184,6 +197,21 @@ def load(url: str, folder: Path, observations: int, seed: int) -> tuple[str, int
         services.close()
 
 
+def reuse(url: str, folder: Path) -> tuple[str, int]:
+    """A store this bench loaded before: its editions deleted (each run makes
+    its own previous edition), a new programme manager's key, and the head."""
+    settings = Settings(database_url=url, data_dir=folder)
+    services = bootstrap(settings)
+    try:
+        with services.measurement.database.engine.begin() as connection:
+            connection.execute(text("DELETE FROM reporting_renderings"))
+            connection.execute(text("DELETE FROM reporting_editions"))
+        token = services.api_keys.issue("bench-manager", Role.PROGRAMME_MANAGER, [], None, "bench").token
+        return token, services.measurement.event_log.max_notification_id() or 0
+    finally:
+        services.close()
+
+
 def timed(action: Callable[..., Any], *args: Any, **options: Any) -> tuple[float, Any]:
     started = time.perf_counter()
     result = action(*args, **options)
@@ -218,44 +246,62 @@ def verify(reporting: httpx.Client, edition: str) -> dict[str, Any]:
     return ok(reporting.get(f"/reports/{edition}/verification"))
 
 
+@dataclass(frozen=True)
+class Service:
+    """A served reporting service: its client and its process id."""
+
+    name: str
+    client: httpx.Client
+    pid: int
+
+
 def measure(
-    measurement: httpx.Client, reporting: httpx.Client, head: int, repeats: int, pids: tuple[int, int]
+    measurement: httpx.Client, reportings: list[Service], head: int, repeats: int, m_pid: int
 ) -> dict[str, Any]:
-    """The interleaved timings, with the CPU seconds of each step, and what the last edition held."""
-    first = ok(reporting.post("/reports", json={"kind": "mid-term", "known_at": max(1, head - EARLIER_BY)}))
+    """The interleaved timings, with the CPU seconds of each step, per
+    reporting service (this tree's first), and what the last edition held."""
+    first_client = reportings[0].client
+    first = ok(first_client.post("/reports", json={"kind": "mid-term", "known_at": max(1, head - EARLIER_BY)}))
     previous = {"as_of": first["as_of"], "position": first["position"]}
-    found: dict[str, Any] = {"calls": [], "create": [], "verify": [], "cpu": {"calls": [], "create": [], "verify": []}}
-    measurement_pid, reporting_pid = pids
+    found: dict[str, Any] = {"calls": [], "cpu": {"calls": []}}
+    for service in reportings:
+        found[service.name] = {"create": [], "verify": [], "cpu": {"create": [], "verify": []}}
 
-    def cpu_now() -> tuple[float, float, float]:
-        return cpu_seconds(measurement_pid), cpu_seconds(reporting_pid), time.process_time()
+    def cpu_now(pid: int) -> tuple[float, float, float]:
+        return cpu_seconds(m_pid), cpu_seconds(pid), time.process_time()
 
-    def cpu_of(step: str, before: tuple[float, float, float]) -> None:
-        after = cpu_now()
+    def cpu_of(before: tuple[float, float, float], pid: int, client_is_bench: bool) -> float:
+        after = cpu_now(pid)
         # The calls' client is this bench; create's and verify's is reporting.
-        client = after[2] - before[2] if step == "calls" else after[1] - before[1]
-        found["cpu"][step].append(after[0] - before[0] + client)
+        client = after[2] - before[2] if client_is_bench else after[1] - before[1]
+        return after[0] - before[0] + client
 
     the_calls(measurement, head, previous)  # warm both processes' caches and connections alike
-    for _ in range(repeats):
-        before = cpu_now()
+    for service in reportings:
+        ok(service.client.get("/reports"))
+    made: dict[str, Any] = {}
+    for round_number in range(repeats):
+        before = cpu_now(m_pid)
         seconds, _ = timed(the_calls, measurement, head, previous)
-        cpu_of("calls", before)
+        found["cpu"]["calls"].append(cpu_of(before, m_pid, True))
         found["calls"].append(seconds)
-        key = {"Idempotency-Key": f"bench-{uuid.uuid4()}"}
-        before = cpu_now()
-        seconds, made = timed(create, reporting, key)
-        cpu_of("create", before)
-        found["create"].append(seconds)
-        if made["previous"]["id"] != first["id"] or made["position"] != head:
-            raise RuntimeError(f"The edition is not pinned as the bench expects: {made}")
-        before = cpu_now()
-        seconds, verification = timed(verify, reporting, made["id"])
-        cpu_of("verify", before)
-        found["verify"].append(seconds)
-        if not verification["match"]:
-            raise RuntimeError(f"Verification did not match: {verification}")
-    found["content"] = ok(reporting.get(f"/reports/{made['id']}/renderings/json"))
+        # Alternate which service goes first, so that neither always follows the calls.
+        order = reportings if round_number % 2 == 0 else list(reversed(reportings))
+        for service in order:
+            key = {"Idempotency-Key": f"bench-{uuid.uuid4()}"}
+            before = cpu_now(service.pid)
+            seconds, made = timed(create, service.client, key)
+            found[service.name]["cpu"]["create"].append(cpu_of(before, service.pid, False))
+            found[service.name]["create"].append(seconds)
+            if made["previous"]["id"] != first["id"] or made["position"] != head:
+                raise RuntimeError(f"The edition is not pinned as the bench expects: {made}")
+            before = cpu_now(service.pid)
+            seconds, verification = timed(verify, service.client, made["id"])
+            found[service.name]["cpu"]["verify"].append(cpu_of(before, service.pid, False))
+            found[service.name]["verify"].append(seconds)
+            if not verification["match"]:
+                raise RuntimeError(f"Verification did not match: {verification}")
+    found["content"] = ok(first_client.get(f"/reports/{made['id']}/renderings/json"))
     return found
 
 
@@ -263,8 +309,13 @@ def bench_store(store: str, observations: int, args: argparse.Namespace) -> Figu
     console.print(f"[bold]{store}, {observations:,} observations[/bold]")
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="stocktake-bench-reports-")))
-        url = store_url(store, args.postgres_url, folder)
-        token, head = load(url, folder, observations, args.seed)
+        if args.database_url:
+            url = args.database_url
+            token, head = reuse(url, folder)
+            console.print(f"  reusing {url} ({head:,} events)")
+        else:
+            url = store_url(store, args.postgres_url, folder)
+            token, head = load(url, folder, observations, args.seed)
         env = {**os.environ, "STOCKTAKE_DATABASE_URL": url, "STOCKTAKE_DATA_DIR": str(folder)}
         m_port, r_port = free_port(), free_port()
         m_url, r_url = f"http://127.0.0.1:{m_port}", f"http://127.0.0.1:{r_port}"
@@ -277,20 +328,34 @@ def bench_store(store: str, observations: int, args: argparse.Namespace) -> Figu
         reporting_pid = stack.enter_context(served(reporting_command, env, r_url, folder / "r.log"))
         headers = {"Authorization": f"Bearer {token}"}
         measurement = stack.enter_context(httpx.Client(base_url=m_url, headers=headers, timeout=600))
-        reporting = stack.enter_context(httpx.Client(base_url=r_url, headers=headers, timeout=600))
-        found = measure(measurement, reporting, head, args.repeats, (measurement_pid, reporting_pid))
+        reportings = [
+            Service(
+                "after", stack.enter_context(httpx.Client(base_url=r_url, headers=headers, timeout=600)), reporting_pid
+            )
+        ]
+        if args.before is not None:
+            b_port = free_port()
+            b_url = f"http://127.0.0.1:{b_port}"
+            command = [sys.executable, "-m", "services.reporting.entrypoints.cli", "serve"]
+            command += ["--port", str(b_port), "--measurement-url", m_url]
+            b_pid = stack.enter_context(served(command, env, b_url, folder / "b.log", args.before.resolve()))
+            client = stack.enter_context(httpx.Client(base_url=b_url, headers=headers, timeout=600))
+            reportings.append(Service("before", client, b_pid))
+        found = measure(measurement, reportings, head, args.repeats, measurement_pid)
     content = found["content"]
     benchmarks = [b for a in content["assumptions"] for b in a["benchmarks"]]
+    after = found["after"]
     return Figures(
         store,
         observations,
         head,
         found["calls"],
-        found["create"],
-        found["verify"],
+        after["create"],
+        after["verify"],
         sum(len(b["cells"]) for b in benchmarks),
         len(content["restatements"]),
-        found["cpu"],
+        {"calls": found["cpu"]["calls"], **after["cpu"]},
+        found.get("before"),
     )
 
 
@@ -298,47 +363,64 @@ def verdict(ratio: float, goal: float) -> str:
     return f"{ratio:.2f}x ({'met' if ratio <= goal else 'MISSED'}, goal <= {goal:g}x)"
 
 
+def _variants(r: Figures) -> list[tuple[str, list[float], list[float], dict[str, list[float]]]]:
+    """This tree's reporting and, with --before, the other tree's: (name, create, verify, cpu)."""
+    found = [("this tree" if r.before is not None else "", r.create, r.verify, r.cpu)]
+    if r.before is not None:
+        found.append(("before", r.before["create"], r.before["verify"], r.before["cpu"]))
+    return found
+
+
 def show(results: list[Figures], repeats: int) -> None:
     table = Table(title=f"A full mid-term edition, medians of {repeats} (seconds)")
-    for column in ("store", "observations", "cells", "calls alone", "create", "create / calls", "verify"):
+    for column in ("store", "observations", "cells", "reporting", "calls alone", "create", "create / calls", "verify"):
         table.add_column(column, justify="right")
     table.add_column("verify / create", justify="right")
     for r in results:
-        calls, create, verify = (statistics.median(r.calls), statistics.median(r.create), statistics.median(r.verify))
-        table.add_row(
-            r.store,
-            f"{r.observations:,} ({r.events:,} events)",
-            f"{r.cells:,}",
-            f"{calls:.3f}",
-            f"{create:.3f}",
-            verdict(create / calls, GOAL_CREATE),
-            f"{verify:.3f}",
-            verdict(verify / create, GOAL_VERIFY),
-        )
+        calls = statistics.median(r.calls)
+        for name, creates, verifies, _ in _variants(r):
+            create, verify = statistics.median(creates), statistics.median(verifies)
+            table.add_row(
+                r.store,
+                f"{r.observations:,} ({r.events:,} events)",
+                f"{r.cells:,}",
+                name,
+                f"{calls:.3f}",
+                f"{create:.3f}",
+                verdict(create / calls, GOAL_CREATE),
+                f"{verify:.3f}",
+                verdict(verify / create, GOAL_VERIFY),
+            )
     console.print(table)
     cpu = Table(title=f"The same, CPU seconds of the processes at work (medians of {repeats})")
-    for column in ("store", "observations", "calls alone", "create", "create / calls", "verify", "verify / create"):
+    for column in ("store", "observations", "reporting", "calls alone", "create", "create / calls", "verify"):
         cpu.add_column(column, justify="right")
+    cpu.add_column("verify / create", justify="right")
     for r in results:
-        calls, create, verify = (statistics.median(r.cpu[step]) for step in ("calls", "create", "verify"))
-        cpu.add_row(
-            r.store,
-            f"{r.observations:,}",
-            f"{calls:.3f}",
-            f"{create:.3f}",
-            f"{create / calls:.2f}x",
-            f"{verify:.3f}",
-            f"{verify / create:.2f}x",
-        )
+        calls = statistics.median(r.cpu["calls"])
+        for name, _, _, seconds in _variants(r):
+            create, verify = statistics.median(seconds["create"]), statistics.median(seconds["verify"])
+            cpu.add_row(
+                r.store,
+                f"{r.observations:,}",
+                name,
+                f"{calls:.3f}",
+                f"{create:.3f}",
+                f"{create / calls:.2f}x",
+                f"{verify:.3f}",
+                f"{verify / create:.2f}x",
+            )
     console.print(cpu)
     for r in results:
-        console.print(
-            f"{r.store} {r.observations:,}: calls {[round(s, 3) for s in r.calls]}, create "
-            f"{[round(s, 3) for s in r.create]}, verify {[round(s, 3) for s in r.verify]}; CPU calls "
-            f"{[round(s, 3) for s in r.cpu['calls']]}, create {[round(s, 3) for s in r.cpu['create']]}, verify "
-            f"{[round(s, 3) for s in r.cpu['verify']]}; {r.restatements} restatements against the previous edition",
-            soft_wrap=True,
-        )
+        for name, creates, verifies, seconds in _variants(r):
+            console.print(
+                f"{r.store} {r.observations:,} {name}: calls {[round(s, 3) for s in r.calls]}, create "
+                f"{[round(s, 3) for s in creates]}, verify {[round(s, 3) for s in verifies]}; CPU calls "
+                f"{[round(s, 3) for s in r.cpu['calls']]}, create {[round(s, 3) for s in seconds['create']]}, "
+                f"verify {[round(s, 3) for s in seconds['verify']]}; {r.restatements} restatements against the "
+                "previous edition",
+                soft_wrap=True,
+            )
 
 
 def main() -> None:
@@ -348,6 +430,13 @@ def main() -> None:
     parser.add_argument("--stores", nargs="+", choices=("sqlite", "postgresql"), default=["sqlite", "postgresql"])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=2019)
+    parser.add_argument(
+        "--before", type=Path, help="Another copy of the code whose reporting is timed beside this tree's"
+    )
+    parser.add_argument(
+        "--database-url",
+        help="A store this bench loaded before, reused as it is (one store, one size: the load is skipped)",
+    )
     args = parser.parse_args()
     results = []
     for observations in args.observations:

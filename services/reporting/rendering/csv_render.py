@@ -11,7 +11,7 @@ renderings, not here."""
 from __future__ import annotations
 
 import csv
-import io
+from collections.abc import Iterable, Sequence
 
 from services.reporting.domain.content import Benchmark, Cell, EditionPins, Figure, ReportContent
 from services.reporting.rendering.labels import spreadsheet_text
@@ -48,9 +48,27 @@ def csv_field(value: Figure) -> str:
     return repr(value)
 
 
-def _row(pins: EditionPins, assumption: str, benchmark: Benchmark, cell: Cell) -> list[str]:
+class _Lines:
+    """What a csv writer writes, a line (one row) per call."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def write(self, line: str) -> None:
+        self.lines.append(line)
+
+
+def _lines(rows: Iterable[Sequence[str]]) -> list[str]:
+    """Each row as the csv writer writes it (RFC 4180, CRLF), without its line end."""
+    out = _Lines()
+    csv.writer(out, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerows(rows)
+    return [line[:-2] for line in out.lines]
+
+
+def _benchmark_fields(pins: EditionPins, assumption: str, benchmark: Benchmark) -> tuple[list[Figure], list[Figure]]:
+    """The fields of a row that are the edition's or the benchmark's, before and after the cell's own."""
     checkpoint = pins["checkpoint"]
-    fields: tuple[Figure, ...] = (
+    before: list[Figure] = [
         pins["kind"],
         pins["as_of"],
         pins["position"],
@@ -61,24 +79,33 @@ def _row(pins: EditionPins, assumption: str, benchmark: Benchmark, cell: Cell) -
         benchmark["code"],
         benchmark["measure"],
         benchmark["unit"],
-        cell["country"],
-        cell["sector"],
-        cell["value"],
-        cell["valid_date"],
-        cell["known_at"],
-        benchmark["combined"],
-        benchmark["expected"],
-        benchmark["status"],
-    )
-    return [csv_field(field) for field in fields]
+    ]
+    return before, [benchmark["combined"], benchmark["expected"], benchmark["status"]]
+
+
+def _cell_fields(cell: Cell, texts: dict[str | None, str]) -> tuple[str, ...]:
+    country, sector, day = cell["country"], cell["sector"], cell["valid_date"]
+    # Countries, sectors and dates recur on thousands of cells: each guarded once.
+    for text in (country, sector, day):
+        if text not in texts:
+            texts[text] = csv_field(text)
+    return (texts[country], texts[sector], csv_field(cell["value"]), texts[day], csv_field(cell["known_at"]))
 
 
 def render_csv(content: ReportContent) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(HEADER)
+    """A field is quoted on its own (QUOTE_MINIMAL looks at nothing else), so
+    a row is its edition's and benchmark's fields, written once per
+    benchmark, joined to each cell's own, written by the same writer: the
+    bytes of writing every row whole."""
     pins = content["edition"]
+    texts: dict[str | None, str] = {}
+    parts = [_lines([HEADER])[0], "\r\n"]
     for assumption in content["assumptions"]:
         for benchmark in assumption["benchmarks"]:
-            writer.writerows(_row(pins, assumption["code"], benchmark, cell) for cell in benchmark["cells"])
-    return buffer.getvalue().encode("utf-8")
+            if not benchmark["cells"]:
+                continue
+            before, after = _benchmark_fields(pins, assumption["code"], benchmark)
+            head, tail = _lines([[csv_field(field) for field in before], [csv_field(field) for field in after]])
+            cells = _lines(_cell_fields(cell, texts) for cell in benchmark["cells"])
+            parts.extend(f"{head},{line},{tail}\r\n" for line in cells)
+    return "".join(parts).encode("utf-8")
