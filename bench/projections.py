@@ -1,5 +1,5 @@
-"""Speed of the as-of queries and of the read-model rebuild, on PostgreSQL,
-with 1,000,000 observations.
+"""Speed of the as-of queries and of the read-model rebuild, on PostgreSQL
+(or SQLite, `--store sqlite`), with 1,000,000 observations.
 
 What it does, in one run:
 1. Makes a fresh database, migrates it, records the framework, 30 benchmarks
@@ -29,8 +29,11 @@ the lookups (one per cell). `--sectors none` records every observation with
 no sector (one cell per benchmark and country), as an office would for
 benchmarks that are not about a sector; the table's title says which.
 
+`--store sqlite` runs the same on an SQLite file, `NAME.sqlite3` (NAME from
+`--database`) in `--sqlite-folder`; the rebuild is then one process.
+
 Usage: python bench/projections.py [--observations N] [--queries N]
-       [--sectors every|none] [--database NAME]
+       [--sectors every|none] [--database NAME] [--store postgresql|sqlite]
 """
 
 from __future__ import annotations
@@ -85,6 +88,13 @@ def fresh_database(admin_url: str, name: str) -> str:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     return make_url(normalise_url(admin_url)).set(database=name).render_as_string(hide_password=False)
+
+
+def fresh_sqlite_file(folder: str, name: str) -> str:
+    path = Path(folder) / f"{name}.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path}"
 
 
 def set_up(app: Measurement) -> tuple[list[str], list[str]]:
@@ -313,10 +323,17 @@ def main() -> None:
         default="stocktake_bench_projections",
         help="the database to (re)create on the server of --postgres-url, so that runs side by side do not collide",
     )
+    parser.add_argument("--store", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument(
+        "--sqlite-folder", default="/tmp", help="where --store sqlite (re)creates its file, named after --database"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
-    url = fresh_database(args.postgres_url, args.database)
+    if args.store == "sqlite":
+        url = fresh_sqlite_file(args.sqlite_folder, args.database)
+    else:
+        url = fresh_database(args.postgres_url, args.database)
     settings = Settings(database_url=url)
     run_migrations(settings)
     services = bootstrap(settings)
@@ -331,7 +348,7 @@ def main() -> None:
         connection.commit()
 
     read_count, read_seconds = read_and_deserialise_rate(app)
-    workers = args.workers or min(os.cpu_count() or 1, MAX_WORKERS)
+    workers = 1 if args.store == "sqlite" else args.workers or min(os.cpu_count() or 1, MAX_WORKERS)
     started = time.perf_counter()
     report = rebuild(app, workers=workers)  # vacuums and analyses the tables it hands over
     rebuild_seconds = time.perf_counter() - started
@@ -373,9 +390,10 @@ def main() -> None:
         }
         assert figures == expected_all, (figures, expected_all)
 
+    store = "SQLite" if args.store == "sqlite" else "PostgreSQL"
     sectors = "each observation in one of 4 sectors" if args.sectors == "every" else "no observation names a sector"
     table = Table(
-        title=f"As-of queries and rebuild, PostgreSQL, {args.observations:,} observations ({head:,} events; {sectors})"
+        title=f"As-of queries and rebuild, {store}, {args.observations:,} observations ({head:,} events; {sectors})"
     )
     table.add_column("measure")
     table.add_column("figure", justify="right")

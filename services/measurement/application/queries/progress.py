@@ -16,16 +16,18 @@ at the dates it was in scope."""
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, QueuePool, and_, bindparam, or_, select, text
+from sqlalchemy import Connection, QueuePool, and_, or_, select
 
 from services.common.database import Database
 from services.common.errors import ConflictError, InvalidCommandError, NotFoundError
@@ -42,7 +44,7 @@ from services.measurement.application.queries import catalogue
 from services.measurement.application.queries.series import Step, series_dates
 from services.measurement.domain.benchmarks import Level
 from services.measurement.domain.progress import Assessment, BenchmarkSpec, CountryValue, Status, assess
-from services.measurement.domain.scope_periods import ScopeDecision, ScopeKind, ScopeTimeline
+from services.measurement.domain.scope_periods import CellsInScope, ScopeDecision, ScopeKind, ScopeTimeline
 from services.measurement.domain.values import Measure
 
 
@@ -134,11 +136,10 @@ def _values_in_force(
     scoped: bool = True,
 ) -> dict[str, list[ValueRow]]:
     """Per benchmark: the value in force of each of its cells; `scoped`, of
-    the cells in the programme's scope at `as_of` as known at `position`."""
-    found = _all_values_in_force(connection, codes, as_of, position, cells)
-    if not scoped or not found:
-        return found
-    return _in_scope(found, scope_known_at(connection, position), as_of)
+    the cells in the programme's scope at `as_of` as known at `position`
+    (left out by the lookup itself, which then walks none of theirs)."""
+    admitted = scope_known_at(connection, position).cells_in_scope(as_of) if scoped else None
+    return _all_values_in_force(connection, codes, as_of, position, cells, admitted)
 
 
 def _in_scope(found: dict[str, list[ValueRow]], timeline: ScopeTimeline, as_of: date) -> dict[str, list[ValueRow]]:
@@ -147,9 +148,40 @@ def _in_scope(found: dict[str, list[ValueRow]], timeline: ScopeTimeline, as_of: 
     return {code: [row for row in rows if admit(row[1], row[2])] for code, rows in found.items()}
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """One as-of lookup's parameters: the cells of `codes` (those `cells`
+    names, and of them those `admitted`, if given), their values in force at
+    `as_of` as known at `position`."""
+
+    codes: Sequence[str]
+    as_of: date
+    position: int
+    cells: Cells = ALL_CELLS
+    admitted: CellsInScope | None = None
+
+    def parameters(self) -> dict[str, Any]:
+        admitted = self.admitted
+        return {
+            "codes": list(self.codes),
+            "as_of": self.as_of,
+            "position": self.position,
+            "country": self.cells.country,
+            "sector": self.cells.sector,
+            "countries": None if admitted is None else sorted(admitted.countries),
+            "sectors": None if admitted is None else sorted(admitted.sectors),
+        }
+
+
 def _all_values_in_force(
-    connection: Connection, codes: Sequence[str], as_of: date, position: int, cells: Cells
+    connection: Connection,
+    codes: Sequence[str],
+    as_of: date,
+    position: int,
+    cells: Cells,
+    admitted: CellsInScope | None = None,
 ) -> dict[str, list[ValueRow]]:
+    """`admitted`: only the cells in scope (as `CellsInScope.admit` says)."""
     if not codes:
         return {}
     # Nothing known at P has a valid date after the high-water mark at P.
@@ -161,18 +193,18 @@ def _all_values_in_force(
     ).scalar_one_or_none()
     if high_water is None:
         return {}
-    as_of = min(as_of, high_water)
+    lookup = Lookup(codes, min(as_of, high_water), position, cells, admitted)
     if (
         connection.dialect.name == "postgresql"
         and cells == ALL_CELLS
         and len(codes) >= FAN_OUT_FROM_BENCHMARKS
         and _idle_connection(connection)
     ):
-        rows = _in_force_fanned_out(connection, codes, as_of, position)
+        rows = _in_force_fanned_out(connection, lookup)
     elif connection.dialect.name == "postgresql":
-        rows = _in_force_by_lookup(connection, codes, as_of, position, cells)
+        rows = _in_force_by_lookup(connection, lookup)
     else:
-        rows = _in_force_by_subquery(connection, codes, as_of, position, cells)
+        rows = _in_force_by_subquery(connection, lookup)
     found: dict[str, list[ValueRow]] = defaultdict(list)
     for row in rows:
         found[row[0]].append(row)
@@ -208,16 +240,17 @@ def _idle_connection(connection: Connection) -> bool:
     return isinstance(pool, QueuePool) and pool.checkedout() < pool.size()
 
 
-def _in_force_fanned_out(connection: Connection, codes: Sequence[str], as_of: date, position: int) -> list[Any]:
-    slices = [codes[i::FAN_OUT_SLICES] for i in range(FAN_OUT_SLICES)]
+def _in_force_fanned_out(connection: Connection, lookup: Lookup) -> list[Any]:
+    codes = lookup.codes
+    slices = [replace(lookup, codes=codes[i::FAN_OUT_SLICES]) for i in range(FAN_OUT_SLICES)]
 
-    def on_its_own_connection(part: Sequence[str]) -> list[Any]:
+    def on_its_own_connection(part: Lookup) -> list[Any]:
         with connection.engine.connect() as other:
             other.execution_options(isolation_level="AUTOCOMMIT", postgresql_readonly=True)
-            return _in_force_by_lookup(other, part, as_of, position, ALL_CELLS)
+            return _in_force_by_lookup(other, part)
 
     others = [_fan_out_pool().submit(on_its_own_connection, part) for part in slices[1:]]
-    rows = _in_force_by_lookup(connection, slices[0], as_of, position, ALL_CELLS)
+    rows = _in_force_by_lookup(connection, slices[0])
     for other in others:
         rows.extend(other.result())
     return rows
@@ -234,6 +267,8 @@ _LOOKUP = f"""
         WHERE c.benchmark = ANY(%(codes)s) AND c.first_known <= %(position)s
           AND (%(country)s::text IS NULL OR c.country = %(country)s::text)
           AND (%(sector)s::text IS NULL OR c.sector = %(sector)s::text)
+          AND (%(countries)s::text[] IS NULL OR c.country = '' OR c.country = ANY(%(countries)s::text[]))
+          AND (%(sectors)s::text[] IS NULL OR c.sector = '' OR c.sector = ANY(%(sectors)s::text[]))
         ORDER BY c.series_key
     ) AS cell
     CROSS JOIN LATERAL (
@@ -248,9 +283,7 @@ _LOOKUP = f"""
 """
 
 
-def _in_force_by_lookup(
-    connection: Connection, codes: Sequence[str], as_of: date, position: int, cells: Cells
-) -> list[Any]:
+def _in_force_by_lookup(connection: Connection, lookup: Lookup) -> list[Any]:
     """One index lookup per cell of the benchmarks: a LATERAL join that walks
     the cell's series index (projections/series_keys.py) backwards from D to
     the first version known at P, reading nothing but the index. Its cost
@@ -258,26 +291,22 @@ def _in_force_by_lookup(
     on the driver's cursor: the server keeps it prepared, and the rows come
     back as plain tuples."""
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    parameters = {
-        "codes": list(codes),
-        "as_of": as_of,
-        "position": position,
-        "country": cells.country,
-        "sector": cells.sector,
-    }
-    found: list[Any] = cursor.execute(_LOOKUP, parameters).fetchall()
+    found: list[Any] = cursor.execute(_LOOKUP, lookup.parameters()).fetchall()
     return found
 
 
-_LOOKUP_SQLITE = (
-    text(
-        f"""
+# The lists (codes, and the countries and sectors in scope) are passed as
+# JSON arrays, so that the statement's text, and SQLite's prepared statement,
+# stay the same whatever their lengths.
+_LOOKUP_SQLITE = f"""
     SELECT cell.benchmark, cell.country, cell.sector, v.valid_date, v.number, v.text, v.known_from,
            v.recorded_position
     FROM {value_cells.name} AS cell
     CROSS JOIN {observation_values.name} AS v
-    WHERE cell.benchmark IN :codes AND cell.first_known <= :position
+    WHERE cell.benchmark IN (SELECT value FROM json_each(:codes)) AND cell.first_known <= :position
       AND (:country IS NULL OR cell.country = :country) AND (:sector IS NULL OR cell.sector = :sector)
+      AND (:countries IS NULL OR cell.country = '' OR cell.country IN (SELECT value FROM json_each(:countries)))
+      AND (:sectors IS NULL OR cell.sector = '' OR cell.sector IN (SELECT value FROM json_each(:sectors)))
       AND v.rowid = (
         SELECT w.rowid FROM {observation_values.name} AS w
         WHERE w.series_key = cell.series_key AND w.valid_date <= :as_of
@@ -287,52 +316,54 @@ _LOOKUP_SQLITE = (
         LIMIT 1
       )
     """
-    )
-    .bindparams(
-        bindparam("codes", expanding=True),
-        bindparam("as_of", type_=observation_values.c.valid_date.type),
-    )
-    .columns(
-        observation_values.c.benchmark,
-        value_cells.c.country,
-        value_cells.c.sector,
-        observation_values.c.valid_date,
-        observation_values.c.number,
-        observation_values.c.text,
-        observation_values.c.known_from,
-        observation_values.c.recorded_position,
-    )
-)
 
 
-def _in_force_by_subquery(
-    connection: Connection, codes: Sequence[str], as_of: date, position: int, cells: Cells
-) -> Any:
+def _in_force_by_subquery(connection: Connection, lookup: Lookup) -> list[Any]:
     """SQLite has no LATERAL: the same lookup per cell, as a correlated
     subquery that finds the row in force on the series index. CROSS JOIN
     fixes SQLite's join order (the cells, found on their primary key by
     benchmark, then the lookup), which its planner would otherwise choose
-    without statistics."""
-    parameters = {
-        "codes": list(codes),
-        "as_of": as_of,
-        "position": position,
-        "country": cells.country,
-        "sector": cells.sector,
-    }
-    return connection.execute(_LOOKUP_SQLITE, parameters).tuples().all()
+    without statistics. Run on the driver's cursor, as plain tuples; the
+    stored ISO dates are read once per distinct date."""
+    parameters = lookup.parameters()
+    for key in ("codes", "countries", "sectors"):
+        if parameters[key] is not None:
+            parameters[key] = json.dumps(parameters[key])
+    parameters["as_of"] = lookup.as_of.isoformat()
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    dates: dict[str, date] = {}
+    found = []
+    for benchmark, country, sector, valid_date, number, text_value, known_from, recorded_position in cursor.execute(
+        _LOOKUP_SQLITE, parameters
+    ):
+        day = dates.get(valid_date)
+        if day is None:
+            day = dates[valid_date] = date.fromisoformat(valid_date)
+        found.append((benchmark, country, sector, day, number, text_value, known_from, recorded_position))
+    return found
 
 
-def _country_values(spec: BenchmarkSpec, rows: Iterable[ValueRow]) -> list[CountryValue]:
+def _country_values(spec: BenchmarkSpec, rows: Iterable[ValueRow], ordered: bool = True) -> list[CountryValue]:
+    """`ordered`: by cell (a roll-up, whose figures do not depend on the
+    order, skips it)."""
     # Positional arguments and a tuple sort key: a roll-up makes thousands of these.
-    counts = spec.measure is Measure.UNIT
-    values = []
-    for _, country, sector, valid_date, number, text_value, known_from, recorded_position in rows:
-        value: Any = text_value
-        if number is not None:
-            value = int(number) if counts and math.isfinite(number) else number
-        values.append(CountryValue(country, valid_date, value, known_from, sector, recorded_position))
-    values.sort(key=_by_cell)
+    make = CountryValue
+    rows_read: Iterable[Any] = rows  # a value is a number or a text, whichever is stored
+    if spec.measure is Measure.UNIT:
+        isfinite = math.isfinite
+        values = [
+            make(country, valid_date, int(number) if isfinite(number) else number, known_from, sector, recorded)
+            if number is not None
+            else make(country, valid_date, text_value, known_from, sector, recorded)
+            for _, country, sector, valid_date, number, text_value, known_from, recorded in rows_read
+        ]
+    else:
+        values = [
+            make(country, valid_date, text_value if number is None else number, known_from, sector, recorded)
+            for _, country, sector, valid_date, number, text_value, known_from, recorded in rows_read
+        ]
+    if ordered:
+        values.sort(key=_by_cell)
     return values
 
 
@@ -351,6 +382,9 @@ def _cell_out(value: CountryValue) -> dict[str, Any]:
     }
 
 
+_VALUE = itemgetter(2)  # CountryValue.value
+
+
 def _assessed(code: str, spec: BenchmarkSpec, values: list[CountryValue], as_of: date) -> Assessment:
     """The assessment, if its figures are numbers. Values are range-checked
     on input, but one stored before (or written around the checks) must not
@@ -358,8 +392,10 @@ def _assessed(code: str, spec: BenchmarkSpec, values: list[CountryValue], as_of:
     float, or a baseline of 10**400, is refused as a conflict naming it."""
     try:
         assessment = assess(spec, values, as_of)
-        figures = [assessment.combined, assessment.expected, assessment.progress, *(v.value for v in values)]
-        if all(not isinstance(figure, float) or math.isfinite(figure) for figure in figures):
+        figures = [assessment.combined, assessment.expected, assessment.progress]
+        figures.extend(map(_VALUE, values))
+        # The floats' check runs in C (a roll-up checks thousands of values).
+        if all(map(math.isfinite, [figure for figure in figures if isinstance(figure, float)])):
             return assessment
     except OverflowError:
         pass
@@ -370,10 +406,10 @@ def _assessed(code: str, spec: BenchmarkSpec, values: list[CountryValue], as_of:
     )
 
 
-def _summary(revision: dict[str, Any], values: list[CountryValue], as_of: date) -> dict[str, Any]:
+def _summary(revision: dict[str, Any], spec: BenchmarkSpec, values: list[CountryValue], as_of: date) -> dict[str, Any]:
     """What a roll-up shows of a benchmark's state."""
     definition = revision["state"]
-    assessment = _assessed(revision["benchmark"], BenchmarkSpec.from_state(definition), values, as_of)
+    assessment = _assessed(revision["benchmark"], spec, values, as_of)
     return {
         "benchmark": revision["benchmark"],
         "title": definition["title"],
@@ -518,7 +554,7 @@ def rollup(
     for code in sorted(live):
         revision = live[code]
         spec = BenchmarkSpec.from_state(revision["state"])
-        summary = _summary(revision, _country_values(spec, values.get(code, [])), as_of)
+        summary = _summary(revision, spec, _country_values(spec, values.get(code, []), ordered=False), as_of)
         states_by_assumption[revision["assumption"]].append(summary)
     items = []
     for assumption in assumptions:
