@@ -3,7 +3,10 @@ against (its benchmark, the programme scope), kept while they are current.
 
 Recording an observation reads them but never changes them, so a copy can be
 shared instead of replaying and deep-copying the streams per request; one
-indexed query checks that no event was added to those streams since."""
+indexed query checks that no event was added to those streams since, unless
+the caller trusts the copies (`trust_copies`): one that checks, under the
+log's write lock, that the streams are still at the versions it used (a save
+with `unchanged`), and reads again when they are not."""
 
 from __future__ import annotations
 
@@ -27,9 +30,15 @@ class ReferenceCache:
         self._copies: LRUCache[UUID, Aggregate] = LRUCache(maxsize=maxsize)
         self._lock = threading.Lock()
 
-    def get(self, *aggregate_ids: UUID) -> dict[UUID, Aggregate]:
-        """Those of the aggregates that exist, as they stand now. Do not change
-        what it returns: it is shared."""
+    def get(self, *aggregate_ids: UUID, trust_copies: bool = False) -> dict[UUID, Aggregate]:
+        """Those of the aggregates that exist, as they stand now (with
+        `trust_copies`, as they stood when last read, if all were read before:
+        no query). Do not change what it returns: it is shared."""
+        if trust_copies:
+            with self._lock:
+                copies = {aggregate_id: self._copies.get(aggregate_id) for aggregate_id in aggregate_ids}
+            if all(copy is not None for copy in copies.values()):
+                return {aggregate_id: copy for aggregate_id, copy in copies.items() if copy is not None}
         query = (
             select(stored_events.c.originator_id, func.max(stored_events.c.originator_version))
             .where(stored_events.c.originator_id.in_(aggregate_ids))

@@ -16,6 +16,7 @@ from services.common.access import Principal
 from services.common.database import Database
 from services.common.errors import (
     ConflictError,
+    DomainError,
     ForbiddenError,
     InvalidCommandError,
     NotFoundError,
@@ -237,11 +238,18 @@ class Measurement(EventLogApplication):
                     actor=actor,
                     observation_id=observation_id,
                     keep_answer=keep_answer,
+                    trust_copies=attempt == 0,
                 )
             except ReferenceChangedError:
-                # The benchmark changed (a revision, a retirement) between the
-                # check and the save: check again against what it is now.
+                # The benchmark or the scope changed (a revision, a retirement,
+                # a deselection; or the copy read was stale) between the check
+                # and the save: check again against what it is now.
                 if attempt == RECORDING_ATTEMPTS - 1:
+                    raise
+            except DomainError:
+                # Refused by the copies trusted on the first attempt: refused
+                # only if what they stand for now refuses it too.
+                if attempt > 0:
                     raise
         raise AssertionError("unreachable")
 
@@ -276,13 +284,16 @@ class Measurement(EventLogApplication):
         actor: Principal,
         observation_id: UUID | None,
         keep_answer: KeepAnswer | None,
+        trust_copies: bool,
     ) -> dict[str, Any]:
         def along(connection: Connection, saved: Saved) -> None:
             if keep_answer is not None:
                 keep_answer(connection, self._recorded_answer(saved))
 
         try:
-            checked_benchmark, scope = self.references_for_observation(benchmark)
+            # The copies of the benchmark and scope last read are trusted: the save checks under the log's
+            # lock that neither has moved on since, and a retry (ReferenceChangedError) reads them again.
+            checked_benchmark, scope, unchanged = self._references(benchmark, trust_copies=trust_copies)
             observation = Observation.record(
                 observation_id=observation_id or uuid4(),
                 benchmark=checked_benchmark,
@@ -296,7 +307,7 @@ class Measurement(EventLogApplication):
                 comment=comment,
                 principal=actor.name,
             )
-            self.save(observation, unchanged={checked_benchmark.id: checked_benchmark.version}, along=along)
+            self.save(observation, unchanged=unchanged, along=along)
         except ReferenceChangedError:
             raise
         except ConflictError:
@@ -320,16 +331,26 @@ class Measurement(EventLogApplication):
         return {**catalogue.observation_out(row), "position": projected.position}
 
     def references_for_observation(self, code: str) -> tuple[Benchmark, ProgrammeScope]:
-        """The benchmark and scope an observation is checked against."""
+        """The benchmark and scope an observation is checked against, as they stand now."""
+        benchmark, scope, _ = self._references(code, trust_copies=False)
+        return benchmark, scope
+
+    def _references(self, code: str, trust_copies: bool) -> tuple[Benchmark, ProgrammeScope, dict[UUID, int]]:
+        """The benchmark and scope an observation is checked against, and the
+        version of each stream they were read at (what a save must find
+        unchanged under the log's lock); `trust_copies`: see ReferenceCache."""
         benchmark_id, scope_id = Benchmark.create_id(code), ProgrammeScope.create_id(PROGRAMME)
-        found = self.references.get(benchmark_id, scope_id)
+        found = self.references.get(benchmark_id, scope_id, trust_copies=trust_copies)
         benchmark, scope = found.get(benchmark_id), found.get(scope_id)
         if not isinstance(benchmark, Benchmark):
             raise InvalidCommandError.at(("benchmark",), catalogue.no_such_benchmark(self.database, code))
-        if not isinstance(scope, ProgrammeScope):
+        read_at = {benchmark.id: benchmark.version}
+        if isinstance(scope, ProgrammeScope):
+            read_at[scope.id] = scope.version
+        else:
             # Nothing selected yet: an international observation needs no country.
             scope = ProgrammeScope(programme=PROGRAMME, principal="")
-        return benchmark, scope
+        return benchmark, scope, read_at
 
     def _observation(self, observation_id: UUID) -> Observation:
         return self.get(observation_id, Observation, f"There is no observation {observation_id}.")

@@ -34,8 +34,8 @@ class PausingReferences(ReferenceCache):
         self.barrier = barrier
         self.paused = False
 
-    def get(self, *aggregate_ids: UUID) -> dict[UUID, Any]:
-        found = super().get(*aggregate_ids)
+    def get(self, *aggregate_ids: UUID, trust_copies: bool = False) -> dict[UUID, Any]:
+        found = super().get(*aggregate_ids, trust_copies=trust_copies)
         if not self.paused:
             self.paused = True
             self.barrier.wait(timeout=30)
@@ -140,3 +140,36 @@ def test_recording_and_retiring_at_once_never_record_after_the_retirement(progra
         recorded, retired = _positions(programme, code)
         assert all(position < retired for position in recorded), (code, recorded, retired)
         assert len(recorded) == (outcomes[-1] == "recorded")
+
+
+def test_copies_another_process_made_stale_never_decide(programme: Measurement) -> None:
+    """A second application on the same store stands for another server
+    process: what it changes, the first one's trusted copies do not know.
+    A benchmark it retired refuses the first one's next observation (409,
+    nothing recorded); a country it selected is accepted by the first one
+    at once (its stale scope's refusal is checked again against the store)."""
+    _define(programme, "STALE")
+    _record(programme, "STALE")  # the first application now holds copies of STALE and the scope
+    other = Measurement(programme.database, programme.country_name)
+    try:
+        other.select_country("KHM", IloRegion.ASIA_PACIFIC, criteria(), "pm")
+        cambodia = programme.record_observation(
+            benchmark="STALE",
+            country="KHM",
+            sector=None,
+            period="2019-Q2",
+            value=11.0,
+            disaggregations=[],
+            evidence=[],
+            comment=None,
+            actor=Principal.office("test-office-khm", ["KHM"]),
+        )
+        assert cambodia["country"] == "KHM"
+        other.retire_benchmark("STALE", "replaced", "pm")
+        with pytest.raises(ConflictError, match="retired"):
+            _record(programme, "STALE")
+    finally:
+        other.close()
+    recorded, retired = _positions(programme, "STALE")
+    assert len(recorded) == 2
+    assert all(position < retired for position in recorded)
