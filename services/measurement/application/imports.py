@@ -92,6 +92,7 @@ class ObservationImport:
         self.measurement = measurement
         self.actor = actor
         self._references: dict[str, tuple[Benchmark, ProgrammeScope] | InvalidCommandError] = {}
+        self._periods: dict[str, Period | None] = {}
 
     def run(self, rows: Sequence[ImportRow], dry_run: bool, all_or_nothing: bool) -> dict[str, Any]:
         try:
@@ -159,11 +160,11 @@ class ObservationImport:
         """The observations standing in the cells and valid dates of rows this principal never imported."""
         cells: list[CellDate] = []
         for candidate in candidates:
-            try:
-                valid_date = Period.parse(candidate.fields["period"]).valid_date
-            except InvalidCommandError:
-                continue  # the row is refused when it is recorded
             fields = candidate.fields
+            period = self._period(fields["period"])
+            if period is None:
+                continue  # the row is refused when it is recorded
+            valid_date = period.valid_date
             # The read models hold "" for an international observation's country, as for no sector.
             cells.append((fields["benchmark"], fields["country"] or "", fields.get("sector") or "", valid_date))
         return standing_observations(self.measurement.database, cells) if cells else {}
@@ -206,7 +207,23 @@ class ObservationImport:
                 ]
         except DomainError as error:
             return RowResult(index, Outcome.REJECTED, problems=_problems(error))
-        return _Candidate(index, _row_key(fields), fields, benchmark, scope)
+        return _Candidate(index, self._row_key(fields), fields, benchmark, scope)
+
+    def _period(self, text: str) -> Period | None:
+        """The period `text` names, or None if it names none (the row is refused when it is recorded):
+        parsed once per label, as a batch's rows share few."""
+        if text not in self._periods:
+            try:
+                self._periods[text] = Period.parse(text)
+            except InvalidCommandError:
+                self._periods[text] = None
+        return self._periods[text]
+
+    def _row_key(self, fields: dict[str, Any]) -> tuple[str, ...] | None:
+        period = self._period(fields["period"])
+        if period is None:
+            return None  # the row is refused when it is recorded
+        return (fields["benchmark"], fields["country"] or "", fields.get("sector") or "", period.label)
 
     def _references_for(self, code: str) -> tuple[Benchmark, ProgrammeScope]:
         if code not in self._references:
@@ -272,14 +289,6 @@ class ObservationImport:
             "rows": results,
             "position": catalogue.head_position(self.measurement.database),
         }
-
-
-def _row_key(fields: dict[str, Any]) -> tuple[str, ...] | None:
-    try:
-        period = Period.parse(fields["period"]).label
-    except InvalidCommandError:
-        return None  # the row is refused when it is recorded
-    return (fields["benchmark"], fields["country"] or "", fields.get("sector") or "", period)
 
 
 def _content(observation: Observation.Recorded) -> dict[str, Any]:

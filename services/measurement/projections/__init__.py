@@ -29,8 +29,9 @@ class Projector:
         """Applies the events in log order and, unless the caller records it
         itself, the position reached; returns the last position applied."""
         last = None
+        apply = self.handlers.apply  # bound once: a singledispatchmethod builds a new wrapper at each access
         for item in items:
-            self.handlers.apply(item.event, item, store)
+            apply(item.event, item, store)
             last = item.position
         store.settle()
         if last is not None and track:

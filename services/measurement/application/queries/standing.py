@@ -10,7 +10,8 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import BigInteger, Date, Integer, and_, bindparam, column, func, select, values
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.common.database import Database
 from services.measurement.adapters.tables import observation_values, observations_view
@@ -26,28 +27,61 @@ def standing_observations(database: Database, cells: Sequence[CellDate]) -> dict
     wanted = set(cells)
     keys = sorted({(series_key(b, c or "", s), valid_date) for b, c, s, valid_date in wanted})
     found: dict[CellDate, tuple[int, dict[str, Any]]] = {}
-    values, view = observation_values, observations_view
-    for start in range(0, len(keys), CHUNK):
-        query = (
-            select(
-                values.c.observation_id,
-                values.c.benchmark,
-                values.c.country,
-                values.c.sector,
-                values.c.valid_date,
-                values.c.recorded_position,
-                view.c.period,
-                view.c.state,
-            )
-            .join(view, view.c.id == values.c.observation_id)
-            .where(values.c.known_until.is_(None))
-            .where(tuple_(values.c.series_key, values.c.valid_date).in_(keys[start : start + CHUNK]))
-        )
+    for query in _queries(database, keys):
         for row in database.read_once(query):
             cell: CellDate = (row.benchmark, row.country, row.sector, row.valid_date)
             if cell in wanted and (cell not in found or found[cell][0] < row.recorded_position):
                 found[cell] = (row.recorded_position, _standing(row.observation_id, row.period, row.state))
     return {cell: standing for cell, (_, standing) in found.items()}
+
+
+def _queries(database: Database, keys: list[tuple[int, date]]) -> list[Any]:
+    """The queries of the versions known now at `keys` (series key, valid date), each key looked up in the
+    series index: the keys are the query's first table (PostgreSQL: two arrays unnested, two parameters
+    whatever their number; SQLite: a VALUES list per chunk), not a list of pairs every row of
+    observation_values is compared with (which cost a scan of the table per batch)."""
+    if not keys:
+        return []
+    if database.is_postgresql:
+        chunks = [
+            _unnested(
+                bindparam("series_keys", [key for key, _ in keys], type_=ARRAY(BigInteger())),
+                bindparam("valid_dates", [valid_date for _, valid_date in keys], type_=ARRAY(Date())),
+            )
+        ]
+    else:
+        chunks = [
+            values(column("series_key", Integer()), column("valid_date", Date()), name="wanted")
+            .data(keys[start : start + CHUNK])
+            .cte("wanted")
+            for start in range(0, len(keys), CHUNK)
+        ]
+    return [_known_now_at(chunk) for chunk in chunks]
+
+
+def _unnested(series_keys: Any, valid_dates: Any) -> Any:
+    """The pairs (series_key, valid_date) of two arrays, as a table."""
+    return func.unnest(series_keys, valid_dates).table_valued("series_key", "valid_date").render_derived(name="wanted")
+
+
+def _known_now_at(wanted: Any) -> Any:
+    values_, view = observation_values, observations_view
+    return (
+        select(
+            values_.c.observation_id,
+            values_.c.benchmark,
+            values_.c.country,
+            values_.c.sector,
+            values_.c.valid_date,
+            values_.c.recorded_position,
+            view.c.period,
+            view.c.state,
+        )
+        .select_from(wanted)
+        .join(values_, and_(values_.c.series_key == wanted.c.series_key, values_.c.valid_date == wanted.c.valid_date))
+        .join(view, view.c.id == values_.c.observation_id)
+        .where(values_.c.known_until.is_(None))
+    )
 
 
 def _standing(observation_id: UUID, period: str, state: dict[str, Any]) -> dict[str, Any]:
