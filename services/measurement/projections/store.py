@@ -95,7 +95,9 @@ class SqlStore:
         if not rows:
             return
         dialect_insert = postgresql_insert if self.connection.dialect.name == "postgresql" else sqlite_insert
-        self.connection.execute(dialect_insert(table).values(rows).on_conflict_do_nothing(index_elements=list(key)))
+        # The rows as parameters (an executemany, sent by SQLAlchemy as one multi-row INSERT where the
+        # driver allows): the statement is compiled once per table, not once per call and row count.
+        self.connection.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=list(key)), rows)
 
     def _settle_high_water(self) -> None:
         table = self.tables.valid_date_high_water
