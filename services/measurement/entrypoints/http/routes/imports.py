@@ -169,12 +169,16 @@ def _run(
 
 
 def _outcome(result: RowResult, read: ReadRow, csv: bool) -> dict[str, Any]:
-    errors = [
-        {"detail": problem.detail, "column": read.column(problem.path)}
-        if csv
-        else {"detail": problem.detail, "pointer": f"/observations/{result.index}{pointer(problem.path)}"}
-        for problem in result.problems
-    ]
+    errors = (
+        [
+            {"detail": problem.detail, "column": read.column(problem.path)}
+            if csv
+            else {"detail": problem.detail, "pointer": f"/observations/{result.index}{pointer(problem.path)}"}
+            for problem in result.problems
+        ]
+        if result.problems
+        else []  # most rows: no list to build
+    )
     return {
         "index": result.index,
         "line": read.line,
