@@ -16,7 +16,9 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 COPY_FROM_ROWS = 50  # below it, one multi-row INSERT is as quick
 
@@ -88,3 +90,80 @@ def _column_values(rows: Sequence[dict[str, Any]], columns: list[str]) -> Iterat
             yield [row.get(column) for column in columns]
             continue
         yield list(taken) if len(columns) > 1 else [taken]
+
+
+class PendingInserts:
+    """Rows held back to be written together just before the transaction
+    commits (a group commit's events, Merkle nodes, read-model rows and
+    idempotency records). On PostgreSQL, batches below `COPY_FROM_ROWS` rows
+    go in one pipeline: every INSERT sent at once and their answers read at
+    once, one round trip for them all (larger ones are COPYed); elsewhere each
+    batch is one statement, as `bulk_insert` writes it. A batch whose rows
+    are "skip_conflicts_on" a key is an INSERT ... ON CONFLICT DO NOTHING."""
+
+    def __init__(self) -> None:
+        self._batches: list[tuple[Table, list[dict[str, Any]], tuple[str, ...] | None]] = []
+
+    def add(
+        self, table: Table, rows: Sequence[dict[str, Any]], skip_conflicts_on: tuple[str, ...] | None = None
+    ) -> None:
+        if rows:
+            self._batches.append((table, list(rows), skip_conflicts_on))
+
+    def send(self, connection: Connection) -> None:
+        """Writes what is held, in the order it was added, and holds nothing more."""
+        batches, self._batches = self._batches, []
+        small = [batch for batch in batches if len(batch[1]) < COPY_FROM_ROWS]
+        if connection.dialect.name == "postgresql" and len(small) == len(batches):
+            pipelined_inserts(connection, batches)
+            return
+        for table, rows, skip_conflicts_on in batches:
+            if skip_conflicts_on is None:
+                bulk_insert(connection, table, rows)
+            else:
+                insert_skipping_conflicts(connection, table, rows, skip_conflicts_on)
+
+
+def insert_skipping_conflicts(
+    connection: Connection, table: Table, rows: Sequence[dict[str, Any]], key: tuple[str, ...]
+) -> None:
+    """One INSERT ... ON CONFLICT (key) DO NOTHING (both dialects have it), as an executemany of
+    one cached statement (SQLAlchemy sends it as one multi-row INSERT where the driver allows)."""
+    if not rows:
+        return
+    dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    connection.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=list(key)), list(rows))
+
+
+def pipelined_inserts(
+    connection: Connection, batches: Sequence[tuple[Table, Sequence[dict[str, Any]], tuple[str, ...] | None]]
+) -> None:
+    """PostgreSQL: the INSERTs of every batch sent at once (psycopg's pipeline mode), their answers read
+    at once: one round trip, in the caller's transaction. Each batch's columns are its first row's
+    (as SQLAlchemy's executemany takes them); JSON values are sent as JSON."""
+    import psycopg  # only on PostgreSQL, whose driver it is
+    from psycopg.types.json import Json
+
+    driver = connection.connection.driver_connection
+    statement = ""
+    try:
+        with driver.pipeline(), driver.cursor() as cursor:  # type: ignore[union-attr]
+            for table, rows, skip_conflicts_on in batches:
+                if not rows:
+                    continue
+                names = list(rows[0])
+                json_at = [index for index, name in enumerate(names) if isinstance(table.c[name].type, JSON)]
+                quoted = ", ".join(f'"{name}"' for name in names)
+                statement = f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join(['%s'] * len(names))})"
+                if skip_conflicts_on is not None:
+                    statement += f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING"
+                values = list(_column_values(rows, names))
+                for row_values in values:
+                    for index in json_at:
+                        row_values[index] = Json(row_values[index])
+                cursor.executemany(statement, values)
+    except psycopg.errors.IntegrityError as error:
+        # As SQLAlchemy would raise it, so callers handle one kind.
+        raise IntegrityError(statement, None, error) from error
+    except psycopg.Error as error:
+        raise DBAPIError(statement, None, error) from error

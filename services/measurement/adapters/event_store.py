@@ -40,6 +40,7 @@ from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 
 from services.common.database import Database, as_utc
 from services.common.transparency.merkle import NewNode
+from services.measurement.adapters.bulk import PendingInserts
 from services.measurement.adapters.merkle_nodes import (
     border_after,
     completed_nodes,
@@ -104,7 +105,11 @@ class EventLogRecorder(ApplicationRecorder):
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], into: PendingInserts | None = None, **kwargs: Any
+    ) -> Sequence[int]:
+        """Appends the events (numbered from the head on) and the Merkle nodes they complete, or, with
+        `into`, numbers them and adds their rows to it, to be written with the rest of the transaction."""
         if not stored_events:
             return []
         try:
@@ -130,7 +135,7 @@ class EventLogRecorder(ApplicationRecorder):
                     for position, event in zip(positions, stored_events, strict=True)
                 ]
                 new_nodes = self._tree_nodes(head, border, rows)
-                insert_events_and_nodes(connection, events_table, merkle_nodes, rows, new_nodes)
+                insert_events_and_nodes(connection, events_table, merkle_nodes, rows, new_nodes, into)
                 if connection.info.get(LOCK_HELD):
                     connection.info[LOG_TAIL] = (positions[-1], border_after(positions[-1], border, new_nodes))
         except SQLAlchemyIntegrityError as error:

@@ -16,7 +16,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection, Table, select, text, tuple_
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from services.common.database import as_utc
 from services.common.errors import ConflictError
@@ -27,7 +26,7 @@ from services.common.transparency.merkle import (
     hash_leaf,
     nodes_completed_by_appends,
 )
-from services.measurement.adapters.bulk import COPY_FROM_ROWS, bulk_insert
+from services.measurement.adapters.bulk import PendingInserts
 
 
 def recorded_at_text(moment: datetime) -> str:
@@ -160,37 +159,20 @@ def border_after(
 
 
 def insert_events_and_nodes(
-    connection: Connection, events: Table, nodes: Table, rows: Sequence[dict[str, Any]], new_nodes: list[NewNode]
+    connection: Connection,
+    events: Table,
+    nodes: Table,
+    rows: Sequence[dict[str, Any]],
+    new_nodes: list[NewNode],
+    into: PendingInserts | None = None,
 ) -> None:
-    """Inserts the events' rows and the tree's new nodes. On PostgreSQL a small append (a single POST's)
-    sends both INSERTs in one pipeline, so the tree costs the write path no round trip of its own; larger
-    batches are COPYed (bulk.py), the nodes after the events."""
+    """Inserts the events' rows and the tree's new nodes, or adds them to `into` (written with the rest of
+    a group commit). On PostgreSQL a small append (a single POST's) sends both INSERTs in one pipeline, so
+    the tree costs the write path no round trip of its own; larger batches are COPYed (bulk.py), the nodes
+    after the events."""
     node_rows = [{"level": level, "index": index, "hash": value} for level, index, value in new_nodes]
-    if connection.dialect.name == "postgresql" and len(rows) < COPY_FROM_ROWS:
-        _pipelined_inserts(connection, [(events, rows), (nodes, node_rows)])
-        return
-    bulk_insert(connection, events, rows)
-    bulk_insert(connection, nodes, node_rows)
-
-
-def _pipelined_inserts(connection: Connection, batches: list[tuple[Table, Sequence[dict[str, Any]]]]) -> None:
-    """PostgreSQL: the INSERTs of every batch sent at once (psycopg's pipeline mode), their answers read
-    at once: one round trip, in the caller's transaction."""
-    import psycopg  # only on PostgreSQL, whose driver it is
-
-    driver = connection.connection.driver_connection
-    statement = ""
-    try:
-        with driver.pipeline(), driver.cursor() as cursor:  # type: ignore[union-attr]
-            for table, rows in batches:
-                if not rows:
-                    continue
-                names = [column.name for column in table.columns]
-                quoted = ", ".join(f'"{name}"' for name in names)
-                statement = f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join(['%s'] * len(names))})"
-                cursor.executemany(statement, [tuple(row[name] for name in names) for row in rows])
-    except psycopg.errors.IntegrityError as error:
-        # As SQLAlchemy would raise it, so callers handle one kind (as bulk.py does).
-        raise IntegrityError(statement, None, error) from error
-    except psycopg.Error as error:
-        raise DBAPIError(statement, None, error) from error
+    pending = into or PendingInserts()
+    pending.add(events, rows)
+    pending.add(nodes, node_rows)
+    if into is None:
+        pending.send(connection)

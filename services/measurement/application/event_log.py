@@ -21,7 +21,7 @@ from sqlalchemy import Connection, func, select
 
 from services.common.database import Database, deferring_inserts
 from services.common.errors import ConflictError, NotFoundError
-from services.measurement.adapters.bulk import bulk_insert
+from services.measurement.adapters.bulk import PendingInserts
 from services.measurement.adapters.event_store import RECORDED_AT, EventLogRecorder, Factory, log_head
 from services.measurement.adapters.group_commit import GroupCommit
 from services.measurement.adapters.tables import LIVE, stored_events
@@ -183,8 +183,13 @@ class EventLogApplication(Application[UUID]):
         return [outcome for outcome in outcomes if outcome is not None]
 
     def _append_and_project(self, connection: Connection, saves: list[_Save], defer: bool) -> list[Saved]:
+        # Deferred: every row of the group (events, Merkle nodes, read models, idempotency records) is
+        # written together at the end, on PostgreSQL in one round trip.
+        pending = PendingInserts() if defer else None
         try:
-            positions = iter(self.event_log.insert_events([stored for save in saves for stored in save.stored]))
+            positions = iter(
+                self.event_log.insert_events([stored for save in saves for stored in save.stored], into=pending)
+            )
         except IntegrityError as error:
             raise ConflictError(
                 "Another change to the same record was saved at the same moment; read it again and retry."
@@ -210,18 +215,19 @@ class EventLogApplication(Application[UUID]):
             for save in saves
         ]
         self.projector.project(
-            SqlStore(connection, LIVE), [p for saved in written for p in saved.projected()], track=False
+            SqlStore(connection, LIVE, into=pending), [p for saved in written for p in saved.projected()], track=False
         )
         alongs = [(save.along, saved) for save, saved in zip(saves, written, strict=True) if save.along is not None]
-        if not defer:
+        if pending is None:
             for along, saved in alongs:
                 along(connection, saved)
             return written
-        with deferring_inserts(connection) as pending:
+        with deferring_inserts(connection) as deferred:
             for along, saved in alongs:
                 along(connection, saved)
-        for table, rows in pending.items():
-            bulk_insert(connection, table, rows)
+        for table, rows in deferred.items():
+            pending.add(table, rows)
+        pending.send(connection)
         return written
 
     @staticmethod

@@ -11,10 +11,8 @@ from datetime import date
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, and_, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from services.measurement.adapters.bulk import bulk_insert
+from services.measurement.adapters.bulk import PendingInserts, bulk_insert
 from services.measurement.adapters.tables import ReadModelTables, projection_tracking
 
 Row = dict[str, Any]
@@ -62,9 +60,12 @@ class SqlStore:
     before anything reads or changes the tables, and when the projection
     settles: a batch of events costs a few statements, not a few per event."""
 
-    def __init__(self, connection: Connection, tables: ReadModelTables) -> None:
+    def __init__(self, connection: Connection, tables: ReadModelTables, into: PendingInserts | None = None) -> None:
+        """`into`: where settled rows go, to be written with the rest of the
+        transaction (a group commit's); without it, they are written at once."""
         self.connection = connection
         self.tables = tables
+        self.into = into
         self._pending: dict[str, list[Row]] = {}
         self._pending_once: dict[str, dict[tuple[Any, ...], Row]] = {}
         self._high_water: list[tuple[date, int]] = []
@@ -80,24 +81,23 @@ class SqlStore:
         self._pending_once.setdefault(role, {}).setdefault(tuple(row[c] for c in PRIMARY_KEYS[role]), row)
 
     def settle(self) -> None:
+        pending = self.into or PendingInserts()
         if self._high_water:
             self._settle_high_water()
         for role, rows in self._pending.items():
-            if rows:
-                bulk_insert(self.connection, getattr(self.tables, role), rows)
+            pending.add(getattr(self.tables, role), rows)
         self._pending = {}
         for role, keyed in self._pending_once.items():
-            self._insert_missing(getattr(self.tables, role), PRIMARY_KEYS[role], list(keyed.values()))
+            pending.add(getattr(self.tables, role), list(keyed.values()), skip_conflicts_on=PRIMARY_KEYS[role])
         self._pending_once = {}
+        if self.into is None:
+            pending.send(self.connection)
 
-    def _insert_missing(self, table: Any, key: tuple[str, ...], rows: list[Row]) -> None:
-        """One INSERT ... ON CONFLICT DO NOTHING (both dialects have it)."""
-        if not rows:
-            return
-        dialect_insert = postgresql_insert if self.connection.dialect.name == "postgresql" else sqlite_insert
-        # The rows as parameters (an executemany, sent by SQLAlchemy as one multi-row INSERT where the
-        # driver allows): the statement is compiled once per table, not once per call and row count.
-        self.connection.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=list(key)), rows)
+    def _written(self) -> None:
+        """Everything held back is in the tables (before they are read or changed)."""
+        self.settle()
+        if self.into is not None:
+            self.into.send(self.connection)
 
     def _settle_high_water(self) -> None:
         table = self.tables.valid_date_high_water
@@ -111,17 +111,17 @@ class SqlStore:
         self._high_water = []
 
     def get(self, role: str, key: tuple[Any, ...]) -> Row:
-        self.settle()
+        self._written()
         table = getattr(self.tables, role)
         return dict(self.connection.execute(select(table).where(self._where_key(role, key))).one()._mapping)
 
     def update(self, role: str, key: tuple[Any, ...], changes: Row) -> None:
-        self.settle()
+        self._written()
         table = getattr(self.tables, role)
         self.connection.execute(update(table).where(self._where_key(role, key)).values(changes))
 
     def close_version(self, role: str, versioned: Any, position: int) -> None:
-        self.settle()
+        self._written()
         table = getattr(self.tables, role)
         self.connection.execute(
             update(table)
@@ -133,7 +133,7 @@ class SqlStore:
         self._high_water.append((valid_date, position))
 
     def track(self, projection: str, position: int) -> None:
-        self.settle()
+        self._written()
         updated = self.connection.execute(
             update(projection_tracking).where(projection_tracking.c.projection == projection).values(position=position)
         )
