@@ -103,6 +103,7 @@ class PendingInserts:
 
     def __init__(self) -> None:
         self._batches: list[tuple[Table, list[dict[str, Any]], tuple[str, ...] | None]] = []
+        self._upserts: list[tuple[Table, dict[str, Any], tuple[str, ...]]] = []
 
     def add(
         self, table: Table, rows: Sequence[dict[str, Any]], skip_conflicts_on: tuple[str, ...] | None = None
@@ -110,18 +111,29 @@ class PendingInserts:
         if rows:
             self._batches.append((table, list(rows), skip_conflicts_on))
 
+    def put(self, table: Table, row: dict[str, Any], key: tuple[str, ...]) -> None:
+        """The row, or where one has its `key`, the row's other columns written over that one's
+        (sent after the inserts)."""
+        self._upserts.append((table, row, key))
+
     def send(self, connection: Connection) -> None:
         """Writes what is held, in the order it was added, and holds nothing more."""
         batches, self._batches = self._batches, []
+        upserts, self._upserts = self._upserts, []
         small = [batch for batch in batches if len(batch[1]) < COPY_FROM_ROWS]
         if connection.dialect.name == "postgresql" and len(small) == len(batches):
-            pipelined_inserts(connection, batches)
+            pipelined_inserts(connection, batches, upserts)
             return
         for table, rows, skip_conflicts_on in batches:
             if skip_conflicts_on is None:
                 bulk_insert(connection, table, rows)
             else:
                 insert_skipping_conflicts(connection, table, rows, skip_conflicts_on)
+        for table, row, key in upserts:
+            dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+            statement = dialect_insert(table).values(row)
+            others = {name: statement.excluded[name] for name in row if name not in key}
+            connection.execute(statement.on_conflict_do_update(index_elements=list(key), set_=others))
 
 
 def insert_skipping_conflicts(
@@ -136,7 +148,9 @@ def insert_skipping_conflicts(
 
 
 def pipelined_inserts(
-    connection: Connection, batches: Sequence[tuple[Table, Sequence[dict[str, Any]], tuple[str, ...] | None]]
+    connection: Connection,
+    batches: Sequence[tuple[Table, Sequence[dict[str, Any]], tuple[str, ...] | None]],
+    upserts: Sequence[tuple[Table, dict[str, Any], tuple[str, ...]]] = (),
 ) -> None:
     """PostgreSQL: the INSERTs of every batch sent at once (psycopg's pipeline mode), their answers read
     at once: one round trip, in the caller's transaction. Each batch's columns are its first row's
@@ -162,6 +176,18 @@ def pipelined_inserts(
                     for index in json_at:
                         row_values[index] = Json(row_values[index])
                 cursor.executemany(statement, values)
+            for table, row, key in upserts:
+                names = list(row)
+                quoted = ", ".join(f'"{name}"' for name in names)
+                others = ", ".join(f'"{name}" = excluded."{name}"' for name in names if name not in key)
+                statement = (
+                    f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join(['%s'] * len(names))})"
+                    f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {others}"
+                )
+                cursor.execute(
+                    statement,
+                    [Json(row[name]) if isinstance(table.c[name].type, JSON) else row[name] for name in names],
+                )
     except psycopg.errors.IntegrityError as error:
         # As SQLAlchemy would raise it, so callers handle one kind.
         raise IntegrityError(statement, None, error) from error

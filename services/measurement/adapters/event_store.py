@@ -42,9 +42,11 @@ from services.common.database import Database, as_utc
 from services.common.transparency.merkle import NewNode
 from services.measurement.adapters.bulk import PendingInserts
 from services.measurement.adapters.merkle_nodes import (
+    HEAD_AND_BORDER_SQL,
     border_after,
     completed_nodes,
     event_leaf_hash,
+    head_and_border,
     insert_events_and_nodes,
     read_head_and_border,
 )
@@ -147,10 +149,48 @@ class EventLogRecorder(ApplicationRecorder):
         self._lock(connection)
         return self._read_head(connection)
 
-    def hold_lock(self, connection: Connection) -> None:
-        """Takes the log's write lock for the transaction unless `locked` holds it already."""
+    def lock_and_read_versions(self, connection: Connection, streams: set[UUID]) -> dict[UUID, int]:
+        """Holds the log's write lock for the transaction (unless `locked`
+        holds it already) and reads the last version of each of `streams`
+        (none for a stream with no event): read under the lock, so no event
+        of those streams can slip in before the commit. Inside `locked` on
+        PostgreSQL, the log's tail for the inserts that follow is read in the
+        same round trip (psycopg's pipeline)."""
         if not connection.info.get(LOCK_HELD):
             self._lock(connection)
+        elif self.database.is_postgresql and connection.info.get(LOG_TAIL) is None:
+            tail, versions = self._read_tail_and_versions(connection, streams)
+            connection.info[LOG_TAIL] = tail
+            return versions
+        if not streams:
+            return {}
+        query = (
+            select(events_table.c.originator_id, func.max(events_table.c.originator_version))
+            .where(events_table.c.originator_id.in_(list(streams)))
+            .group_by(events_table.c.originator_id)
+        )
+        return {row[0]: row[1] for row in connection.execute(query)}
+
+    @staticmethod
+    def _read_tail_and_versions(
+        connection: Connection, streams: set[UUID]
+    ) -> tuple[tuple[int, dict[tuple[int, int], bytes]], dict[UUID, int]]:
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        with driver.pipeline():
+            tail_cursor = driver.cursor()
+            tail_cursor.execute(HEAD_AND_BORDER_SQL)
+            versions_cursor = driver.cursor()
+            versions_cursor.execute(
+                "SELECT originator_id, max(originator_version) FROM stored_events"
+                " WHERE originator_id = ANY(%s) GROUP BY originator_id",
+                [list(streams)],
+            )
+        tail = head_and_border(tail_cursor.fetchall())
+        versions = {row[0]: row[1] for row in versions_cursor.fetchall()}
+        tail_cursor.close()
+        versions_cursor.close()
+        return tail, versions
 
     def _lock(self, connection: Connection) -> None:
         if self.database.is_postgresql:

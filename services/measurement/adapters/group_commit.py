@@ -40,8 +40,9 @@ class GroupCommit(Generic[Item, Result]):
     ) -> None:
         """`write` saves one item; `write_group`, if given, a group's items
         at once, answering an error for each item it refused without writing
-        anything of it (the others are committed); each group's transaction
-        enters the `begin` context first, and calls `finish` last with the
+        anything of it (the others are committed), and doing `finish`'s part
+        itself; each group's transaction enters the `begin` context first;
+        one whose items are written one by one calls `finish` last with the
         saves' results."""
         self.database = database
         self.write = write
@@ -119,9 +120,7 @@ class GroupCommit(Generic[Item, Result]):
         outcomes: list[Result | BaseException] = []
         with self.database.transaction() as connection, self.begin(connection):
             if not isolate and self.write_group is not None:
-                outcomes = self.write_group(connection, [item for item, _ in group])
-                self.finish(connection, [o for o in outcomes if not isinstance(o, BaseException)])
-                return outcomes
+                return self.write_group(connection, [item for item, _ in group])  # `finish`'s part included
             for item, _ in group:
                 if not isolate:
                     outcomes.append(self.write(connection, item))

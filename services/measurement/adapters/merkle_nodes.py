@@ -130,12 +130,20 @@ _HEAD_AND_BORDER = text(
 )
 
 
+HEAD_AND_BORDER_SQL = _HEAD_AND_BORDER.text  # the same, for the driver itself (no parameters)
+
+
 def read_head_and_border(connection: Connection) -> tuple[int, dict[tuple[int, int], bytes]]:
     """The log's head n and the roots of the perfect subtrees of the tree of n leaves (`border_node_ids(n)`),
     in one round trip: what an append needs, read where the head was read anyway. The caller holds the
     log's write lock."""
+    return head_and_border(connection.execute(_HEAD_AND_BORDER))
+
+
+def head_and_border(rows: Iterable[Sequence[Any]]) -> tuple[int, dict[tuple[int, int], bytes]]:
+    """The head and border from the rows of `HEAD_AND_BORDER_SQL`."""
     head, border = 0, {}
-    for level, index, value in connection.execute(_HEAD_AND_BORDER):
+    for level, index, value in rows:
         if level == -1:
             head = int(index)
         else:

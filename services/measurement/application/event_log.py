@@ -17,14 +17,14 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Recording, StoredEvent, Transcoding
 from eventsourcing.utils import Environment
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from services.common.database import Database, deferring_inserts
 from services.common.errors import ConflictError, NotFoundError
 from services.measurement.adapters.bulk import PendingInserts
 from services.measurement.adapters.event_store import RECORDED_AT, EventLogRecorder, Factory, log_head
 from services.measurement.adapters.group_commit import GroupCommit
-from services.measurement.adapters.tables import LIVE, stored_events
+from services.measurement.adapters.tables import LIVE
 from services.measurement.projections import READ_MODELS, Projected, Projector
 from services.measurement.projections.store import SqlStore
 
@@ -157,8 +157,8 @@ class EventLogApplication(Application[UUID]):
         on (`ReferenceChangedError`) is refused alone, with nothing of it
         written; whatever else fails fails the group, which the group commit
         then writes again save by save (`_write`)."""
-        self.event_log.hold_lock(connection)
-        versions = self._stream_versions(connection, {stream for save in saves for stream in save.unchanged})
+        streams = {stream for save in saves for stream in save.unchanged}
+        versions = self.event_log.lock_and_read_versions(connection, streams)
         outcomes: list[Saved | BaseException | None] = []
         accepted: list[tuple[int, _Save]] = []
         for save in saves:
@@ -214,9 +214,8 @@ class EventLogApplication(Application[UUID]):
             )
             for save in saves
         ]
-        self.projector.project(
-            SqlStore(connection, LIVE, into=pending), [p for saved in written for p in saved.projected()], track=False
-        )
+        store = SqlStore(connection, LIVE, into=pending)
+        last = self.projector.project(store, [p for saved in written for p in saved.projected()], track=False)
         alongs = [(save.along, saved) for save, saved in zip(saves, written, strict=True) if save.along is not None]
         if pending is None:
             for along, saved in alongs:
@@ -227,24 +226,10 @@ class EventLogApplication(Application[UUID]):
                 along(connection, saved)
         for table, rows in deferred.items():
             pending.add(table, rows)
+        if last is not None:  # the group's `finish`: the position the read models reached
+            store.track(READ_MODELS, last)
         pending.send(connection)
         return written
-
-    @staticmethod
-    def _stream_versions(connection: Connection, streams: set[UUID]) -> dict[UUID, int]:
-        """The last version of each of `streams` (none for a stream with no
-        event), read under the log's write lock: no event of those streams
-        can slip in before the commit, so an observation checked against a
-        benchmark that was retired meanwhile is never recorded after the
-        retirement."""
-        if not streams:
-            return {}
-        query = (
-            select(stored_events.c.originator_id, func.max(stored_events.c.originator_version))
-            .where(stored_events.c.originator_id.in_(list(streams)))
-            .group_by(stored_events.c.originator_id)
-        )
-        return {row[0]: row[1] for row in connection.execute(query)}
 
     def _track(self, connection: Connection, saved: list[Saved]) -> None:
         """Records, once per group of saves, the position the read models reached."""

@@ -133,6 +133,10 @@ class SqlStore:
         self._high_water.append((valid_date, position))
 
     def track(self, projection: str, position: int) -> None:
+        if self.into is not None:
+            self.settle()
+            self.into.put(projection_tracking, {"projection": projection, "position": position}, ("projection",))
+            return
         self._written()
         updated = self.connection.execute(
             update(projection_tracking).where(projection_tracking.c.projection == projection).values(position=position)
