@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Date, Integer, and_, bindparam, column, func, select, values
+from sqlalchemy import BigInteger, Date, Integer, and_, bindparam, column, func, select, true, values
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.common.database import Database
@@ -43,44 +43,60 @@ def _queries(database: Database, keys: list[tuple[int, date]]) -> list[Any]:
     if not keys:
         return []
     if database.is_postgresql:
-        chunks = [
-            _unnested(
+        wanted = (
+            func.unnest(
                 bindparam("series_keys", [key for key, _ in keys], type_=ARRAY(BigInteger())),
                 bindparam("valid_dates", [valid_date for _, valid_date in keys], type_=ARRAY(Date())),
             )
-        ]
-    else:
-        chunks = [
-            values(column("series_key", Integer()), column("valid_date", Date()), name="wanted")
-            .data(keys[start : start + CHUNK])
-            .cte("wanted")
-            for start in range(0, len(keys), CHUNK)
-        ]
-    return [_known_now_at(chunk) for chunk in chunks]
-
-
-def _unnested(series_keys: Any, valid_dates: Any) -> Any:
-    """The pairs (series_key, valid_date) of two arrays, as a table."""
-    return func.unnest(series_keys, valid_dates).table_valued("series_key", "valid_date").render_derived(name="wanted")
-
-
-def _known_now_at(wanted: Any) -> Any:
-    values_, view = observation_values, observations_view
-    return (
-        select(
-            values_.c.observation_id,
-            values_.c.benchmark,
-            values_.c.country,
-            values_.c.sector,
-            values_.c.valid_date,
-            values_.c.recorded_position,
-            view.c.period,
-            view.c.state,
+            .table_valued("series_key", "valid_date")
+            .render_derived(name="wanted")
         )
+        return [_looked_up(wanted)]
+    chunks = [
+        values(column("series_key", Integer()), column("valid_date", Date()), name="wanted")
+        .data(keys[start : start + CHUNK])
+        .cte("wanted")
+        for start in range(0, len(keys), CHUNK)
+    ]
+    return [_joined(chunk) for chunk in chunks]
+
+
+_KNOWN = observation_values
+_COLUMNS = ("observation_id", "benchmark", "country", "sector", "valid_date", "recorded_position")
+
+
+def _looked_up(wanted: Any) -> Any:
+    """PostgreSQL: one probe of the series index per wanted key, whatever the planner's statistics (a
+    LATERAL subquery with OFFSET 0 is not flattened into a join, which without statistics the planner
+    made a hash join over a scan of every version known now: 150 ms a batch at 500,000 rows, 30 ms so)."""
+    known = (
+        select(*(_KNOWN.c[name] for name in _COLUMNS))
+        .where(
+            _KNOWN.c.series_key == wanted.c.series_key,
+            _KNOWN.c.valid_date == wanted.c.valid_date,
+            _KNOWN.c.known_until.is_(None),
+        )
+        .offset(0)
+        .lateral("known")
+    )
+    view = observations_view
+    return (
+        select(*(known.c[name] for name in _COLUMNS), view.c.period, view.c.state)
         .select_from(wanted)
-        .join(values_, and_(values_.c.series_key == wanted.c.series_key, values_.c.valid_date == wanted.c.valid_date))
-        .join(view, view.c.id == values_.c.observation_id)
-        .where(values_.c.known_until.is_(None))
+        .join(known, true())
+        .join(view, view.c.id == known.c.observation_id)
+    )
+
+
+def _joined(wanted: Any) -> Any:
+    """SQLite: the wanted keys joined to observation_values (SQLite looks each up in the series index)."""
+    view = observations_view
+    return (
+        select(*(_KNOWN.c[name] for name in _COLUMNS), view.c.period, view.c.state)
+        .select_from(wanted)
+        .join(_KNOWN, and_(_KNOWN.c.series_key == wanted.c.series_key, _KNOWN.c.valid_date == wanted.c.valid_date))
+        .join(view, view.c.id == _KNOWN.c.observation_id)
+        .where(_KNOWN.c.known_until.is_(None))
     )
 
 
