@@ -9,7 +9,8 @@ same decisions."""
 from __future__ import annotations
 
 import getpass
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -18,6 +19,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from rich.console import Console
 
 from services.common.errors import DomainError, InvalidCommandError
+from services.measurement.application.commands import Measurement
 from services.measurement.application.queries import catalogue
 from services.measurement.domain.scope import IloRegion, SelectionCriterion
 from services.measurement.domain.scope_periods import PROGRAMME_START
@@ -102,6 +104,17 @@ def _checked(adapter: TypeAdapter[str], value: str, path: str) -> str:
         raise _malformed([((path,), _message(e)) for e in error.errors()]) from None
 
 
+@contextmanager
+def _deciding(database_url: str | None) -> Iterator[Measurement]:
+    """The application on the store, for one decision: one the rules refuse
+    ends the command with the API's sentence (exit 1), nothing recorded."""
+    with _services(_settings(database_url)) as running:
+        try:
+            yield running.measurement
+        except DomainError as error:
+            raise _refused(error) from None
+
+
 def _refused(error: DomainError) -> typer.Exit:
     """A decision the programme's rules refuse (HTTP: 404, 409 or 422): exit 1, saying why."""
     console.print(f"[red]{error.detail}[/red]", soft_wrap=True)
@@ -176,13 +189,10 @@ def select_country(
     if valid_from is not None:
         fields["valid_from"] = valid_from
     body = _validated(CountrySelection, fields)
-    with _services(_settings(database_url)) as running:
-        try:
-            scope = running.measurement.select_country(
-                body.iso3, body.region, body.criteria.model_dump(), _principal(), body.valid_from
-            )
-        except DomainError as error:
-            raise _refused(error) from None
+    with _deciding(database_url) as measurement:
+        scope = measurement.select_country(
+            body.iso3, body.region, body.criteria.model_dump(), _principal(), body.valid_from
+        )
     _decided(scope, "country", body.iso3, "selected")
 
 
@@ -199,13 +209,8 @@ def select_sector(
     if valid_from is not None:
         fields["valid_from"] = valid_from
     body = _validated(SectorSelection, fields)
-    with _services(_settings(database_url)) as running:
-        try:
-            scope = running.measurement.select_sector(
-                body.code, body.name, body.rationale, _principal(), body.valid_from
-            )
-        except DomainError as error:
-            raise _refused(error) from None
+    with _deciding(database_url) as measurement:
+        scope = measurement.select_sector(body.code, body.name, body.rationale, _principal(), body.valid_from)
     _decided(scope, "sector", body.code, "selected")
 
 
@@ -219,11 +224,8 @@ def deselect_country(
     """End a country's period in scope: from --from on, its cells are neither recorded nor combined."""
     iso3 = _checked(COUNTRY, country, "country")
     body = _validated(Deselection, {"valid_from": valid_from, "reason": reason})
-    with _services(_settings(database_url)) as running:
-        try:
-            scope = running.measurement.deselect_country(iso3, body.valid_from, body.reason, _principal())
-        except DomainError as error:
-            raise _refused(error) from None
+    with _deciding(database_url) as measurement:
+        scope = measurement.deselect_country(iso3, body.valid_from, body.reason, _principal())
     _decided(scope, "country", iso3, "deselected")
 
 
@@ -237,11 +239,8 @@ def deselect_sector(
     """End a sector's period in scope: from --from on, its cells are neither recorded nor combined."""
     code = _checked(SECTOR_CODE, code, "code")
     body = _validated(Deselection, {"valid_from": valid_from, "reason": reason})
-    with _services(_settings(database_url)) as running:
-        try:
-            scope = running.measurement.deselect_sector(code, body.valid_from, body.reason, _principal())
-        except DomainError as error:
-            raise _refused(error) from None
+    with _deciding(database_url) as measurement:
+        scope = measurement.deselect_sector(code, body.valid_from, body.reason, _principal())
     _decided(scope, "sector", code, "deselected")
 
 
