@@ -5,9 +5,10 @@ turn it into a JSON pointer)."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from types import TracebackType
 
 FieldPath = tuple[str | int, ...]
 
@@ -69,19 +70,33 @@ class ErrorCollector:
         for problem in error.problems:
             self.problems.append(FieldProblem(prefix + problem.path, problem.detail, problem.location))
 
-    @contextmanager
-    def collecting(self) -> Iterator[None]:
+    def collecting(self) -> AbstractContextManager[None]:
         """Runs a check, keeping its field problems instead of stopping."""
-        try:
-            yield
-        except InvalidCommandError as error:
-            self.extend(error)
+        return _Collecting(self)
 
     def raise_if_any(self, summary: str) -> None:
         if self.problems:
             if len(self.problems) == 1:
                 summary = self.problems[0].detail
             raise InvalidCommandError(summary, self.problems)
+
+
+class _Collecting(AbstractContextManager[None]):
+    """`ErrorCollector.collecting`: a class rather than a generator, as a batch
+    import enters it several times per row."""
+
+    __slots__ = ("collector",)
+
+    def __init__(self, collector: ErrorCollector) -> None:
+        self.collector = collector
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> bool:
+        if isinstance(error, InvalidCommandError):
+            self.collector.extend(error)
+            return True
+        return False
 
 
 class ForbiddenError(DomainError):

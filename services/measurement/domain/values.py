@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from services.common.errors import FieldPath, InvalidCommandError
@@ -174,32 +175,42 @@ class Period:
 
     @classmethod
     def parse(cls, text: str, path: FieldPath = ("period",)) -> Period:
-        problem = (
-            f"{text!r} is not a period: give a day (2019-06-30), a month (2019-06), "
-            "a quarter (2019-Q2) or a year (2019)."
-        )
-        for pattern, kind in _PERIOD_PATTERNS:
-            match = pattern.fullmatch(text)
-            if not match:
-                continue
-            year = int(match.group(1))
-            try:
-                if kind == "day":
-                    day = date(year, int(match.group(2)), int(match.group(3)))
-                    return cls(text, day, day)
-                if kind == "month":
-                    month = int(match.group(2))
-                    last = calendar.monthrange(year, month)[1]
-                    return cls(text, date(year, month, 1), date(year, month, last))
-                if kind == "quarter":
-                    quarter = int(match.group(2))
-                    first_month = 3 * quarter - 2
-                    last = calendar.monthrange(year, first_month + 2)[1]
-                    return cls(text, date(year, first_month, 1), date(year, first_month + 2, last))
-                return cls(text, date(year, 1, 1), date(year, 12, 31))
-            except ValueError:
-                raise InvalidCommandError.at(path, problem) from None
-        raise InvalidCommandError.at(path, problem)
+        period = _parsed_period(text)
+        if period is None:
+            raise InvalidCommandError.at(
+                path,
+                f"{text!r} is not a period: give a day (2019-06-30), a month (2019-06), "
+                "a quarter (2019-Q2) or a year (2019).",
+            )
+        return period
+
+
+@lru_cache(maxsize=4096)
+def _parsed_period(text: str) -> Period | None:
+    """The period a label names, or None: kept for the labels seen most
+    (a batch import parses the same few labels on every row)."""
+    for pattern, kind in _PERIOD_PATTERNS:
+        match = pattern.fullmatch(text)
+        if not match:
+            continue
+        year = int(match.group(1))
+        try:
+            if kind == "day":
+                day = date(year, int(match.group(2)), int(match.group(3)))
+                return Period(text, day, day)
+            if kind == "month":
+                month = int(match.group(2))
+                last = calendar.monthrange(year, month)[1]
+                return Period(text, date(year, month, 1), date(year, month, last))
+            if kind == "quarter":
+                quarter = int(match.group(2))
+                first_month = 3 * quarter - 2
+                last = calendar.monthrange(year, first_month + 2)[1]
+                return Period(text, date(year, first_month, 1), date(year, first_month + 2, last))
+            return Period(text, date(year, 1, 1), date(year, 12, 31))
+        except ValueError:
+            return None
+    return None
 
 
 def quarter_of(day: date) -> str:
