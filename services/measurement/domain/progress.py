@@ -87,7 +87,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from services.measurement.domain.values import Combination, Measure, Value, rank
 
@@ -202,7 +202,127 @@ def _combine_current(spec: BenchmarkSpec, current: Sequence[CountryValue]) -> Va
 def assess(spec: BenchmarkSpec, values: Sequence[CountryValue], as_of: date) -> Assessment:
     """The state of the benchmark at valid date `as_of`."""
     used = _most_recent_per_cell(value for value in values if value.valid_date <= as_of)
-    combined = _combine_current(spec, used)
+    return _assessment(
+        spec,
+        _combine_current(spec, used),
+        as_of,
+        countries_reporting=len({value.country for value in used if value.country}),
+        freshest=max((value.valid_date for value in used), default=None),
+        cells_reporting=len(used),
+    )
+
+
+@dataclass(frozen=True)
+class ValueColumns:
+    """Values as columns, the i-th of each column one value (a CountryValue's
+    fields): a roll-up assesses thousands of values without an object each."""
+
+    countries: Sequence[str]
+    sectors: Sequence[str]
+    valid_dates: Sequence[date]
+    values: Sequence[Value]
+    known_at: Sequence[int]
+    first_recorded: Sequence[int | None]
+
+    def country_values(self) -> list[CountryValue]:
+        return list(
+            map(
+                CountryValue,
+                self.countries,
+                self.valid_dates,
+                self.values,
+                self.known_at,
+                self.sectors,
+                self.first_recorded,
+            )
+        )
+
+
+def assess_columns(spec: BenchmarkSpec, columns: ValueColumns, as_of: date) -> Assessment:
+    """`assess` of the values in `columns`: the same Assessment, by the same
+    rules. When each cell has one value, on or before `as_of` (as an as-of
+    lookup gives them), the figures are computed on the columns at once;
+    otherwise (and for `latest`, or values a fast path does not cover) the
+    values are assessed one by one by `assess`."""
+    figures = columns.values
+    cells = len(figures)
+    if cells and (
+        spec.combination is Combination.LATEST
+        or max(columns.valid_dates) > as_of
+        or len(set(zip(columns.countries, columns.sectors, strict=True))) != cells
+    ):
+        return assess(spec, columns.country_values(), as_of)
+    combined = _combine_columns(spec, figures) if cells else None
+    if isinstance(combined, _NotCovered):
+        return assess(spec, columns.country_values(), as_of)
+    countries = set(columns.countries)
+    return _assessment(
+        spec,
+        combined,
+        as_of,
+        countries_reporting=len(countries) - ("" in countries),
+        freshest=max(columns.valid_dates) if cells else None,
+        cells_reporting=cells,
+    )
+
+
+class _NotCovered:
+    """Values a fast path of `_combine_columns` does not cover."""
+
+
+_NOT_COVERED = _NotCovered()
+_NUMBERS = ({int}, {float}, {int, float})
+
+
+def _combine_columns(spec: BenchmarkSpec, figures: Sequence[Value]) -> Value | _NotCovered:
+    """`_combine_current` of one value per cell, not `latest`, with the sums
+    and comparisons run over whole columns (in C); _NOT_COVERED for values of
+    other types, which `_combine_current` combines (or refuses) one by one."""
+    types = set(map(type, figures))
+    combination = spec.combination
+    if combination is Combination.SUM:
+        if types == {int}:
+            return sum(cast(Sequence[int], figures))
+        if types in _NUMBERS:
+            return math.fsum(map(float, figures))
+        return _NOT_COVERED
+    if combination is Combination.MEAN:
+        if types in _NUMBERS:
+            return math.fsum(map(float, figures)) / len(figures)
+        return _NOT_COVERED
+    assert spec.threshold is not None, "count_meeting_threshold benchmarks always have a threshold"
+    threshold_rank = rank(spec.measure, spec.levels, spec.threshold)
+    if threshold_rank is None:
+        return _NOT_COVERED
+    if spec.measure.is_numeric and types in _NUMBERS:
+        # rank(value) >= rank(threshold) (ascending) is threshold_rank <= float(value).
+        meets = threshold_rank.__le__ if spec.ascending else threshold_rank.__ge__
+        return sum(map(meets, map(float, figures)))
+    if spec.measure is Measure.ORDINAL and types == {str}:
+        levels = spec.levels
+        if not set(figures) <= set(levels):
+            return _NOT_COVERED
+        meeting = {
+            level
+            for level in set(levels)
+            if (
+                float(levels.index(level)) >= threshold_rank
+                if spec.ascending
+                else float(levels.index(level)) <= threshold_rank
+            )
+        }
+        return sum(map(meeting.__contains__, figures))
+    return _NOT_COVERED
+
+
+def _assessment(
+    spec: BenchmarkSpec,
+    combined: Value | None,
+    as_of: date,
+    countries_reporting: int,
+    freshest: date | None,
+    cells_reporting: int,
+) -> Assessment:
     target = _target_in_force(spec, as_of)
     expected = _expected(spec, as_of)
     status, progress = _judge(spec, combined, target, expected)
@@ -212,9 +332,9 @@ def assess(spec: BenchmarkSpec, values: Sequence[CountryValue], as_of: date) -> 
         expected=expected,
         progress=progress,
         status=status,
-        countries_reporting=len({value.country for value in used if value.country}),
-        freshest=max((value.valid_date for value in used), default=None),
-        cells_reporting=len(used),
+        countries_reporting=countries_reporting,
+        freshest=freshest,
+        cells_reporting=cells_reporting,
     )
 
 

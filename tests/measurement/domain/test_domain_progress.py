@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.measurement.domain.progress import (
@@ -13,7 +13,9 @@ from services.measurement.domain.progress import (
     BenchmarkSpec,
     CountryValue,
     Status,
+    ValueColumns,
     assess,
+    assess_columns,
     combine,
 )
 from services.measurement.domain.values import Combination, Measure, Value
@@ -552,3 +554,117 @@ def test_latest_is_the_same_whatever_the_order_of_the_values(entries, data):
     shuffled = data.draw(st.permutations(given_values))
 
     assert combine(benchmark, shuffled) == combine(benchmark, given_values)
+
+
+def _columns(given_values: list[CountryValue]) -> ValueColumns:
+    return ValueColumns(
+        countries=[value.country for value in given_values],
+        sectors=[value.sector for value in given_values],
+        valid_dates=[value.valid_date for value in given_values],
+        values=[value.value for value in given_values],
+        known_at=[value.known_at for value in given_values],
+        first_recorded=[value.first_recorded for value in given_values],
+    )
+
+
+def _outcome(assessing: Any) -> Any:
+    """An assessment, or the kind of error it raised."""
+    try:
+        return assessing()
+    except (ArithmeticError, ValueError, TypeError) as error:
+        return type(error)
+
+
+_ORDINAL_LEVELS = ("none", "partial", "full")
+_column_specs = st.one_of(
+    st.builds(
+        spec,
+        measure=st.sampled_from([Measure.UNIT, Measure.PERCENTAGE, Measure.NOMINAL]),
+        combination=st.sampled_from(list(Combination)),
+        ascending=st.booleans(),
+        threshold=st.one_of(st.integers(-5, 5), st.sampled_from([-2.5, 1.0, 3.0])),
+        baseline=st.integers(-5, 5),
+        targets=st.lists(st.integers(-10, 10), min_size=0, max_size=2).map(tuple),
+    ),
+    st.builds(
+        spec,
+        measure=st.sampled_from([Measure.UNIT, Measure.PERCENTAGE]),
+        combination=st.just(Combination.COUNT_MEETING_THRESHOLD),
+        ascending=st.booleans(),
+        threshold=st.one_of(st.integers(-5, 5), st.sampled_from([-2.5, 1.0, 3.0])),
+        baseline=st.integers(0, 3),
+        targets=st.lists(st.integers(0, 6), max_size=2).map(tuple),
+    ),
+    # A count's baseline and targets are counts; latest's are levels.
+    st.builds(
+        spec,
+        measure=st.just(Measure.ORDINAL),
+        combination=st.just(Combination.COUNT_MEETING_THRESHOLD),
+        ascending=st.booleans(),
+        levels=st.just(_ORDINAL_LEVELS),
+        threshold=st.sampled_from(_ORDINAL_LEVELS),
+        baseline=st.integers(0, 3),
+        targets=st.lists(st.integers(0, 6), max_size=2).map(tuple),
+    ),
+    st.builds(
+        spec,
+        measure=st.just(Measure.ORDINAL),
+        combination=st.just(Combination.LATEST),
+        ascending=st.booleans(),
+        levels=st.just(_ORDINAL_LEVELS),
+        threshold=st.none(),
+        baseline=st.sampled_from(_ORDINAL_LEVELS),
+        targets=st.lists(st.sampled_from(_ORDINAL_LEVELS), max_size=2).map(tuple),
+    ),
+)
+# Mostly one kind of figure per history (as a benchmark's values are), now and then a mix.
+_column_figures = st.sampled_from(
+    [
+        st.integers(-6, 6),
+        st.sampled_from([-2.5, 0.0, 1.0, 3.0, 4.75]),
+        st.one_of(st.integers(-6, 6), st.floats(-20, 20)),
+        st.sampled_from(_ORDINAL_LEVELS),
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.integers(-(10**400), 10**400),
+            st.sampled_from([*_ORDINAL_LEVELS, "unknown", "12.5"]),
+        ),
+    ]
+)
+
+
+@given(
+    benchmark=_column_specs,
+    entries=_column_figures.flatmap(
+        lambda figures: st.lists(
+            st.tuples(
+                st.sampled_from(["VNM", "BGD", "", "KHM"]),
+                st.sampled_from(["", "garments", "electronics"]),
+                st.dates(min_value=date(2019, 12, 1), max_value=date(2020, 2, 1)),
+                figures,
+                st.one_of(st.none(), st.integers(1, 50)),
+            ),
+            max_size=12,
+        )
+    ),
+    one_per_cell=st.booleans(),
+    day=st.integers(min_value=-40, max_value=40),
+)
+@settings(max_examples=800)
+def test_assessing_columns_is_assessing_the_values(benchmark, entries, one_per_cell, day):
+    # One value per cell on or before D (as a lookup gives them) takes the
+    # columns' fast paths; anything else is assessed value by value.
+    as_of = BASELINE_DATE + timedelta(days=day)
+    if one_per_cell:
+        entries = list({(country, sector): entry for entry in entries for country, sector in [entry[:2]]}.values())
+        entries = [entry for entry in entries if entry[2] <= as_of]
+    given_values = [
+        CountryValue(country, valid_date, figure, position, sector, first)
+        for position, (country, sector, valid_date, figure, first) in enumerate(entries, start=60)
+    ]
+
+    by_columns = _outcome(lambda: assess_columns(benchmark, _columns(given_values), as_of))
+    by_values = _outcome(lambda: assess(benchmark, given_values, as_of))
+
+    # repr: a NaN figure is equal in kind, not by ==; and an int is not a float.
+    assert repr(by_columns) == repr(by_values)

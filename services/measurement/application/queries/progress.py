@@ -43,7 +43,15 @@ from services.measurement.application.event_log import EventLogApplication
 from services.measurement.application.queries import catalogue
 from services.measurement.application.queries.series import Step, series_dates
 from services.measurement.domain.benchmarks import Level
-from services.measurement.domain.progress import Assessment, BenchmarkSpec, CountryValue, Status, assess
+from services.measurement.domain.progress import (
+    Assessment,
+    BenchmarkSpec,
+    CountryValue,
+    Status,
+    ValueColumns,
+    assess,
+    assess_columns,
+)
 from services.measurement.domain.scope_periods import CellsInScope, ScopeDecision, ScopeKind, ScopeTimeline
 from services.measurement.domain.values import Measure
 
@@ -367,6 +375,23 @@ def _country_values(spec: BenchmarkSpec, rows: Iterable[ValueRow], ordered: bool
     return values
 
 
+def _value_columns(spec: BenchmarkSpec, rows: Sequence[ValueRow]) -> ValueColumns:
+    """The values `_country_values` makes of `rows`, as columns (a roll-up
+    reads thousands: the rows are transposed in C, and a column of numbers
+    is taken whole when it holds nothing but finite floats)."""
+    if not rows:
+        return ValueColumns((), (), (), (), (), ())
+    _, countries, sectors, valid_dates, numbers, texts, known_from, recorded = zip(*rows, strict=True)
+    figures: Sequence[Any]
+    if set(map(type, numbers)) == {float} and all(map(math.isfinite, numbers)):
+        figures = list(map(int, numbers)) if spec.measure is Measure.UNIT else numbers
+    elif spec.measure is not Measure.UNIT and numbers.count(None) == len(numbers):
+        figures = texts
+    else:
+        figures = [value.value for value in _country_values(spec, rows, ordered=False)]
+    return ValueColumns(countries, sectors, valid_dates, figures, known_from, recorded)
+
+
 def _by_cell(value: CountryValue) -> tuple[str, str]:
     return (value.country, value.sector)
 
@@ -385,17 +410,28 @@ def _cell_out(value: CountryValue) -> dict[str, Any]:
 _VALUE = itemgetter(2)  # CountryValue.value
 
 
-def _assessed(code: str, spec: BenchmarkSpec, values: list[CountryValue], as_of: date) -> Assessment:
+def _assessed(code: str, spec: BenchmarkSpec, values: list[CountryValue] | ValueColumns, as_of: date) -> Assessment:
     """The assessment, if its figures are numbers. Values are range-checked
     on input, but one stored before (or written around the checks) must not
     turn every read of the benchmark into a 500: a sum beyond the range of a
     float, or a baseline of 10**400, is refused as a conflict naming it."""
     try:
-        assessment = assess(spec, values, as_of)
+        if isinstance(values, ValueColumns):
+            assessment = assess_columns(spec, values, as_of)
+            column: Sequence[Any] = values.values
+        else:
+            assessment = assess(spec, values, as_of)
+            column = list(map(_VALUE, values))
         figures = [assessment.combined, assessment.expected, assessment.progress]
-        figures.extend(map(_VALUE, values))
         # The floats' check runs in C (a roll-up checks thousands of values).
-        if all(map(math.isfinite, [figure for figure in figures if isinstance(figure, float)])):
+        types = set(map(type, column))
+        if types == {float}:
+            finite = all(map(math.isfinite, column))
+        elif not any(issubclass(kind, float) for kind in types):
+            finite = True  # no float among them (counts, levels, texts)
+        else:
+            finite = all(map(math.isfinite, [figure for figure in column if isinstance(figure, float)]))
+        if finite and all(map(math.isfinite, [figure for figure in figures if isinstance(figure, float)])):
             return assessment
     except OverflowError:
         pass
@@ -406,7 +442,7 @@ def _assessed(code: str, spec: BenchmarkSpec, values: list[CountryValue], as_of:
     )
 
 
-def _summary(revision: dict[str, Any], spec: BenchmarkSpec, values: list[CountryValue], as_of: date) -> dict[str, Any]:
+def _summary(revision: dict[str, Any], spec: BenchmarkSpec, values: ValueColumns, as_of: date) -> dict[str, Any]:
     """What a roll-up shows of a benchmark's state."""
     definition = revision["state"]
     assessment = _assessed(revision["benchmark"], spec, values, as_of)
@@ -554,7 +590,7 @@ def rollup(
     for code in sorted(live):
         revision = live[code]
         spec = BenchmarkSpec.from_state(revision["state"])
-        summary = _summary(revision, spec, _country_values(spec, values.get(code, []), ordered=False), as_of)
+        summary = _summary(revision, spec, _value_columns(spec, values.get(code, [])), as_of)
         states_by_assumption[revision["assumption"]].append(summary)
     items = []
     for assumption in assumptions:
