@@ -171,6 +171,16 @@ class ApiKeys:
             query = query.where(api_keys.c.principal == principal)
         return [_info(row) for row in self.database.read_once(query)]
 
+    def known(self, token: str) -> Principal | None:
+        """The principal of `token` if it was found valid within the last
+        REVOCATION_BOUND_SECONDS (no lookup); None otherwise."""
+        match = _TOKEN.fullmatch(token.strip())
+        if match is None:
+            return None
+        with self._valid_lock:
+            valid = self._valid.get(_digest(match.group(0)))
+        return None if valid is None else valid[1]
+
     def authenticate(self, token: str) -> Principal:
         match = _TOKEN.fullmatch(token.strip())
         if match is None:

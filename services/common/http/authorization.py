@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -27,6 +28,10 @@ class Authenticator(Protocol):
     def authenticate(self, token: str) -> Principal:
         """The principal holding `token`; AuthenticationError if none does."""
 
+    def known(self, token: str) -> Principal | None:
+        """The principal of `token` if it is already known to be valid (no
+        I/O); None when only `authenticate` can tell."""
+
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -35,16 +40,21 @@ bearer = HTTPBearer(
 )
 
 
-def get_principal(
+async def get_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
+    """async: a key already known is answered in the event loop; only a
+    lookup (I/O) goes to a worker thread."""
     if credentials is None:
         raise AuthenticationError(
             "This API needs an API key: send `Authorization: Bearer <key>` (operators issue keys with "
             "`stocktake keys issue`)."
         )
     authenticator: Authenticator = request.app.state.authenticator
-    return authenticator.authenticate(credentials.credentials)
+    known = authenticator.known(credentials.credentials)
+    if known is not None:
+        return known
+    return await run_in_threadpool(authenticator.authenticate, credentials.credentials)
 
 
 def allowed(permission: Permission) -> Any:

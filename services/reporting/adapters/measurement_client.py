@@ -95,6 +95,10 @@ class MeasurementClient:
         answer: dict[str, Any] = response.json()
         return answer
 
+    def known(self, token: str) -> Principal | None:
+        """Nothing is known without asking measurement: a key's rights are measurement's to say, each time."""
+        return None
+
     def authenticate(self, token: str) -> Principal:
         """Who holds `token`, as measurement knows it (`GET /me`); the
         Authenticator of the reporting app."""
