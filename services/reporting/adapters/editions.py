@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, insert, select, update
+from sqlalchemy import RowMapping, delete, func, insert, select, update
 
 from services.common.database import Database, as_utc
 from services.reporting.adapters.tables import reporting_editions, reporting_renderings
@@ -75,6 +75,10 @@ _COLUMNS = [column for column in reporting_editions.c if column.name != "content
 class Editions:
     def __init__(self, database: Database) -> None:
         self.database = database
+
+    def count(self) -> int:
+        """How many editions are stored (a query of the store: it answers, or the store is unavailable)."""
+        return int(self.database.read_once(select(func.count()).select_from(reporting_editions))[0][0])
 
     def add(self, edition: Edition, content: bytes, digests: Mapping[str, tuple[str, int]]) -> None:
         """Stores an edition with its content and each rendering's (SHA-256, size), in one transaction."""

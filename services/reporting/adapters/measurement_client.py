@@ -95,6 +95,17 @@ class MeasurementClient:
         answer: dict[str, Any] = response.json()
         return answer
 
+    def health(self) -> int | None:
+        """The measurement log's head if measurement answers its health check (no key needed), else None."""
+        try:
+            response = self._http.get("/health", timeout=5.0)
+        except httpx.TransportError:
+            return None
+        if response.status_code != 200:
+            return None
+        position = response.json().get("position")
+        return position if isinstance(position, int) else None
+
     def known(self, token: str) -> Principal | None:
         """Nothing is known without asking measurement: a key's rights are measurement's to say, each time."""
         return None

@@ -103,6 +103,21 @@ class Reporting:
         self.clock = clock
         self.renderer = renderer or Renderer()
 
+    def health(self) -> dict[str, Any]:
+        """Whether this service's store answers (else the store's own error:
+        a 503), how many editions it holds, and whether measurement answers
+        (`degraded` when it does not: stored editions can still be read, no
+        new one can be made)."""
+        editions = self.editions.count()
+        position = self.measurement.health()
+        return {
+            "status": "ok" if position is not None else "degraded",
+            "editions": editions,
+            "measurement": {"status": "ok", "position": position}
+            if position is not None
+            else {"status": "unreachable", "position": None},
+        }
+
     # -- making ----------------------------------------------------------
 
     def _now(self, token: str, as_of: date, at: int | None) -> tuple[assemble.Answer, assemble.Answer]:

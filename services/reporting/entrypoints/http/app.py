@@ -14,7 +14,7 @@ from services.common.http.limits import BodySizeLimit
 from services.reporting.application.editions import Reporting
 from services.reporting.bootstrap import ReportingServices, bootstrap
 from services.reporting.entrypoints import pages
-from services.reporting.entrypoints.http.routes import exports, reports
+from services.reporting.entrypoints.http.routes import exports, reports, service
 from services.reporting.rendering.workers import cpus
 from services.reporting.settings import ReportingSettings
 
@@ -84,6 +84,7 @@ def create_app(
     app = service_app(title="Stocktake reporting service", description=DESCRIPTION, lifespan=lifespan)
     pages.install(app)
     app.add_middleware(BodySizeLimit, larger=pages.UPLOAD_BODIES)
+    app.include_router(service.router)  # open to all: health and version
     app.include_router(reports.router)
     app.include_router(exports.router)
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -116,3 +116,25 @@ class EditionDiff(BaseModel):
         description="Per critical assumption, each benchmark that differs: its changed figures and cells, "
         "each with before and after"
     )
+
+
+class MeasurementHealth(BaseModel):
+    status: Literal["ok", "unreachable"] = Field(
+        description="Whether the measurement service answered its health check"
+    )
+    position: int | None = Field(description="Measurement's log head when it answered")
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"] = Field(
+        description="`degraded`: this service and its store answer, measurement does not (stored editions can be "
+        "read, no new one made)"
+    )
+    editions: int = Field(description="Editions stored")
+    measurement: MeasurementHealth
+
+
+class ServiceVersion(BaseModel):
+    service: str
+    version: str = Field(description="The installed package's version")
+    api_version: str = Field(description="The version of this API (openapi/reporting.json's info.version)")
