@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
@@ -125,3 +126,12 @@ def created(schema: type[BaseModel], answer: dict[str, Any], location: str | Non
     if "version" in answer:
         response.headers["ETag"] = f'"{answer["version"]}"'
     return response
+
+
+def version_answer(service: str, request: Request) -> dict[str, Any]:
+    """`GET /version` of either service: its name, the installed package's version and its API's."""
+    try:
+        package = version("stocktake")
+    except PackageNotFoundError:
+        package = "unknown"
+    return {"service": service, "version": package, "api_version": request.app.version}

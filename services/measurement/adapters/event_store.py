@@ -17,7 +17,7 @@ back) puts the tail back as it was (`tail` / `restore_tail`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +35,7 @@ from eventsourcing.persistence import (
     TrackingRecorder,
 )
 from eventsourcing.utils import Environment
-from sqlalchemy import Connection, Text, cast, func, select, text
+from sqlalchemy import Connection, Select, Text, cast, func, select, text
 from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 
 from services.common.database import Database, as_utc
@@ -103,6 +103,15 @@ def log_head_recorded_at(connection: Connection) -> tuple[int, datetime | None]:
     return (0, None) if row is None else (int(row.position), as_utc(row.recorded_at))
 
 
+def stream_versions_query(streams: Iterable[UUID]) -> Select[tuple[UUID, int]]:
+    """The last version of each of `streams` that has an event (one indexed query)."""
+    return (
+        select(events_table.c.originator_id, func.max(events_table.c.originator_version))
+        .where(events_table.c.originator_id.in_(list(streams)))
+        .group_by(events_table.c.originator_id)
+    )
+
+
 class EventLogRecorder(ApplicationRecorder):
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -164,12 +173,7 @@ class EventLogRecorder(ApplicationRecorder):
             return versions
         if not streams:
             return {}
-        query = (
-            select(events_table.c.originator_id, func.max(events_table.c.originator_version))
-            .where(events_table.c.originator_id.in_(list(streams)))
-            .group_by(events_table.c.originator_id)
-        )
-        return {row[0]: row[1] for row in connection.execute(query)}
+        return {row[0]: row[1] for row in connection.execute(stream_versions_query(streams))}
 
     @staticmethod
     def _read_tail_and_versions(

@@ -16,10 +16,9 @@ from uuid import UUID
 
 from cachetools import LRUCache
 from eventsourcing.domain import Aggregate
-from sqlalchemy import func, select
 
 from services.common.database import Database
-from services.measurement.adapters.tables import stored_events
+from services.measurement.adapters.event_store import stream_versions_query
 
 
 class ReferenceCache:
@@ -39,12 +38,7 @@ class ReferenceCache:
                 copies = {aggregate_id: self._copies.get(aggregate_id) for aggregate_id in aggregate_ids}
             if all(copy is not None for copy in copies.values()):
                 return {aggregate_id: copy for aggregate_id, copy in copies.items() if copy is not None}
-        query = (
-            select(stored_events.c.originator_id, func.max(stored_events.c.originator_version))
-            .where(stored_events.c.originator_id.in_(aggregate_ids))
-            .group_by(stored_events.c.originator_id)
-        )
-        versions = {row[0]: row[1] for row in self.database.read_once(query)}
+        versions = {row[0]: row[1] for row in self.database.read_once(stream_versions_query(aggregate_ids))}
         found: dict[UUID, Aggregate] = {}
         for aggregate_id, version in versions.items():
             with self._lock:

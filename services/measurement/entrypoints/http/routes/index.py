@@ -5,13 +5,12 @@ client), the health of its store and the version it runs. No key is needed."""
 from __future__ import annotations
 
 from html import escape
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from services.common.http.deps import answer_at
+from services.common.http.deps import answer_at, version_answer
 from services.measurement.application.queries import catalogue
 from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.measurement.entrypoints.http.schemas.index import Health, ServiceIndex, ServiceVersion
@@ -97,8 +96,4 @@ def health(measurement: MeasurementDep, response: Response) -> dict[str, Any]:
 @router.get("/version", response_model=ServiceVersion, operation_id="getVersion")
 def service_version(request: Request) -> dict[str, Any]:
     """The version of the service (the installed package) and of its API."""
-    try:
-        package = version("stocktake")
-    except PackageNotFoundError:
-        package = "unknown"
-    return {"service": SERVICE, "version": package, "api_version": request.app.version}
+    return version_answer(SERVICE, request)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import APIRouter, Request
 
+from services.common.http.deps import version_answer
 from services.reporting.entrypoints.http.deps import ReportingDep
 from services.reporting.entrypoints.http.schemas import Health, ServiceVersion
 
@@ -24,8 +24,4 @@ def health(reporting: ReportingDep) -> dict[str, Any]:
 @router.get("/version", response_model=ServiceVersion, operation_id="getVersion")
 def service_version(request: Request) -> dict[str, Any]:
     """The version of the service (the installed package) and of its API."""
-    try:
-        package = version("stocktake")
-    except PackageNotFoundError:
-        package = "unknown"
-    return {"service": SERVICE, "version": package, "api_version": request.app.version}
+    return version_answer(SERVICE, request)
