@@ -15,7 +15,7 @@ serve` runs the service (but for a longer worker health check, which a busy
 machine needs):
 
 * **service**: the service's app on a fresh database (PostgreSQL: the
-  database `stocktake_bench`, dropped and created; SQLite: a temporary file),
+  database `stocktake_bench` or `--database`, dropped and created; SQLite: a temporary file),
   migrated, the framework loaded, one percentage benchmark defined and five
   countries selected over HTTP (the bodies of `tests/support.py`), a country
   office's key issued.
@@ -353,9 +353,9 @@ def durability(info: str) -> dict[str, str]:
         return shown
 
 
-def recreate_database(admin_info: str) -> None:
+def recreate_database(admin_info: str, database: str) -> None:
     with psycopg.connect(admin_info, autocommit=True, connect_timeout=5) as connection:
-        name = sql.Identifier(BENCH_DATABASE)
+        name = sql.Identifier(database)
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
         connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
@@ -1047,6 +1047,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         help="an administrative connection; the bench database is created beside it",
     )
+    parser.add_argument(
+        "--database",
+        default=BENCH_DATABASE,
+        help=f"the PostgreSQL database to drop and create (default {BENCH_DATABASE}; two runs need two names)",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--observations", type=int, default=3000, help="timed single POSTs per phase (default 3000)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients of single POSTs (default 16)")
@@ -1106,11 +1111,11 @@ def _postgres_settings(args: argparse.Namespace) -> dict[str, str] | int:
         return _refuse(f"no PostgreSQL at {args.postgres_url}: {str(error).strip().splitlines()[0]}")
     if settings["synchronous_commit"] == "off":
         return _refuse("synchronous_commit is off: commits would not be durable, the figures meaningless.")
-    recreate_database(admin)
-    bench = conninfo(args.postgres_url, BENCH_DATABASE)
+    recreate_database(admin, args.database)
+    bench = conninfo(args.postgres_url, args.database)
     settings = durability(bench)  # as the servers will see it (role, database, PGOPTIONS)
     if settings["synchronous_commit"] == "off":
-        return _refuse(f"synchronous_commit is off in {BENCH_DATABASE}: commits would not be durable.")
+        return _refuse(f"synchronous_commit is off in {args.database}: commits would not be durable.")
     if settings["fsync"] != "on":
         console.print("[red bold]fsync is off: nothing is durable; the figures flatter every side.[/red bold]")
     return settings
@@ -1138,7 +1143,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"PostgreSQL {settings['server_version']}: synchronous_commit={settings['synchronous_commit']}, "
                 f"fsync={settings['fsync']}, wal_sync_method={settings['wal_sync_method']}"
             )
-            bench = conninfo(args.postgres_url, BENCH_DATABASE)
+            bench = conninfo(args.postgres_url, args.database)
             service_url = make_url(bench).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
             runs.append(run_store("PostgreSQL", service_url, bench, args, deadline, workdir))
         if args.sqlite or args.sqlite_only:
