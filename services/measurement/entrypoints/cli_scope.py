@@ -26,7 +26,12 @@ from services.measurement.domain.scope_periods import PROGRAMME_START
 from services.measurement.domain.values import Period
 from services.measurement.entrypoints.cli_audit import DatabaseOption, _services, _settings
 from services.measurement.entrypoints.http.schemas.common import MAX_POSITION, Country
-from services.measurement.entrypoints.http.schemas.scope import CountrySelection, Deselection, SectorSelection
+from services.measurement.entrypoints.http.schemas.scope import (
+    CountrySelection,
+    Deselection,
+    FocalPointNomination,
+    SectorSelection,
+)
 
 scope_app = typer.Typer(
     help="The programme's scope: countries and sectors, each with the dates it is in scope.",
@@ -58,6 +63,7 @@ OPTION_OF_FIELD = {
     "rationale": "--rationale",
     "valid_from": "--from",
     "reason": "--reason",
+    "email": "--email",
     "as_of": "--as-of",
 }
 SECTOR_CODE = TypeAdapter(Annotated[str, Field(max_length=64)])  # the path parameter of /scope/sectors/{code}
@@ -222,11 +228,7 @@ def deselect_country(
     database_url: DatabaseOption = None,
 ) -> None:
     """End a country's period in scope: from --from on, its cells are neither recorded nor combined."""
-    iso3 = _checked(COUNTRY, country, "country")
-    body = _validated(Deselection, {"valid_from": valid_from, "reason": reason})
-    with _deciding(database_url) as measurement:
-        scope = measurement.deselect_country(iso3, body.valid_from, body.reason, _principal())
-    _decided(scope, "country", iso3, "deselected")
+    _deselect("country", _checked(COUNTRY, country, "country"), valid_from, reason, database_url)
 
 
 @scope_app.command("deselect-sector")
@@ -237,11 +239,35 @@ def deselect_sector(
     database_url: DatabaseOption = None,
 ) -> None:
     """End a sector's period in scope: from --from on, its cells are neither recorded nor combined."""
-    code = _checked(SECTOR_CODE, code, "code")
+    _deselect("sector", _checked(SECTOR_CODE, code, "code"), valid_from, reason, database_url)
+
+
+def _deselect(kind: str, code: str, valid_from: str, reason: str, database_url: str | None) -> None:
+    """A country's or a sector's deselection (POST /scope/{countries,sectors}/{code}/deselection)."""
     body = _validated(Deselection, {"valid_from": valid_from, "reason": reason})
     with _deciding(database_url) as measurement:
-        scope = measurement.deselect_sector(code, body.valid_from, body.reason, _principal())
-    _decided(scope, "sector", code, "deselected")
+        deselect = measurement.deselect_country if kind == "country" else measurement.deselect_sector
+        scope = deselect(code, body.valid_from, body.reason, _principal())
+    _decided(scope, kind, code, "deselected")
+
+
+@scope_app.command("focal-point")
+def focal_point(
+    region: Annotated[IloRegion, typer.Option(help="The ILO region whose Regional Office nominates")],
+    name: Annotated[str, typer.Option(help="The focal point's name")],
+    email: Annotated[str, typer.Option(help="The focal point's email address")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Record the GSC focal point an ILO Regional Office nominated (para. 11); a
+    later nomination for the same region replaces it from then on."""
+    body = _validated(FocalPointNomination, {"region": region.value, "name": name, "email": email})
+    with _deciding(database_url) as measurement:
+        scope = measurement.nominate_focal_point(body.region, body.name, body.email, _principal())
+    console.print(
+        f"Focal point for {body.region.value}: {body.name} <{body.email}> (log position {scope['position']}).",
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
 @scope_app.command("show")

@@ -95,10 +95,13 @@ def test_the_team_selects_and_deselects_and_the_api_reads_the_same_scope(client:
     assert len(decisions) == 5
     assert all(e["data"]["principal"].startswith("cli:") for e in decisions)
 
-    assert client.post(
-        "/scope/focal-points", json={"region": "asia_pacific", "name": "A. Person", "email": "a.person@example.org"}
-    ).is_success
+    person = ("--name", "A. Person", "--email", "a.person@example.org")
+    nominated = run(database_url, "focal-point", "--region", "asia_pacific", *person)
     head = log_head(client)
+    assert f"Focal point for asia_pacific: A. Person <a.person@example.org> (log position {head})." in done(nominated)
+    assert client.get("/scope").json()["focal_points"] == [
+        {"region": "asia_pacific", "name": "A. Person", "email": "a.person@example.org"}
+    ]
     shown = run(database_url, "show", "--as-of", "2020-Q2")
     assert shown.exit_code == 0, shown.output
     assert shown.stdout.splitlines() == [
@@ -279,6 +282,16 @@ MALFORMED: dict[str, tuple[tuple[str, dict[str, Any]], tuple[str, ...], str]] = 
         ("deselect-sector", "ELEC", "--from", "soon", "--reason", "x"),
         "--from",
     ),
+    "a focal point with no email address": (
+        ("/scope/focal-points", {"region": "africa", "name": "A. Person", "email": "a.person"}),
+        ("focal-point", "--region", "africa", "--name", "A. Person", "--email", "a.person"),
+        "--email",
+    ),
+    "a focal point with no name": (
+        ("/scope/focal-points", {"region": "africa", "name": " ", "email": "a@example.org"}),
+        ("focal-point", "--region", "africa", "--name", " ", "--email", "a@example.org"),
+        "--name",
+    ),
 }
 
 
@@ -312,6 +325,7 @@ def test_a_malformed_value_names_its_option_with_the_apis_words_and_records_noth
         (("select-sector", "ELEC", "--name", "Electronics"), "Missing option '--rationale'"),
         (("deselect-country", "BGD", "--from", "2020"), "Missing option '--reason'"),
         (("deselect-sector", "ELEC", "--reason", "x"), "Missing option '--from'"),
+        (("focal-point", "--region", "oceania", "--name", "A", "--email", "a@b.org"), "'oceania' is not one of"),
         (("show", "--at", "-1"), "Invalid value for '--at'"),
         (("show", "--as-of", "20x"), "--as-of: '20x' is not a period"),
     ],
@@ -323,6 +337,7 @@ def test_a_malformed_value_names_its_option_with_the_apis_words_and_records_noth
         "no rationale option",
         "no reason",
         "no date",
+        "focal point of no region",
         "negative position",
         "not a period",
     ],

@@ -139,6 +139,7 @@ def _without(field: str) -> dict[str, Any]:
 
 INVALID_DEFINITIONS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "unknown assumption": (benchmark_body(assumption="CA11"), ("/assumption",)),
+    "a title of spaces": (benchmark_body(title="  "), ("/title",)),
     "percentage over 100": (benchmark_body(baseline={"value": 120, "date": "2017-01-01"}), ("/baseline/value",)),
     "percentage below 0": (
         benchmark_body(targets=[{"value": -5, "date": "2021-12-31"}]),

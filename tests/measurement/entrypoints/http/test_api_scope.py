@@ -60,6 +60,7 @@ def test_a_sector_already_selected_is_a_conflict(client: TestClient) -> None:
 INVALID_SECTORS: dict[str, tuple[dict[str, Any], str]] = {
     "missing code": ({"name": "Garments", "rationale": "evidence"}, "/code"),
     "empty rationale": ({**sector_body("garments"), "rationale": ""}, "/rationale"),
+    "a name of spaces": ({**sector_body("garments"), "name": " \t "}, "/name"),
     "code with a space": ({**sector_body("garments"), "code": "gar ments"}, "/code"),
     "unknown field": ({**sector_body("garments"), "size": 3}, "/size"),
 }
@@ -153,6 +154,7 @@ INVALID_FOCAL_POINTS: dict[str, tuple[dict[str, Any], str]] = {
     "no domain": ({**MENSAH, "email": "mensah@ilo"}, "/email"),
     "space": ({**MENSAH, "email": "a mensah@ilo.org"}, "/email"),
     "empty name": ({**MENSAH, "name": ""}, "/name"),
+    "a name of spaces": ({**MENSAH, "name": "   "}, "/name"),
     "unknown region": ({**MENSAH, "region": "antarctica"}, "/region"),
     "missing email": ({"region": "africa", "name": "A. Mensah"}, "/email"),
 }

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from services.common.errors import InvalidCommandError
 from services.measurement.adapters.countries import closest_countries, iso3_of
@@ -56,7 +56,20 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date), WithJsonSchema({"type": "s
 
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="Letters, digits, . _ -")]
 Reason = Annotated[str, Field(min_length=1, max_length=MAX_REASON_LENGTH, description="Why; kept in the history")]
-Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_LENGTH)]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("Give a text that is not only spaces.")
+    return value
+
+
+# A name or title: something to read, so not only spaces.
+Title = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_TITLE_LENGTH, json_schema_extra={"pattern": r"\S"}),
+    AfterValidator(_not_blank),
+]
 Text = Annotated[str, Field(max_length=MAX_DESCRIPTION_LENGTH)]
 MAX_COUNTRY_LENGTH = 100
 
