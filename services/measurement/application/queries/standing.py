@@ -5,12 +5,13 @@ recorded it and however (a single POST, another key's import)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Date, Integer, and_, bindparam, column, func, select, true, values
+from sqlalchemy import BigInteger, Date, String, and_, bindparam, func, literal_column, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.common.database import Database
@@ -18,7 +19,6 @@ from services.measurement.adapters.tables import observation_values, observation
 from services.measurement.projections.series_keys import series_key
 
 CellDate = tuple[str, str | None, str, date]  # benchmark, country, sector ("" for none), valid date
-CHUNK = 500
 
 
 def standing_observations(database: Database, cells: Sequence[CellDate]) -> dict[CellDate, dict[str, Any]]:
@@ -37,9 +37,10 @@ def standing_observations(database: Database, cells: Sequence[CellDate]) -> dict
 
 def _queries(database: Database, keys: list[tuple[int, date]]) -> list[Any]:
     """The queries of the versions known now at `keys` (series key, valid date), each key looked up in the
-    series index: the keys are the query's first table (PostgreSQL: two arrays unnested, two parameters
-    whatever their number; SQLite: a VALUES list per chunk), not a list of pairs every row of
-    observation_values is compared with (which cost a scan of the table per batch)."""
+    series index: the keys are the query's first table, given as one parameter whatever their number
+    (PostgreSQL: two arrays unnested; SQLite: a JSON array of pairs read by json_each), not a list of
+    pairs every row of observation_values is compared with (which cost a scan of the table per batch),
+    nor a VALUES list, which SQLAlchemy compiled anew for every batch (a bound parameter per key)."""
     if not keys:
         return []
     if database.is_postgresql:
@@ -52,13 +53,18 @@ def _queries(database: Database, keys: list[tuple[int, date]]) -> list[Any]:
             .render_derived(name="wanted")
         )
         return [_looked_up(wanted)]
-    chunks = [
-        values(column("series_key", Integer()), column("valid_date", Date()), name="wanted")
-        .data(keys[start : start + CHUNK])
+    # SQLite keeps a date as its ISO text, which json_extract gives back as is.
+    pairs = json.dumps([[key, valid_date.isoformat()] for key, valid_date in keys])
+    each = func.json_each(bindparam("wanted_keys", pairs, type_=String())).table_valued("value")
+    pairs_table = (
+        select(
+            func.json_extract(each.c.value, literal_column("'$[0]'")).label("series_key"),
+            func.json_extract(each.c.value, literal_column("'$[1]'")).label("valid_date"),
+        )
+        .select_from(each)
         .cte("wanted")
-        for start in range(0, len(keys), CHUNK)
-    ]
-    return [_joined(chunk) for chunk in chunks]
+    )
+    return [_joined(pairs_table)]
 
 
 _KNOWN = observation_values
