@@ -1,6 +1,7 @@
 """The programme management team's records of the workplan: a deliverable
-started, delivered or dropped, a milestone met or missed, each on a date.
-Each answers with the deliverable or milestone as it now stands."""
+started, delivered or dropped, a milestone met or missed, each on a date,
+and the withdrawal of a record made in error. Each answers with the
+deliverable or milestone as it now stands."""
 
 from __future__ import annotations
 
@@ -102,3 +103,27 @@ def record_milestone_outcome(
 
     position = _record(measurement, change, principal)
     return queries.milestone_detail(measurement, code, today, at=position)
+
+
+def withdraw_delivery_record(
+    measurement: Measurement, code: str, *, record: DeliveryStatus, reason: str, principal: str
+) -> dict[str, Any]:
+    """Withdraws deliverable `code`'s `record`, made in error, saying why."""
+
+    def change(workplan: Workplan, framework: FrameworkDocument) -> None:
+        workplan.withdraw_delivery_record(framework, code, record, reason, principal)
+
+    position = _record(measurement, change, principal)
+    return queries.deliverable(measurement, code, _today(), at=position)
+
+
+def withdraw_milestone_outcome(
+    measurement: Measurement, code: str, *, outcome: MilestoneOutcome, reason: str, principal: str
+) -> dict[str, Any]:
+    """Withdraws milestone `code`'s `outcome`, recorded in error, saying why."""
+
+    def change(workplan: Workplan, framework: FrameworkDocument) -> None:
+        workplan.withdraw_outcome(framework, code, outcome, reason, principal)
+
+    position = _record(measurement, change, principal)
+    return queries.milestone_detail(measurement, code, _today(), at=position)

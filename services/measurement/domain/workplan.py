@@ -6,7 +6,11 @@ started, delivered (with a link to the evidence) or dropped (with the
 reason); a milestone met or missed (with a note). The dates of one
 deliverable or milestone must tell one story: nothing is delivered after it
 was dropped, nor before it was started; a milestone met is not missed after.
-A date is within the programme (from its start) and not in the future."""
+A date is within the programme (from its start) and not in the future.
+
+A record made in error is withdrawn, with the reason, by an event of its
+own: it stays in the history (marked withdrawn from that position on), no
+longer counts, and the right one can then be recorded."""
 
 from __future__ import annotations
 
@@ -61,6 +65,12 @@ def _check_date(on: date, programme_start: date, today: date) -> None:
         raise InvalidCommandError.at(
             ("on",), f"{on.isoformat()} is after today ({today.isoformat()}): record what has happened."
         )
+
+
+def _reason(reason: str) -> str:
+    if not reason.strip():
+        raise InvalidCommandError.at(("reason",), "Say why the record is withdrawn: the reason is kept in the history.")
+    return reason
 
 
 def programme_start(framework: FrameworkDocument) -> date:
@@ -132,6 +142,13 @@ class Workplan(Aggregate):
         principal: str
 
     @dataclass(frozen=True)
+    class DeliveryRecordWithdrawn(Aggregate.Event):
+        deliverable: str
+        record: str  # started, delivered or dropped
+        reason: str
+        principal: str
+
+    @dataclass(frozen=True)
     class MilestoneMet(Aggregate.Event):
         milestone: str
         on: date
@@ -143,6 +160,13 @@ class Workplan(Aggregate):
         milestone: str
         on: date
         note: str
+        principal: str
+
+    @dataclass(frozen=True)
+    class MilestoneOutcomeWithdrawn(Aggregate.Event):
+        milestone: str
+        outcome: str  # met or missed
+        reason: str
         principal: str
 
     @event(Opened)
@@ -226,6 +250,33 @@ class Workplan(Aggregate):
     def _drop(self, deliverable: str, on: date, reason: str, principal: str) -> None:
         self._set_delivery(deliverable, dropped=on, reason=reason)
 
+    def withdraw_delivery_record(
+        self, framework: FrameworkDocument, code: str, record: str, reason: str, principal: str
+    ) -> None:
+        """Withdraws the deliverable's `record` (started, delivered or dropped), made in error."""
+        check_deliverable(framework, code)
+        if getattr(self.delivery(code), record) is None:
+            raise ConflictError(f"Deliverable {code} has no {record} record to withdraw ({self._recorded(code)}).")
+        self._withdraw_delivery_record(deliverable=code, record=record, reason=_reason(reason), principal=principal)
+
+    def _recorded(self, code: str) -> str:
+        delivery = self.delivery(code)
+        made = [
+            f"{name} on {day.isoformat()}"
+            for name, day in (
+                ("started", delivery.started),
+                ("delivered", delivery.delivered),
+                ("dropped", delivery.dropped),
+            )
+            if day is not None
+        ]
+        return "recorded: " + ", ".join(made) if made else "nothing is recorded of it"
+
+    @event(DeliveryRecordWithdrawn)
+    def _withdraw_delivery_record(self, deliverable: str, record: str, reason: str, principal: str) -> None:
+        details = {"delivered": {"evidence": None}, "dropped": {"reason": None}}.get(record, {})
+        self._set_delivery(deliverable, **{record: None, **details})
+
     def _set_delivery(self, code: str, **changes: Any) -> None:
         current = self.delivery(code)
         self.deliveries = {**self.deliveries, code: Delivery(**{**current.__dict__, **changes})}
@@ -271,6 +322,22 @@ class Workplan(Aggregate):
     @event(MilestoneMissed)
     def _miss(self, milestone: str, on: date, note: str, principal: str) -> None:
         self._set_outcome(milestone, missed=on, missed_note=note)
+
+    def withdraw_outcome(
+        self, framework: FrameworkDocument, code: str, outcome: str, reason: str, principal: str
+    ) -> None:
+        """Withdraws the milestone's `outcome` (met or missed), recorded in error (under
+        its code, or a code of an earlier framework version it replaces)."""
+        found = milestone(framework, code)
+        for subject in (code, *found.get("replaces", [])):
+            if getattr(self.outcome(subject), outcome) is not None:
+                self._withdraw_outcome(milestone=subject, outcome=outcome, reason=_reason(reason), principal=principal)
+                return
+        raise ConflictError(f"Milestone {code} has no {outcome} outcome to withdraw.")
+
+    @event(MilestoneOutcomeWithdrawn)
+    def _withdraw_outcome(self, milestone: str, outcome: str, reason: str, principal: str) -> None:
+        self._set_outcome(milestone, **{outcome: None, f"{outcome}_note": None})
 
     def _set_outcome(self, code: str, **changes: Any) -> None:
         current = self.outcome(code)

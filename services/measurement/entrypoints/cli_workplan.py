@@ -1,6 +1,7 @@
 """`stocktake workplan ...`: the programme management team records a
-deliverable's delivery and a milestone's outcome from the command line, and
-reads the workplan planned vs recorded (as the HTTP API does)."""
+deliverable's delivery and a milestone's outcome from the command line,
+withdraws a record made in error, and reads the workplan planned vs
+recorded (as the HTTP API does)."""
 
 from __future__ import annotations
 
@@ -83,6 +84,53 @@ def record_milestone_outcome(
         except DomainError as error:
             raise _refused(error) from None
     console.print(f"Milestone {code}: {outcome} on {on.date().isoformat()} (log position {answer['position']}).")
+
+
+Reason = Annotated[str, typer.Option(help="Why the record is withdrawn (kept in the history)")]
+
+
+@workplan_app.command("withdraw-deliverable")
+def withdraw_delivery_record(
+    code: Annotated[str, typer.Argument(help="The deliverable, e.g. 2.1 (Appendix I)")],
+    record: Annotated[DeliveryStatus, typer.Argument(help="The record made in error: started, delivered or dropped")],
+    reason: Reason,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Withdraw a deliverable's record made in error (it stays in the history, marked withdrawn)."""
+    with _services(_settings(database_url)) as running:
+        try:
+            answer = workplan.withdraw_delivery_record(
+                running.measurement, code, record=record, reason=reason, principal=_principal()
+            )
+        except DomainError as error:
+            raise _refused(error) from None
+    console.print(
+        f"Deliverable {code}: its {record} record is withdrawn; now {answer['status']} "
+        f"(log position {answer['position']}).",
+        soft_wrap=True,
+    )
+
+
+@workplan_app.command("withdraw-milestone")
+def withdraw_milestone_outcome(
+    code: Annotated[str, typer.Argument(help="The milestone, e.g. M1 (`stocktake workplan show`)")],
+    outcome: Annotated[MilestoneOutcome, typer.Argument(help="The outcome recorded in error: met or missed")],
+    reason: Reason,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Withdraw a milestone's outcome recorded in error (it stays in the history, marked withdrawn)."""
+    with _services(_settings(database_url)) as running:
+        try:
+            answer = workplan.withdraw_milestone_outcome(
+                running.measurement, code, outcome=outcome, reason=reason, principal=_principal()
+            )
+        except DomainError as error:
+            raise _refused(error) from None
+    console.print(
+        f"Milestone {code}: its {outcome} outcome is withdrawn; now {answer['status']} "
+        f"(log position {answer['position']}).",
+        soft_wrap=True,
+    )
 
 
 @workplan_app.command("show")

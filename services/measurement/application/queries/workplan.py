@@ -11,7 +11,10 @@ snapshot, then the facts dated on or before the valid date.
   quarter has passed with nothing recorded.
 - A milestone is `upcoming` before its period, `due` within it, `overdue`
   after it with no outcome recorded, `met` or `missed` from the date
-  recorded; one the roadmap gives no date is `open` until an outcome."""
+  recorded; one the roadmap gives no date is `open` until an outcome.
+
+A record withdrawn (made in error) no longer counts from the withdrawal's
+position on; the history keeps it, marked `withdrawn`."""
 
 from __future__ import annotations
 
@@ -77,11 +80,12 @@ def workplan_at(app: EventLogApplication, at: int | None, known_at: datetime | N
     found = catalogue.framework(app, position)
     events = [app.mapper.to_domain_event(item.as_stored_event()) for item in logged]
     aggregate = project_aggregate(None, events)
-    facts = [
-        _fact(event, item.position, item.recorded_at)
-        for event, item in zip(events, logged, strict=True)
-        if type(event) in _EVENT_NAMES
-    ]
+    facts: list[dict[str, Any]] = []
+    for event, item in zip(events, logged, strict=True):
+        if type(event) in _EVENT_NAMES:
+            facts.append(_fact(event, item.position, item.recorded_at))
+        elif isinstance(event, Workplan.DeliveryRecordWithdrawn | Workplan.MilestoneOutcomeWithdrawn):
+            _mark_withdrawn(facts, event, item.position, item.recorded_at)
     return WorkplanAt(
         position=position,
         framework=FrameworkDocument(found["document"]),
@@ -90,19 +94,41 @@ def workplan_at(app: EventLogApplication, at: int | None, known_at: datetime | N
     )
 
 
+def _subject(event: Any) -> str:
+    subject: str = getattr(event, "deliverable", None) or event.milestone
+    return subject
+
+
 def _fact(event: Any, position: int, recorded_at: datetime) -> dict[str, Any]:
     fact = {
-        "subject": getattr(event, "deliverable", None) or event.milestone,
+        "subject": _subject(event),
         "event": _EVENT_NAMES[type(event)],
         "on": event.on,
         "position": position,
         "recorded_at": recorded_at,
         "principal": event.principal,
+        "withdrawn": None,
     }
     for detail in ("evidence", "reason", "note"):
         if hasattr(event, detail):
             fact[detail] = getattr(event, detail)
     return fact
+
+
+def _mark_withdrawn(facts: list[dict[str, Any]], event: Any, position: int, recorded_at: datetime) -> None:
+    """The record a withdrawal names (the last of its kind still standing) is
+    marked withdrawn, from the withdrawal's position on."""
+    kind = getattr(event, "record", None) or event.outcome
+    subject = _subject(event)
+    for fact in reversed(facts):
+        if fact["subject"] == subject and fact["event"] == kind and fact["withdrawn"] is None:
+            fact["withdrawn"] = {
+                "position": position,
+                "recorded_at": recorded_at,
+                "principal": event.principal,
+                "reason": event.reason,
+            }
+            return
 
 
 def _quarter(label: str) -> Period:

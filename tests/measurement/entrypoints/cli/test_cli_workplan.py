@@ -60,3 +60,28 @@ def test_a_refused_record_says_why_and_changes_nothing(client: TestClient, datab
     assert run(database_url, "milestone", "M1", "done", "--on", "2017-04-28", "--note", "x").exit_code == 2
     assert run(database_url, "deliverable", "2.1", "started", "--on", "2017-02-30").exit_code == 2
     assert log_head(client) == head
+
+
+def test_a_record_made_in_error_is_withdrawn_and_the_right_one_recorded(client: TestClient, database_url: str) -> None:
+    assert run(database_url, "deliverable", "3.2", "started", "--on", "2017-05-01").exit_code == 0
+    assert run(database_url, "milestone", "M1", "met", "--on", "2017-04-28", "--note", "Selected").exit_code == 0
+    head = log_head(client)
+    withdrawn = run(database_url, "withdraw-deliverable", "3.2", "started", "--reason", "Another deliverable")
+    assert withdrawn.exit_code == 0, withdrawn.output
+    assert f"Deliverable 3.2: its started record is withdrawn; now not_started (log position {head + 1})." in " ".join(
+        withdrawn.output.split()
+    )
+    unmet = run(database_url, "withdraw-milestone", "M1", "met", "--reason", "Only planned")
+    assert unmet.exit_code == 0, unmet.output
+    assert "Milestone M1: its met outcome is withdrawn; now overdue" in " ".join(unmet.output.split())
+    fact = client.get("/workplan/deliverables/3.2", params={"as_of": "2018"}).json()["history"][0]
+    assert fact["withdrawn"]["reason"] == "Another deliverable" and fact["withdrawn"]["principal"].startswith("cli:")
+
+    head = log_head(client)
+    nothing = run(database_url, "withdraw-deliverable", "3.2", "started", "--reason", "again")
+    assert nothing.exit_code == 1 and "no started record to withdraw" in nothing.output
+    blank = run(database_url, "withdraw-milestone", "M1", "missed", "--reason", "x")
+    assert blank.exit_code == 1 and "no missed outcome" in blank.output
+    assert run(database_url, "withdraw-milestone", "M1", "late", "--reason", "x").exit_code == 2
+    assert run(database_url, "withdraw-deliverable", "3.2", "started").exit_code == 2
+    assert log_head(client) == head

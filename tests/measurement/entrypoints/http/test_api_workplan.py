@@ -25,6 +25,12 @@ def outcome(client: TestClient, code: str, result: str, on: str, note: str = "As
     return client.post(f"/workplan/milestones/{code}/outcome", json={"outcome": result, "on": on, "note": note})
 
 
+def withdraw(client: TestClient, code: str, what: str, reason: str = "Recorded in error") -> Any:
+    if code.startswith("M"):
+        return client.post(f"/workplan/milestones/{code}/withdrawal", json={"outcome": what, "reason": reason})
+    return client.post(f"/workplan/deliverables/{code}/withdrawal", json={"record": what, "reason": reason})
+
+
 def read(client: TestClient, path: str, **params: Any) -> dict[str, Any]:
     response = client.get(path, params=params)
     assert response.status_code == 200, response.text
@@ -225,6 +231,94 @@ def test_answers_at_an_earlier_position_stay_as_they_were(client: TestClient) ->
     assert_problem(client.get("/workplan/milestones", params={"at": log_head(client) + 1}), 422, "at")
 
 
+def test_a_delivery_recorded_in_error_is_withdrawn_and_the_right_one_recorded(client: TestClient) -> None:
+    assert record(client, "4.1", "started", "2017-03-01").status_code == 201
+    assert record(client, "4.1", "delivered", "2018-05-02", evidence=EVIDENCE).status_code == 201
+    recorded = log_head(client)
+    # Once delivered, nothing else can be recorded of it ...
+    assert_problem(record(client, "4.1", "delivered", "2019-05-02", evidence=EVIDENCE), 409)
+
+    # ... until the record made in error is withdrawn, saying why.
+    withdrawn = withdraw(client, "4.1", "delivered", "Wrong year: it was 2019")
+    assert withdrawn.status_code == 201, withdrawn.text
+    assert withdrawn.headers["Location"] == "/workplan/deliverables/4.1"
+    answer = withdrawn.json()
+    assert (answer["status"], answer["delivered_on"], answer["evidence"]) == ("started", None, None)
+    assert answer["position"] == log_head(client) == recorded + 1
+    delivered = answer["history"][1]
+    assert delivered["event"] == "delivered" and delivered["on"] == "2018-05-02"
+    assert delivered["withdrawn"]["position"] == recorded + 1
+    assert delivered["withdrawn"]["reason"] == "Wrong year: it was 2019"
+    assert delivered["withdrawn"]["principal"] == "test-programme-manager"
+    assert answer["history"][0]["withdrawn"] is None
+
+    assert record(client, "4.1", "delivered", "2019-05-02", evidence=EVIDENCE).status_code == 201
+    now = delivery(client, "4.1", "2018-12-31")
+    assert (now["status"], now["delivered_on"]) == ("started", None)
+    assert delivery(client, "4.1", "2019-12-31")["delivered_on"] == "2019-05-02"
+    assert [(f["event"], f["on"], f["withdrawn"] is not None) for f in now["history"]] == [
+        ("started", "2017-03-01", False),
+        ("delivered", "2018-05-02", True),
+        ("delivered", "2019-05-02", False),
+    ]
+    # As known before the withdrawal, the first delivery stands.
+    then = delivery(client, "4.1", "2018-12-31", at=recorded)
+    assert (then["status"], then["delivered_on"]) == ("delivered", "2018-05-02")
+    assert then["history"][1]["withdrawn"] is None
+    listed = read(client, "/workplan/deliverables", as_of="2018-12-31", at=recorded)
+    assert {item["code"]: item["status"] for item in listed["items"]}["4.1"] == "delivered"
+
+
+def test_a_started_or_dropped_record_is_withdrawn_and_the_deliverable_reopens(client: TestClient) -> None:
+    assert record(client, "5.1", "started", "2017-06-01").status_code == 201
+    assert record(client, "5.1", "dropped", "2018-01-10", reason="No funding").status_code == 201
+    reopened = withdraw(client, "5.1", "dropped", "Funding was found").json()
+    assert (reopened["status"], reopened["dropped_on"], reopened["reason"]) == ("started", None, None)
+    unstarted = withdraw(client, "5.1", "started", "Wrong deliverable").json()
+    assert (unstarted["status"], unstarted["started_on"]) == ("not_started", None)
+    assert record(client, "5.1", "started", "2017-09-01").status_code == 201
+    assert delivery(client, "5.1", "2018")["started_on"] == "2017-09-01"
+
+
+def test_a_milestone_outcome_recorded_in_error_is_withdrawn(client: TestClient) -> None:
+    assert outcome(client, "M1", "met", "2017-04-28").status_code == 201
+    assert_problem(outcome(client, "M1", "missed", "2017-05-02"), 409)
+    withdrawn = withdraw(client, "M1", "met", "It was only planned")
+    assert withdrawn.status_code == 201, withdrawn.text
+    assert withdrawn.headers["Location"] == "/workplan/milestones/M1"
+    answer = withdrawn.json()
+    assert (answer["status"], answer["met_on"], answer["note"]) == ("overdue", None, None)
+    assert answer["history"][0]["withdrawn"]["reason"] == "It was only planned"
+    assert outcome(client, "M1", "missed", "2017-05-02").status_code == 201
+    assert milestone(client, "M1", "2017-06")["status"] == "missed"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "says"),
+    [
+        ("/workplan/deliverables/6.1/withdrawal", {"record": "delivered", "reason": "x"}, 409, "nothing is recorded"),
+        ("/workplan/deliverables/2.1/withdrawal", {"record": "dropped", "reason": "x"}, 409, "started on 2017-02-15"),
+        ("/workplan/milestones/M2/withdrawal", {"outcome": "met", "reason": "x"}, 409, "no met outcome"),
+        ("/workplan/deliverables/2.11/withdrawal", {"record": "started", "reason": "x"}, 404, "'2.1'"),
+        ("/workplan/milestones/M81/withdrawal", {"outcome": "met", "reason": "x"}, 404, "'M8'"),
+        ("/workplan/deliverables/2.1/withdrawal", {"record": "started", "reason": "  "}, 422, "reason"),
+        ("/workplan/deliverables/2.1/withdrawal", {"record": "started", "reason": ""}, 422, "reason"),
+        ("/workplan/deliverables/2.1/withdrawal", {"record": "finished", "reason": "x"}, 422, "record"),
+        ("/workplan/deliverables/2.1/withdrawal", {"record": "started"}, 422, "reason"),
+        ("/workplan/milestones/M1/withdrawal", {"outcome": "late", "reason": "x"}, 422, "outcome"),
+    ],
+)
+def test_a_withdrawal_of_nothing_or_malformed_is_refused_and_records_nothing(
+    client: TestClient, path: str, body: dict[str, Any], status: int, says: str
+) -> None:
+    assert record(client, "2.1", "started", "2017-02-15").status_code == 201
+    head = log_head(client)
+    problem = assert_problem(client.post(path, json=body), status, *([f"/{says}"] if status == 422 else []))
+    if status != 422:
+        assert says in problem["detail"]
+    assert log_head(client) == head
+
+
 def test_the_same_idempotency_key_records_once(client: TestClient) -> None:
     headers = {"Idempotency-Key": "deliver-5.2-once"}
     body = {"status": "started", "on": "2017-01-20"}
@@ -245,4 +339,8 @@ def test_only_the_programme_management_team_records_and_everyone_reads(
             headers=bearer(tokens[role]),
         )
         assert_problem(refused, 403)
+        withdrawal = {"record": "started", "reason": "x"}
+        assert_problem(
+            client.post("/workplan/deliverables/1.1/withdrawal", json=withdrawal, headers=bearer(tokens[role])), 403
+        )
         assert client.get("/workplan/milestones", headers=bearer(tokens[role])).status_code == 200

@@ -1,5 +1,5 @@
-"""A property of every workplan history: appending records (accepted or
-refused) never changes an answer at an earlier log position."""
+"""A property of every workplan history: appending records and withdrawals
+(accepted or refused) never changes an answer at an earlier log position."""
 
 from __future__ import annotations
 
@@ -23,7 +23,18 @@ delivery = st.tuples(
     st.just("deliverable"), st.sampled_from(DELIVERABLES), st.sampled_from(("started", "delivered", "dropped")), on
 )
 outcome = st.tuples(st.just("milestone"), st.sampled_from(MILESTONES), st.sampled_from(("met", "missed")), on)
-record = st.one_of(delivery, outcome)
+withdrawal = st.one_of(
+    st.tuples(
+        st.just("withdraw-deliverable"),
+        st.sampled_from(DELIVERABLES),
+        st.sampled_from(("started", "delivered", "dropped")),
+        st.just(""),
+    ),
+    st.tuples(
+        st.just("withdraw-milestone"), st.sampled_from(MILESTONES), st.sampled_from(("met", "missed")), st.just("")
+    ),
+)
+record = st.one_of(delivery, outcome, withdrawal)
 
 
 def apply(client: TestClient, kind: str, code: str, what: str, day: str) -> None:
@@ -34,6 +45,10 @@ def apply(client: TestClient, kind: str, code: str, what: str, day: str) -> None
         if what == "dropped":
             body["reason"] = "Reprioritised"
         response = client.post(f"/workplan/deliverables/{code}/status", json=body)
+    elif kind == "withdraw-deliverable":
+        response = client.post(f"/workplan/deliverables/{code}/withdrawal", json={"record": what, "reason": "Error"})
+    elif kind == "withdraw-milestone":
+        response = client.post(f"/workplan/milestones/{code}/withdrawal", json={"outcome": what, "reason": "Error"})
     else:
         response = client.post(f"/workplan/milestones/{code}/outcome", json={"outcome": what, "on": day, "note": "n"})
     assert response.status_code in (201, 409, 422), response.text

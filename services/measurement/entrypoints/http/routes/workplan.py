@@ -22,10 +22,12 @@ from services.measurement.entrypoints.http.schemas.workplan import (
     DeliveryDetail,
     DeliveryList,
     DeliveryRecord,
+    DeliveryRecordWithdrawal,
     DeliveryStatus,
     MilestoneDetail,
     MilestoneList,
     MilestoneOutcomeRecord,
+    MilestoneOutcomeWithdrawal,
     MilestoneStatus,
 )
 
@@ -89,6 +91,28 @@ def record_delivery(
     return creation.respond(body, record)
 
 
+@router.post(
+    "/deliverables/{code}/withdrawal",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DeliveryDetail,
+    operation_id="withdrawDeliveryRecord",
+    dependencies=MANAGE,
+)
+def withdraw_delivery_record(
+    code: str, body: DeliveryRecordWithdrawal, measurement: MeasurementDep, creation: CreationDep
+) -> JSONResponse:
+    """Withdraw a deliverable's started, delivered or dropped record made in error, saying why. It stays in
+    the history, marked withdrawn, and no longer counts; the right one can then be recorded."""
+
+    def record() -> JSONResponse:
+        answer = workplan.withdraw_delivery_record(
+            measurement, code, record=body.record, reason=body.reason, principal=creation.principal.name
+        )
+        return _created(DeliveryDetail, answer, f"/workplan/deliverables/{code}")
+
+    return creation.respond(body, record)
+
+
 @router.get("/milestones", response_model=MilestoneList, operation_id="listMilestones", dependencies=READ)
 def list_milestones(
     measurement: MeasurementDep,
@@ -123,6 +147,28 @@ def record_milestone_outcome(
     def record() -> JSONResponse:
         answer = workplan.record_milestone_outcome(
             measurement, code, outcome=body.outcome, on=body.on, note=body.note, principal=creation.principal.name
+        )
+        return _created(MilestoneDetail, answer, f"/workplan/milestones/{code}")
+
+    return creation.respond(body, record)
+
+
+@router.post(
+    "/milestones/{code}/withdrawal",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MilestoneDetail,
+    operation_id="withdrawMilestoneOutcome",
+    dependencies=MANAGE,
+)
+def withdraw_milestone_outcome(
+    code: str, body: MilestoneOutcomeWithdrawal, measurement: MeasurementDep, creation: CreationDep
+) -> JSONResponse:
+    """Withdraw a milestone's met or missed outcome recorded in error, saying why. It stays in the
+    history, marked withdrawn, and no longer counts; the right one can then be recorded."""
+
+    def record() -> JSONResponse:
+        answer = workplan.withdraw_milestone_outcome(
+            measurement, code, outcome=body.outcome, reason=body.reason, principal=creation.principal.name
         )
         return _created(MilestoneDetail, answer, f"/workplan/milestones/{code}")
 

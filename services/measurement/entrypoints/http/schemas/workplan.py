@@ -44,10 +44,33 @@ class MilestoneOutcomeRecord(RequestModel):
     note: Note = Field(description="What was done (met), or what happened instead (missed)")
 
 
+class DeliveryRecordWithdrawal(RequestModel):
+    """Withdraws a deliverable's record made in error; the right one can then be recorded."""
+
+    record: Literal["started", "delivered", "dropped"] = Field(description="The record to withdraw")
+    reason: Reason = Field(description="Why it is withdrawn (kept in the history)")
+
+
+class MilestoneOutcomeWithdrawal(RequestModel):
+    """Withdraws a milestone's outcome recorded in error; the right one can then be recorded."""
+
+    outcome: Literal["met", "missed"] = Field(description="The outcome to withdraw")
+    reason: Reason = Field(description="Why it is withdrawn (kept in the history)")
+
+
 class Pinned(BaseModel):
     as_of: date = Field(description="The valid date of the answer")
     position: LogPosition
     framework_version: FrameworkVersionInForce
+
+
+class Withdrawn(BaseModel):
+    """The withdrawal of a record made in error."""
+
+    position: LogPosition = Field(description="From this log position on, the record no longer counts")
+    recorded_at: datetime
+    principal: str
+    reason: str
 
 
 class WorkplanFact(BaseModel):
@@ -61,6 +84,7 @@ class WorkplanFact(BaseModel):
     evidence: str | None = None
     reason: str | None = None
     note: str | None = None
+    withdrawn: Withdrawn | None = Field(None, description="Set once the record is withdrawn (as known at the position)")
 
 
 class DeliveryPublic(BaseModel):
