@@ -39,8 +39,10 @@ from services.common.idempotency import (
 )
 
 KEPT_HEADERS = ("Location", "ETag", "Stocktake-Log-Position")
+# An answer as a key's record keeps it: status, body (JSON values) and the headers of KEPT_HEADERS it has.
+KeptAnswer = tuple[int, Any, dict[str, str]]
 # Called inside the write transaction with the answer it will give, to keep that answer with the work.
-KeepAnswer = Callable[[Connection, JSONResponse], None]
+KeepAnswer = Callable[[Connection, KeptAnswer], None]
 
 
 IdempotencyKey = Annotated[
@@ -98,7 +100,8 @@ class Creation:
     ) -> JSONResponse:
         """As `respond_naming`, for a request whose work is one write
         transaction: `run` calls `keep` (when given) inside it with the answer
-        it will give, so that the key's record commits with the work."""
+        it will give (status, JSON body and headers, as the response it returns
+        has them), so that the key's record commits with the work."""
         return respond_keeping(
             self.records, self.principal.name, self.key, self.request, body, run, self._check_may_see
         )
@@ -133,7 +136,7 @@ def request_name(principal: str, key: str, generation: datetime) -> str:
     return f"{principal}\n{key}\n{generation.astimezone(UTC).isoformat()}"
 
 
-def _kept_answer(response: JSONResponse) -> tuple[int, Any, dict[str, str]]:
+def _kept_answer(response: JSONResponse) -> KeptAnswer:
     headers = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
     return response.status_code, json.loads(bytes(response.body)), headers
 
@@ -159,15 +162,15 @@ def respond_keeping(
     records.purge_if_due(generation)
     kept: list[bool] = []
 
-    def keep(connection: Connection, response: JSONResponse) -> None:
-        records.keep(connection, principal, key, request_fingerprint, generation, _kept_answer(response))
+    def keep(connection: Connection, answer: KeptAnswer) -> None:
+        records.keep(connection, principal, key, request_fingerprint, generation, answer)
         kept.append(True)
 
     try:
         response = run(request_name(principal, key, generation), keep)
         if not kept:  # `run` answered without writing (nothing to keep it with): kept on its own
             with records.database.transaction() as connection:
-                keep(connection, response)
+                keep(connection, _kept_answer(response))
         return response
     except IdempotencyKeyTakenError:
         pass  # another request had the key first: this one is its retry

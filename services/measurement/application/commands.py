@@ -5,7 +5,7 @@ application (`event_log.py`) and answers with the record as it now stands."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -32,11 +32,17 @@ from services.measurement.domain.observations import Disaggregation, Evidence, O
 from services.measurement.domain.scope import Criteria, IloRegion, ProgrammeScope
 from services.measurement.domain.scope_periods import PROGRAMME_START
 from services.measurement.domain.values import Combination, Dimension, Measure, Value
+from services.measurement.projections import Projected
 from services.measurement.projections.handlers import recorded_observation_row
 
 CountryLookup = Callable[[str], str | None]
-# Given the answer of a recording inside the transaction that saves it (see record_observation).
-KeepAnswer = Callable[[Connection, dict[str, Any]], None]
+# Keeping a recording's answer in the transaction that saves it (see record_observation): given the
+# answer before the save, with all but what only the save assigns under the log's lock (the log
+# position and recorded time), returns what writes it there once the save has assigned them.
+KeepAnswer = Callable[[dict[str, Any]], Callable[[Connection, int, datetime], None]]
+# What an answer drafted before its save holds until then in place of its position and recorded time.
+DRAFT_POSITION = 0
+DRAFT_RECORDED_AT = datetime(1970, 1, 1, tzinfo=UTC)
 # A recording is checked again when its benchmark changed meanwhile; a third
 # change in a row is answered as a conflict to retry.
 RECORDING_ATTEMPTS = 3
@@ -221,8 +227,10 @@ class Measurement(EventLogApplication):
         observation_id: UUID | None = None,
         keep_answer: KeepAnswer | None = None,
     ) -> dict[str, Any]:
-        """Records the observation; `keep_answer`, if given, is called in the
-        transaction that saves it with the answer (to keep it there too)."""
+        """Records the observation; `keep_answer`, if given, is handed the answer
+        before the save, and what it returns is called in the transaction that
+        saves it with the position and time the save assigned (to keep the answer
+        there too: only that is done while the log's lock is held)."""
         self._check_may_record(actor, benchmark, country)
         for attempt in range(RECORDING_ATTEMPTS):
             try:
@@ -286,9 +294,12 @@ class Measurement(EventLogApplication):
         keep_answer: KeepAnswer | None,
         trust_copies: bool,
     ) -> dict[str, Any]:
+        keep: Callable[[Connection, int, datetime], None] | None = None
+
         def along(connection: Connection, saved: Saved) -> None:
-            if keep_answer is not None:
-                keep_answer(connection, self._recorded_answer(saved))
+            if keep is not None:
+                (recording,) = saved.recordings
+                keep(connection, recording.notification.id, saved.recorded_at)
 
         try:
             # The copies of the benchmark and scope last read are trusted: the save checks under the log's
@@ -307,6 +318,10 @@ class Measurement(EventLogApplication):
                 comment=comment,
                 principal=actor.name,
             )
+            if keep_answer is not None:
+                (recorded,) = observation.pending_events
+                assert isinstance(recorded, Observation.Recorded)
+                keep = keep_answer(self._answer(recorded, DRAFT_POSITION, DRAFT_RECORDED_AT))
             self.save(observation, unchanged=unchanged, along=along)
         except ReferenceChangedError:
             raise
@@ -322,13 +337,17 @@ class Measurement(EventLogApplication):
             raise
         return self._recorded_answer(self.last_saved())
 
-    @staticmethod
-    def _recorded_answer(saved: Saved) -> dict[str, Any]:
+    @classmethod
+    def _recorded_answer(cls, saved: Saved) -> dict[str, Any]:
         """The observation a save recorded, as its answer (built from the saved event, not read back)."""
         (projected,) = saved.projected()
         assert isinstance(projected.event, Observation.Recorded)
-        row = recorded_observation_row(projected.event, projected)
-        return {**catalogue.observation_out(row), "position": projected.position}
+        return cls._answer(projected.event, projected.position, projected.recorded_at)
+
+    @staticmethod
+    def _answer(event: Observation.Recorded, position: int, recorded_at: datetime) -> dict[str, Any]:
+        row = recorded_observation_row(event, Projected(event, position, recorded_at))
+        return {**catalogue.observation_out(row), "position": position}
 
     def references_for_observation(self, code: str) -> tuple[Benchmark, ProgrammeScope]:
         """The benchmark and scope an observation is checked against, as they stand now."""

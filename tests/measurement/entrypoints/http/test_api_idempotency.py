@@ -45,6 +45,27 @@ def test_the_same_post_sent_twice_with_one_key_records_one_observation(client: T
     assert (log_head(client), _count(client)) == (head, 1)
 
 
+def test_a_keyed_answer_is_the_observation_as_read_and_as_replayed(client: TestClient) -> None:
+    """The answer with a key is drafted before its save and completed with the position and time the
+    save assigned: it is the observation as GET reads it, field for field, and its replay is it again."""
+    set_up_programme(client)
+    first = client.post("/observations", json=observation_body(comment="drafted"), headers={"Idempotency-Key": "k-d"})
+    assert first.status_code == 201
+    answer = first.json()
+    read = client.get(first.headers["Location"])
+    assert answer == read.json()
+    assert answer["recorded_position"] == answer["last_position"] == answer["position"] == log_head(client)
+    assert answer["recorded_at"] == answer["updated_at"] != "1970-01-01T00:00:00Z"
+    assert first.headers["Stocktake-Log-Position"] == str(answer["position"])
+    assert first.headers["ETag"] == read.headers["ETag"] == '"1"'
+    again = client.post("/observations", json=observation_body(comment="drafted"), headers={"Idempotency-Key": "k-d"})
+    assert again.content == first.content
+    for name in ("Location", "ETag", "Stocktake-Log-Position"):
+        assert again.headers[name] == first.headers[name]
+    unkeyed = client.post("/observations", json=observation_body(comment="drafted", period="2018-Q1")).json()
+    assert list(unkeyed) == list(answer)
+
+
 def test_the_same_key_with_another_payload_is_refused_and_records_nothing(client: TestClient) -> None:
     set_up_programme(client)
     headers = {"Idempotency-Key": "k-1"}

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid5
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter
 from sqlalchemy import Connection
 
 from services.common.access import Permission
 from services.common.http.authorization import ObservationReader, Reporter, allowed
-from services.common.http.deps import BasedOnDep, answer_at, created
-from services.common.http.idempotency import CreationDep, KeepAnswer
+from services.common.http.deps import POSITION_HEADER, BasedOnDep, answer_at, created
+from services.common.http.idempotency import CreationDep, KeepAnswer, KeptAnswer
 from services.common.http.problems import (
     IDEMPOTENCY_IN_FLIGHT,
     PROBLEM_JSON,
@@ -69,13 +72,26 @@ def record_observation(
         # commit records nothing twice, while the key reused after its 24
         # hours (a new request) records a new observation.
         observation_id = None if request_name is None else observation_id_for(request_name)
-        answers: list[JSONResponse] = []
+        kept: list[KeptAnswer] = []
 
-        def keep_answer(connection: Connection, observation: dict[str, Any]) -> None:
-            # The key's record is written in the observation's transaction, with the answer built there.
-            answers.append(_created(observation))
-            if keep is not None:
-                keep(connection, answers[-1])
+        def keep_answer(draft: dict[str, Any]) -> Callable[[Connection, int, datetime], None]:
+            # The answer is built here, before the save; in the observation's transaction, under the log's
+            # lock, only its position and time are put in, and the key's record is written with it.
+            status_code, body, headers = _created_answer(draft)
+
+            def at(connection: Connection, position: int, recorded_at: datetime) -> None:
+                recorded = _RECORDED_AT.dump_python(recorded_at, mode="json")
+                kept.append(
+                    (
+                        status_code,
+                        {**body, **dict.fromkeys(_POSITIONS, position), **dict.fromkeys(_TIMES, recorded)},
+                        {**headers, POSITION_HEADER: str(position)},
+                    )
+                )
+                if keep is not None:
+                    keep(connection, kept[-1])
+
+            return at
 
         observation = measurement.record_observation(
             observation_id=observation_id,
@@ -88,9 +104,12 @@ def record_observation(
             evidence=[{"title": e.title, "url": str(e.url)} for e in body.evidence],
             comment=body.comment,
             actor=creation.principal,
-            keep_answer=keep_answer,
+            keep_answer=None if keep is None else keep_answer,
         )
-        return answers[-1] if answers else _created(observation)
+        if kept:
+            status_code, content, headers = kept[-1]
+            return JSONResponse(content, status_code=status_code, headers=headers)
+        return _created(observation)
 
     return creation.respond_keeping(body, record)
 
@@ -104,6 +123,19 @@ def batch_import_is_posted() -> None:
 
 def _created(observation: dict[str, Any]) -> JSONResponse:
     return created(ObservationRead, observation, location=f"/observations/{observation['id']}")
+
+
+# The fields of an answer that only its save assigns (see `keep_answer` in record_observation).
+_POSITIONS = ("recorded_position", "last_position", "position")
+_TIMES = ("recorded_at", "updated_at")
+_RECORDED_AT: TypeAdapter[datetime] = TypeAdapter(datetime)  # a time as ObservationRead writes it
+
+
+def _created_answer(observation: dict[str, Any]) -> KeptAnswer:
+    """`_created`'s status, body (as JSON values) and headers, without the response."""
+    headers = {POSITION_HEADER: str(observation["position"]), "Location": f"/observations/{observation['id']}"}
+    headers["ETag"] = f'"{observation["version"]}"'
+    return 201, ObservationRead.model_validate(observation).model_dump(mode="json"), headers
 
 
 def observation_id_for(request_name: str) -> UUID:
