@@ -1,6 +1,7 @@
 """`stocktake up` as an operator meets it: the illustrative sample goes only
-into the embedded default store (or where --sample asks), and a port in use
-is one line naming it and the option to change it."""
+into the embedded default store (or where --sample asks), a store at
+framework version 1 moves to version 2, and a port in use is one line
+naming it and the option to change it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from services.measurement.adapters.framework_file import framework_path, read_framework_file
 from services.measurement.application.queries import catalogue
 from services.measurement.bootstrap import bootstrap
 from services.measurement.entrypoints.cli import app
@@ -57,3 +59,33 @@ def test_the_sample_goes_into_a_named_store_only_when_asked(database_url: str, b
     assert not _has_sample(database_url)
     _up(database_url, busy_port, tmp_path, "--sample")
     assert _has_sample(database_url)
+
+
+def test_up_moves_a_store_at_framework_version_1_to_version_2_by_appending(
+    database_url: str, busy_port: int, tmp_path: Path
+) -> None:
+    running = bootstrap(Settings(database_url=database_url))
+    try:
+        document, digest = read_framework_file(framework_path("gb329-ins-3-2.v1.yaml"))
+        running.measurement.load_framework(document, digest, "test-setup")
+        at_version_1 = catalogue.framework(running.measurement)["position"]
+    finally:
+        running.close()
+
+    exit_code, output = _up(database_url, busy_port, tmp_path)
+    assert exit_code == 1 and "in use" in output  # it loaded the framework before it tried to serve
+
+    running = bootstrap(Settings(database_url=database_url))
+    try:
+        now = catalogue.framework(running.measurement)
+        then = catalogue.framework(running.measurement, at_version_1)
+        assert (now["version"], then["version"]) == (2, 1)
+        assert now["position"] > at_version_1
+    finally:
+        running.close()
+    _up(database_url, busy_port, tmp_path)  # once loaded, version 2 is not appended again
+    running = bootstrap(Settings(database_url=database_url))
+    try:
+        assert catalogue.framework(running.measurement)["position"] == now["position"]
+    finally:
+        running.close()
