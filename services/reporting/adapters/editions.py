@@ -1,14 +1,14 @@
 """Stored editions: their pins, lifecycle, content and renderings' digests
-(adapters/tables.py)."""
+(adapters/tables.py; what they share with exports: adapters/stored_documents.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, func, insert, select, update
+from sqlalchemy import RowMapping, delete, func, select, update
 
 from services.common.database import Database, as_utc
+from services.reporting.adapters.stored_documents import StoredDocuments
 from services.reporting.adapters.tables import reporting_editions, reporting_renderings
 from services.reporting.domain.editions import CheckpointPin, Edition, EditionKind, EditionStatus, PreviousPin
 
@@ -69,55 +69,13 @@ def _row(edition: Edition) -> dict[str, Any]:
     }
 
 
-_COLUMNS = [column for column in reporting_editions.c if column.name != "content"]
-
-
-class Editions:
+class Editions(StoredDocuments[Edition]):
     def __init__(self, database: Database) -> None:
-        self.database = database
+        super().__init__(database, reporting_editions, reporting_renderings, "edition_id", _edition, _row)
 
     def count(self) -> int:
         """How many editions are stored (a query of the store: it answers, or the store is unavailable)."""
         return int(self.database.read_once(select(func.count()).select_from(reporting_editions))[0][0])
-
-    def add(self, edition: Edition, content: bytes, digests: Mapping[str, tuple[str, int]]) -> None:
-        """Stores an edition with its content and each rendering's (SHA-256, size), in one transaction."""
-        with self.database.transaction() as connection:
-            connection.execute(insert(reporting_editions).values(**_row(edition), content=content.decode("utf-8")))
-            if digests:
-                connection.execute(
-                    insert(reporting_renderings),
-                    [
-                        {"edition_id": edition.id, "format": fmt, "sha256": sha, "size": size}
-                        for fmt, (sha, size) in sorted(digests.items())
-                    ],
-                )
-
-    def get(self, edition_id: str) -> Edition | None:
-        with self.database.snapshot() as connection:
-            row = connection.execute(select(*_COLUMNS).where(reporting_editions.c.id == edition_id)).mappings().first()
-        return None if row is None else _edition(row)
-
-    def content(self, edition_id: str) -> bytes | None:
-        with self.database.snapshot() as connection:
-            found = connection.execute(
-                select(reporting_editions.c.content).where(reporting_editions.c.id == edition_id)
-            ).scalar_one_or_none()
-        return None if found is None else str(found).encode("utf-8")
-
-    def digests(self, edition_id: str) -> dict[str, str]:
-        query = select(reporting_renderings.c.format, reporting_renderings.c.sha256).where(
-            reporting_renderings.c.edition_id == edition_id
-        )
-        with self.database.snapshot() as connection:
-            return {str(fmt): str(sha) for fmt, sha in connection.execute(query).tuples()}
-
-    def all(self, kind: EditionKind | None = None) -> list[Edition]:
-        query = select(*_COLUMNS).order_by(reporting_editions.c.created_at, reporting_editions.c.id)
-        if kind is not None:
-            query = query.where(reporting_editions.c.kind == kind.value)
-        with self.database.snapshot() as connection:
-            return [_edition(row) for row in connection.execute(query).mappings()]
 
     def superseded_by(self, edition_id: str) -> list[str]:
         query = select(reporting_editions.c.id).where(reporting_editions.c.supersedes == edition_id)
@@ -129,7 +87,7 @@ class Editions:
         (the first made, among several there): the one an edition made at
         `position` compares with. Editions at the same position share it."""
         query = (
-            select(*_COLUMNS)
+            select(*self._columns)
             .where(reporting_editions.c.kind == kind.value, reporting_editions.c.position < position)
             .order_by(reporting_editions.c.position.desc(), reporting_editions.c.created_at, reporting_editions.c.id)
             .limit(1)

@@ -6,10 +6,11 @@ call it makes for the caller."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from services.common.access import Permission, Principal, roles_with
@@ -60,3 +61,19 @@ def needs(permission: Permission) -> dict[str, Any]:
         "openapi_extra": {"x-permission": permission.value, "x-roles": roles},
         "responses": documented_problems(UNAUTHENTICATED, FORBIDDEN),
     }
+
+
+def serves_renderings(media_types: Iterable[str]) -> dict[str, Any]:
+    """The OpenAPI parts of a rendering's read (permission to read reports):
+    a 200 in each of `media_types`, beside the 401 and 403."""
+    parts = needs(Permission.READ_REPORTS)
+    parts["responses"] = {
+        200: {"content": {media: {} for media in media_types}, "description": "The rendering"},
+        **parts["responses"],
+    }
+    return parts
+
+
+def rendering_response(data: bytes, media_type: str, filename: str) -> Response:
+    """A rendering, shown inline by a browser, saved under `filename`."""
+    return Response(data, media_type=media_type, headers={"Content-Disposition": f'inline; filename="{filename}"'})

@@ -14,7 +14,7 @@ from services.common.http.deps import created
 from services.common.http.idempotency import CreationDep
 from services.reporting.application.exports import ExportRequest
 from services.reporting.domain.exports import ExportFormat, ExportKind
-from services.reporting.entrypoints.http.deps import CallerDep, ExportsDep, needs
+from services.reporting.entrypoints.http.deps import CallerDep, ExportsDep, needs, rendering_response, serves_renderings
 from services.reporting.entrypoints.http.export_schemas import (
     ExportCreate,
     ExportList,
@@ -51,22 +51,18 @@ def get_export(export_id: str, caller: CallerDep, exports: ExportsDep) -> dict[s
     return exports.get(caller.principal, export_id)
 
 
-RENDERING = needs(READ)
-RENDERING["responses"] = {
-    200: {"content": {media: {} for media in MEDIA_TYPES.values()}, "description": "The rendering"},
-    **RENDERING["responses"],
-}
-
-
-@router.get("/{export_id}/renderings/{fmt}", operation_id="getExportRendering", response_class=Response, **RENDERING)
+@router.get(
+    "/{export_id}/renderings/{fmt}",
+    operation_id="getExportRendering",
+    response_class=Response,
+    **serves_renderings(MEDIA_TYPES.values()),
+)
 def get_rendering(export_id: str, fmt: ExportFormat, caller: CallerDep, exports: ExportsDep) -> Response:
     """The export as JSON, CSV or XLSX (a contribution), or XML or JSON (an IATI activity); a country
     office's key gets its own countries' cells of a contribution."""
     export, data = exports.rendering(caller.principal, export_id, fmt)
     filename = f"stocktake-{export.kind}-{export_id}.{fmt}"
-    return Response(
-        data, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": f'inline; filename="{filename}"'}
-    )
+    return rendering_response(data, MEDIA_TYPES[fmt], filename)
 
 
 @router.get(

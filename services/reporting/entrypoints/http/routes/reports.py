@@ -13,7 +13,13 @@ from services.common.http.deps import created
 from services.common.http.idempotency import CreationDep
 from services.reporting.application.editions import EditionRequest
 from services.reporting.domain.editions import EditionKind
-from services.reporting.entrypoints.http.deps import CallerDep, ReportingDep, needs
+from services.reporting.entrypoints.http.deps import (
+    CallerDep,
+    ReportingDep,
+    needs,
+    rendering_response,
+    serves_renderings,
+)
 from services.reporting.entrypoints.http.schemas import (
     EditionCreate,
     EditionDiff,
@@ -55,21 +61,17 @@ def get_edition(edition_id: str, caller: CallerDep, reporting: ReportingDep) -> 
     return reporting.get(caller.principal, edition_id)
 
 
-RENDERING = needs(READ)
-RENDERING["responses"] = {
-    200: {"content": {media: {} for media in MEDIA_TYPES.values()}, "description": "The rendering"},
-    **RENDERING["responses"],
-}
-
-
-@router.get("/{edition_id}/renderings/{fmt}", operation_id="getEditionRendering", response_class=Response, **RENDERING)
+@router.get(
+    "/{edition_id}/renderings/{fmt}",
+    operation_id="getEditionRendering",
+    response_class=Response,
+    **serves_renderings(MEDIA_TYPES.values()),
+)
 def get_rendering(edition_id: str, fmt: Format, caller: CallerDep, reporting: ReportingDep) -> Response:
     """The edition as JSON, HTML, CSV or XLSX (a country office's key gets its own countries' cells)."""
     data = reporting.rendering(caller.principal, edition_id, fmt)
     filename = f"stocktake-{edition_id}{FILE_EXTENSIONS[fmt]}"
-    return Response(
-        data, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": f'inline; filename="{filename}"'}
-    )
+    return rendering_response(data, MEDIA_TYPES[fmt], filename)
 
 
 @router.post("/{edition_id}/approval", response_model=EditionPublic, operation_id="approveEdition", **needs(MANAGE))
