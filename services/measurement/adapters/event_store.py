@@ -35,7 +35,7 @@ from eventsourcing.persistence import (
     TrackingRecorder,
 )
 from eventsourcing.utils import Environment
-from sqlalchemy import Connection, Select, Text, cast, func, select, text
+from sqlalchemy import Connection, Select, Text, cast, func, select
 from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 
 from services.common.database import Database, as_utc
@@ -57,10 +57,13 @@ from services.measurement.adapters.tables import stored_events as events_table
 # the same transaction (the projections) to use without reading it back.
 RECORDED_AT = "stocktake.recorded_at"
 LOCK_HELD = "stocktake.log_lock_held"
+# Inside `locked(lazily=True)` on PostgreSQL, until the first read of the log's tail takes the lock.
+LOCK_DEFERRED = "stocktake.log_lock_deferred"
 # The head and the tree's border after the last insert of this transaction, while the lock is held.
 LOG_TAIL = "stocktake.log_tail"
 # PostgreSQL advisory lock key of the log's write lock ("stocktak" in ASCII).
 LOG_LOCK_KEY = 0x73746F636B74616B
+_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
 
 
 @dataclass(frozen=True)
@@ -164,11 +167,13 @@ class EventLogRecorder(ApplicationRecorder):
         (none for a stream with no event): read under the lock, so no event
         of those streams can slip in before the commit. Inside `locked` on
         PostgreSQL, the log's tail for the inserts that follow is read in the
-        same round trip (psycopg's pipeline)."""
+        same round trip (psycopg's pipeline), after the lock itself when
+        `locked` left it to this read."""
         if not connection.info.get(LOCK_HELD):
             self._lock(connection)
         elif self.database.is_postgresql and connection.info.get(LOG_TAIL) is None:
-            tail, versions = self._read_tail_and_versions(connection, streams)
+            lock = bool(connection.info.pop(LOCK_DEFERRED, False))
+            tail, versions = self._read_tail_and_versions(connection, streams, lock)
             connection.info[LOG_TAIL] = tail
             return versions
         if not streams:
@@ -177,11 +182,15 @@ class EventLogRecorder(ApplicationRecorder):
 
     @staticmethod
     def _read_tail_and_versions(
-        connection: Connection, streams: set[UUID]
+        connection: Connection, streams: set[UUID], lock: bool
     ) -> tuple[tuple[int, dict[tuple[int, int], bytes]], dict[UUID, int]]:
+        """`lock`: the log's write lock is taken first, in the same pipeline (the server runs its
+        statements in order, each reading what was committed when it starts: after the lock)."""
         driver = connection.connection.driver_connection
         assert driver is not None
         with driver.pipeline():
+            if lock:
+                driver.execute(_LOCK_SQL, [LOG_LOCK_KEY])
             tail_cursor = driver.cursor()
             tail_cursor.execute(HEAD_AND_BORDER_SQL)
             versions_cursor = driver.cursor()
@@ -201,21 +210,28 @@ class EventLogRecorder(ApplicationRecorder):
             # Blocks other writers of the log (not readers) until commit. An
             # advisory lock, not LOCK TABLE: the service's role may only
             # INSERT into and SELECT from the log, too little to lock it.
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK_KEY})
+            connection.exec_driver_sql(_LOCK_SQL, (LOG_LOCK_KEY,))
         # SQLite: BEGIN IMMEDIATE already holds the database's write lock.
 
     @contextmanager
-    def locked(self, connection: Connection) -> Iterator[None]:
+    def locked(self, connection: Connection, lazily: bool = False) -> Iterator[None]:
         """Holds the log's write lock for the rest of the transaction, taken
         outside any savepoint (rolling one back would release it), so that
-        the inserts inside need not take it again, and read the head once."""
-        self._lock(connection)
+        the inserts inside need not take it again, and read the head once.
+        `lazily` (PostgreSQL): the lock is taken by the first read of the
+        log's tail, in its round trip (`lock_and_read_versions`), for a
+        transaction that opens no savepoint before that read."""
+        if lazily and self.database.is_postgresql:
+            connection.info[LOCK_DEFERRED] = True
+        else:
+            self._lock(connection)
         connection.info[LOCK_HELD] = True
         try:
             yield
         finally:
             connection.info.pop(LOCK_HELD, None)
             connection.info.pop(LOG_TAIL, None)
+            connection.info.pop(LOCK_DEFERRED, None)
 
     @staticmethod
     def tail(connection: Connection) -> object:
@@ -232,6 +248,8 @@ class EventLogRecorder(ApplicationRecorder):
 
     def _read_head_and_border(self, connection: Connection) -> tuple[int, dict[tuple[int, int], bytes]]:
         """The head, and the Merkle tree nodes an append to it reads, in one round trip."""
+        if connection.info.pop(LOCK_DEFERRED, False):
+            self._lock(connection)
         return read_head_and_border(connection)
 
     def _tree_nodes(

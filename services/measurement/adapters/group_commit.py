@@ -34,16 +34,18 @@ class GroupCommit(Generic[Item, Result]):
         write: Callable[[Connection, Item], Result],
         *,
         write_group: Callable[[Connection, list[Item]], list[Result | BaseException]] | None = None,
-        begin: Callable[[Connection], AbstractContextManager[None]] = lambda connection: nullcontext(),
+        begin: Callable[[Connection, bool], AbstractContextManager[None]] = lambda connection, at_once: nullcontext(),
         finish: Callable[[Connection, list[Result]], None] = lambda connection, results: None,
         max_batch: int = 256,
     ) -> None:
         """`write` saves one item; `write_group`, if given, a group's items
         at once, answering an error for each item it refused without writing
         anything of it (the others are committed), and doing `finish`'s part
-        itself; each group's transaction enters the `begin` context first;
-        one whose items are written one by one calls `finish` last with the
-        saves' results."""
+        itself; each group's transaction enters `begin(connection, at_once)`
+        first (`at_once`: the group is written by `write_group`, with no
+        savepoint; otherwise item by item, each in a savepoint after a failed
+        group); one whose items are written one by one calls `finish` last
+        with the saves' results."""
         self.database = database
         self.write = write
         self.write_group = write_group
@@ -118,8 +120,9 @@ class GroupCommit(Generic[Item, Result]):
 
     def _commit(self, group: list[tuple[Item, Future[Result]]], isolate: bool) -> list[Result | BaseException]:
         outcomes: list[Result | BaseException] = []
-        with self.database.transaction() as connection, self.begin(connection):
-            if not isolate and self.write_group is not None:
+        at_once = not isolate and self.write_group is not None
+        with self.database.transaction() as connection, self.begin(connection, at_once):
+            if at_once and self.write_group is not None:
                 return self.write_group(connection, [item for item, _ in group])  # `finish`'s part included
             for item, _ in group:
                 if not isolate:

@@ -88,7 +88,12 @@ class EventLogApplication(Application[UUID]):
         self.projector = Projector()
         super().__init__(env={"AGGREGATE_CACHE_MAXSIZE": "1000", "AGGREGATE_CACHE_FASTFORWARD": "y"})
         self.group_commit: GroupCommit[_Save, Saved] = GroupCommit(
-            database, self._write, write_group=self._write_group, begin=self.event_log.locked, finish=self._track
+            database,
+            self._write,
+            write_group=self._write_group,
+            # A group written at once opens no savepoint before it reads the log's tail: that read takes the lock.
+            begin=lambda connection, at_once: self.event_log.locked(connection, lazily=at_once),
+            finish=self._track,
         )
 
     def construct_factory(self, env: Environment) -> Factory:

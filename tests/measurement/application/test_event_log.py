@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -17,6 +18,7 @@ from services.measurement.adapters.event_store import LOG_LOCK_KEY
 from services.measurement.application.commands import Measurement
 from services.measurement.application.queries import catalogue
 from services.measurement.application.queries.catalogue import ObservationFilter
+from services.measurement.application.transparency import TransparencyLog
 from services.measurement.domain.observations import Observation
 from services.measurement.domain.scope import IloRegion
 from services.measurement.domain.values import Combination, Measure
@@ -73,6 +75,27 @@ def test_concurrent_writers_get_gap_free_positions(measurement: Measurement) -> 
     positions = _positions(measurement)
     assert positions == list(range(1, len(positions) + 1))
     assert len(catalogue.observations(measurement.database, ObservationFilter(), None, 500)["items"]) == 40
+
+
+def test_two_writers_of_one_store_get_gap_free_positions_and_one_tree(
+    measurement: Measurement, tmp_path: Path
+) -> None:
+    """Two applications on one store (two server processes, each with its own
+    group-commit writer) recording at once: their groups take the log's lock
+    in turn (on PostgreSQL, in the round trip that reads the log's tail), so
+    the positions are gap-free and the Merkle tree is the log's."""
+    _programme(measurement)
+    other = Measurement(measurement.database, measurement.country_name)
+    try:
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            list(pool.map(lambda v: _record(measurement if v % 2 else other, v), range(60)))
+    finally:
+        other.close()
+    positions = _positions(measurement)
+    assert positions == list(range(1, len(positions) + 1))
+    assert len(catalogue.observations(measurement.database, ObservationFilter(), None, 500)["items"]) == 60
+    report = TransparencyLog(measurement.database, tmp_path / "checkpoint.key", "test").verify()
+    assert (report.problems, report.events, report.tree_size) == ([], len(positions), len(positions))
 
 
 def test_a_refused_concurrent_change_leaves_no_gap(measurement: Measurement) -> None:
