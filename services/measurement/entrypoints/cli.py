@@ -3,7 +3,6 @@ illustrative sample, serve)."""
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import signal
@@ -19,20 +18,19 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from services.common.access import Principal, Role
 from services.common.api_keys import ApiKeys, KeyInfo
 from services.common.errors import DomainError, InvalidCommandError
-from services.common.migrations import NotMigratedError, upgrade
+from services.common.migrations import upgrade
 from services.measurement.adapters.framework_file import FrameworkFileError, read_framework_file
 from services.measurement.application.commands import Measurement
 from services.measurement.application.queries import catalogue
 from services.measurement.application.rebuild import RebuildReport, RebuildRunningError, needs_rebuild, rebuild
-from services.measurement.bootstrap import MeasurementServices, bootstrap
 from services.measurement.entrypoints.cli_audit import audit_app, db_app
+from services.measurement.entrypoints.cli_common import DatabaseOption, cli_principal, console, opened, settings_for
 from services.measurement.entrypoints.cli_scope import in_scope_on, periods_said, scope_app
 from services.measurement.entrypoints.cli_workplan import workplan_app
 from services.measurement.sample import load_sample, sample_keys
@@ -49,24 +47,6 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 app.add_typer(workplan_app, name="workplan")
 app.add_typer(scope_app, name="scope")
-console = Console(stderr=True)
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        envvar="STOCKTAKE_DATABASE_URL",
-        help="Default: stocktake.db in the data folder ($STOCKTAKE_DATA_DIR, else ~/.local/share/stocktake)",
-    ),
-]
-
-
-def _settings(database_url: str | None) -> Settings:
-    return Settings(database_url=database_url) if database_url else Settings()
-
-
-def _cli_principal() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 def run_migrations(settings: Settings) -> None:
@@ -74,25 +54,10 @@ def run_migrations(settings: Settings) -> None:
     upgrade(settings.owner_url)
 
 
-@contextmanager
-def _services(settings: Settings) -> Iterator[MeasurementServices]:
-    """The service's objects, closed after the command; a store that is not
-    migrated is said in one line, with the command that fixes it."""
-    try:
-        running = bootstrap(settings)
-    except NotMigratedError as error:
-        console.print(f"[red]{error}[/red]", soft_wrap=True)
-        raise typer.Exit(1) from None
-    try:
-        yield running
-    finally:
-        running.close()
-
-
 def _load_framework(measurement: Measurement, path: Path | None) -> None:
     try:
         document, digest = read_framework_file(path)
-        result = measurement.load_framework(document, digest, _cli_principal())
+        result = measurement.load_framework(document, digest, cli_principal())
     except (FrameworkFileError, DomainError) as error:
         console.print(f"[red]Framework not loaded:[/red] {error}")
         raise typer.Exit(1) from None
@@ -104,11 +69,11 @@ def _load_framework(measurement: Measurement, path: Path | None) -> None:
 def migrate(database_url: DatabaseOption = None) -> None:
     """Create or upgrade every table (alembic upgrade head), then rebuild the
     read models if they are behind the log (after a read-model change)."""
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
     run_migrations(settings)
     console.print(f"Database at head: {settings.database_url}")
     # As the owner: a rebuild creates and swaps tables.
-    with _services(settings.as_owner()) as running:
+    with opened(settings.as_owner()) as running:
         if needs_rebuild(running.measurement):
             console.print("Read models are behind the log: rebuilding them.")
             _rebuild_with_progress(running.measurement, verify=False)
@@ -150,7 +115,7 @@ def rebuild_command(
 ) -> None:
     """Rebuild every read model from the event log and swap it in (as the
     tables' owner, $STOCKTAKE_MIGRATION_DATABASE_URL when set)."""
-    with _services(_settings(database_url).as_owner()) as running:
+    with opened(settings_for(database_url).as_owner()) as running:
         started = time.perf_counter()
         report = _rebuild_with_progress(running.measurement, verify, workers)
         seconds = time.perf_counter() - started
@@ -181,7 +146,7 @@ def load_framework(
     database_url: DatabaseOption = None,
 ) -> None:
     """Record the programme framework (a no-op if this revision is loaded)."""
-    with _services(_settings(database_url)) as running:
+    with opened(settings_for(database_url)) as running:
         _load_framework(running.measurement, path)
 
 
@@ -198,8 +163,8 @@ def load_sample_command(
     ] = False,
 ) -> None:
     """Record the ILLUSTRATIVE sample history (not real ILO data)."""
-    settings = _settings(database_url)
-    with _services(settings) as running:
+    settings = settings_for(database_url)
+    with opened(settings) as running:
         loaded = load_sample(running.measurement)
         console.print("Illustrative sample " + ("loaded." if loaded else "already present."))
         if keys:
@@ -238,7 +203,7 @@ def serve(
     database_url: DatabaseOption = None,
 ) -> None:
     """Serve the HTTP API (no migration, no loading)."""
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
     _serve(settings, host, port, workers)
 
 
@@ -258,7 +223,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
 @contextmanager
 def _api_keys(database_url: str | None) -> Iterator[ApiKeys]:
-    with _services(_settings(database_url)) as running:
+    with opened(settings_for(database_url)) as running:
         yield running.api_keys
 
 
@@ -295,10 +260,10 @@ def issue_key(
     """Issue an API key. It is printed once, here; only its hash is kept."""
     elsewhen: list[str] = []
     try:
-        with _services(_settings(database_url)) as running:
+        with opened(settings_for(database_url)) as running:
             if role is Role.COUNTRY_OFFICE:
                 elsewhen = _check_in_scope(running.measurement, country or [], outside_scope)
-            issued = running.api_keys.issue(principal, role, country or [], label, _cli_principal())
+            issued = running.api_keys.issue(principal, role, country or [], label, cli_principal())
     except DomainError as error:
         raise _fail(error) from None
     if elsewhen:
@@ -360,7 +325,7 @@ def revoke_key(
     """Revoke an API key at once; requests with it get 401 from then on."""
     try:
         with _api_keys(database_url) as keys:
-            info = keys.revoke(key_id, _cli_principal(), reason)
+            info = keys.revoke(key_id, cli_principal(), reason)
     except DomainError as error:
         raise _fail(error) from None
     console.print(f"Key {info.key_id} of {info.principal.name} revoked.")
@@ -430,11 +395,11 @@ def up(
 ) -> None:
     """Migrate, load the framework (and the illustrative sample), then serve
     measurement (on --port, 8000 by default), with the reporting service beside it."""
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
     if sample is None:
         sample = settings.database_url == Settings(database_url="").database_url
     run_migrations(settings)
-    with _services(settings) as running:
+    with opened(settings) as running:
         if needs_rebuild(running.measurement):
             _rebuild_with_progress(running.measurement, verify=False)
         _load_framework(running.measurement, None)

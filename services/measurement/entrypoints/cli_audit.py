@@ -4,32 +4,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from sqlalchemy import Connection, text
 
 from services.common.database import Database
-from services.common.migrations import NotMigratedError
-from services.measurement.bootstrap import MeasurementServices, bootstrap
-from services.measurement.settings import Settings
+from services.measurement.entrypoints.cli_common import DatabaseOption, console, opened, settings_for
 
 audit_app = typer.Typer(help="Prove the event log was not altered.", no_args_is_help=True, rich_markup_mode=None)
 db_app = typer.Typer(help="Database roles (PostgreSQL).", no_args_is_help=True, rich_markup_mode=None)
-console = Console(stderr=True)
 
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        envvar="STOCKTAKE_DATABASE_URL",
-        help="Default: stocktake.db in the data folder ($STOCKTAKE_DATA_DIR, else ~/.local/share/stocktake)",
-    ),
-]
 OwnerOption = Annotated[
     str | None,
     typer.Option(
@@ -42,23 +28,6 @@ OwnerOption = Annotated[
 # What the served process may do to the log and its Merkle tree: add and read.
 APPEND_ONLY_TABLES = ("stored_events", "merkle_nodes")
 ROLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-
-
-def _settings(database_url: str | None) -> Settings:
-    return Settings(database_url=database_url) if database_url else Settings()
-
-
-@contextmanager
-def _services(settings: Settings) -> Iterator[MeasurementServices]:
-    try:
-        running = bootstrap(settings)
-    except NotMigratedError as error:
-        console.print(f"[red]{error}[/red]", soft_wrap=True)
-        raise typer.Exit(1) from None
-    try:
-        yield running
-    finally:
-        running.close()
 
 
 @audit_app.command("verify")
@@ -77,7 +46,7 @@ def verify(
     """Recompute every leaf and the root of the Merkle tree from the stored
     events; name the first event that no longer matches its stored leaf hash."""
     kept = None if checkpoint is None else checkpoint.read_text(encoding="utf-8")
-    with _services(_settings(database_url)) as running:
+    with opened(settings_for(database_url)) as running:
         report = running.transparency.verify(kept)
     console.print(
         f"{report.events} events, stored tree of {report.tree_size}; recomputed root {report.recomputed_root.hex()}"
@@ -98,7 +67,7 @@ def export(
     """Write the log as JSON Lines (a header with the latest signed checkpoint
     and the verifier key, then one event a line, with its leaf's fields), for
     `stocktake-verify`."""
-    with _services(_settings(database_url)) as running, path.open("w", encoding="utf-8") as out:
+    with opened(settings_for(database_url)) as running, path.open("w", encoding="utf-8") as out:
         checkpoint = running.transparency.export(out)
     console.print(f"{checkpoint.size} events written to {path}, with the checkpoint of size {checkpoint.size}.")
 
@@ -106,14 +75,14 @@ def export(
 @audit_app.command("checkpoint")
 def checkpoint(database_url: DatabaseOption = None) -> None:
     """Print the latest signed checkpoint (keep it: `audit verify --checkpoint`)."""
-    with _services(_settings(database_url)) as running:
+    with opened(settings_for(database_url)) as running:
         typer.echo(running.transparency.checkpoint().note, nl=False)
 
 
 @audit_app.command("verifier-key")
 def verifier_key(database_url: DatabaseOption = None) -> None:
     """Print the public key of the checkpoints, in note-verifier form."""
-    with _services(_settings(database_url)) as running:
+    with opened(settings_for(database_url)) as running:
         typer.echo(running.transparency.verifier_text())
 
 
@@ -126,7 +95,7 @@ def grant_service_role(
     """Run as the tables' owner: let ROLE add to and read the event log and its
     Merkle tree (nothing else there), and read and write every other table,
     including those later migrations and rebuilds create."""
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
     database = Database(migration_database_url or settings.owner_url)
     try:
         if not database.is_postgresql:

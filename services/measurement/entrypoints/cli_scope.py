@@ -8,7 +8,6 @@ same decisions."""
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -16,7 +15,6 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
-from rich.console import Console
 
 from services.common.errors import DomainError, InvalidCommandError
 from services.measurement.application.commands import Measurement
@@ -24,7 +22,7 @@ from services.measurement.application.queries import catalogue
 from services.measurement.domain.scope import IloRegion, SelectionCriterion
 from services.measurement.domain.scope_periods import PROGRAMME_START
 from services.measurement.domain.values import Period
-from services.measurement.entrypoints.cli_audit import DatabaseOption, _services, _settings
+from services.measurement.entrypoints.cli_common import DatabaseOption, cli_principal, console, opened, settings_for
 from services.measurement.entrypoints.http.schemas.common import MAX_POSITION, Country
 from services.measurement.entrypoints.http.schemas.scope import (
     CountrySelection,
@@ -38,7 +36,6 @@ scope_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-console = Console(stderr=True)
 
 DATE_FORMS = "a day (2019-06-30) or the first day of a month (2019-06), quarter (2019-Q2) or year (2019)"
 SelectedFrom = Annotated[
@@ -70,10 +67,6 @@ SECTOR_CODE = TypeAdapter(Annotated[str, Field(max_length=64)])  # the path para
 COUNTRY = TypeAdapter(Country)
 
 Body = TypeVar("Body", bound=BaseModel)
-
-
-def _principal() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 def _option(path: Sequence[str | int]) -> str:
@@ -114,7 +107,7 @@ def _checked(adapter: TypeAdapter[str], value: str, path: str) -> str:
 def _deciding(database_url: str | None) -> Iterator[Measurement]:
     """The application on the store, for one decision: one the rules refuse
     ends the command with the API's sentence (exit 1), nothing recorded."""
-    with _services(_settings(database_url)) as running:
+    with opened(settings_for(database_url)) as running:
         try:
             yield running.measurement
         except DomainError as error:
@@ -197,7 +190,7 @@ def select_country(
     body = _validated(CountrySelection, fields)
     with _deciding(database_url) as measurement:
         scope = measurement.select_country(
-            body.iso3, body.region, body.criteria.model_dump(), _principal(), body.valid_from
+            body.iso3, body.region, body.criteria.model_dump(), cli_principal(), body.valid_from
         )
     _decided(scope, "country", body.iso3, "selected")
 
@@ -216,7 +209,7 @@ def select_sector(
         fields["valid_from"] = valid_from
     body = _validated(SectorSelection, fields)
     with _deciding(database_url) as measurement:
-        scope = measurement.select_sector(body.code, body.name, body.rationale, _principal(), body.valid_from)
+        scope = measurement.select_sector(body.code, body.name, body.rationale, cli_principal(), body.valid_from)
     _decided(scope, "sector", body.code, "selected")
 
 
@@ -247,7 +240,7 @@ def _deselect(kind: str, code: str, valid_from: str, reason: str, database_url: 
     body = _validated(Deselection, {"valid_from": valid_from, "reason": reason})
     with _deciding(database_url) as measurement:
         deselect = measurement.deselect_country if kind == "country" else measurement.deselect_sector
-        scope = deselect(code, body.valid_from, body.reason, _principal())
+        scope = deselect(code, body.valid_from, body.reason, cli_principal())
     _decided(scope, kind, code, "deselected")
 
 
@@ -262,7 +255,7 @@ def focal_point(
     later nomination for the same region replaces it from then on."""
     body = _validated(FocalPointNomination, {"region": region.value, "name": name, "email": email})
     with _deciding(database_url) as measurement:
-        scope = measurement.nominate_focal_point(body.region, body.name, body.email, _principal())
+        scope = measurement.nominate_focal_point(body.region, body.name, body.email, cli_principal())
     console.print(
         f"Focal point for {body.region.value}: {body.name} <{body.email}> (log position {scope['position']}).",
         soft_wrap=True,
@@ -288,7 +281,7 @@ def show(
         day = datetime.now(UTC).date() if as_of is None else Period.parse(as_of, ("as_of",)).valid_date
     except InvalidCommandError as error:
         raise _malformed([(("as_of",), error.detail)]) from None
-    with _services(_settings(database_url)) as running:
+    with opened(settings_for(database_url)) as running:
         scope = catalogue.scope(running.measurement, at)
     typer.echo(f"# as of {day.isoformat()}, log position {scope['position']}")
     typer.echo("\t".join(("kind", "code", "name", "in_scope", "periods", "region")))

@@ -5,30 +5,26 @@ recorded (as the HTTP API does)."""
 
 from __future__ import annotations
 
-import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from services.common.errors import DomainError
 from services.measurement.application import workplan
+from services.measurement.application.commands import Measurement
 from services.measurement.application.queries import workplan as queries
 from services.measurement.application.workplan import DeliveryStatus, MilestoneOutcome
 from services.measurement.domain.values import Period
-from services.measurement.entrypoints.cli_audit import DatabaseOption, _services, _settings
+from services.measurement.entrypoints.cli_common import DatabaseOption, cli_principal, console, opened, settings_for
 
 workplan_app = typer.Typer(
     help="Workplan delivery and roadmap milestones.", no_args_is_help=True, rich_markup_mode=None
 )
-console = Console(stderr=True)
 
 On = Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="The date it happened on, YYYY-MM-DD")]
-
-
-def _principal() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 def _refused(error: DomainError) -> typer.Exit:
@@ -37,6 +33,17 @@ def _refused(error: DomainError) -> typer.Exit:
         if problem.detail != error.detail:
             console.print(f"  --{'.'.join(map(str, problem.path))}: {problem.detail}", soft_wrap=True)
     return typer.Exit(1)
+
+
+@contextmanager
+def _recording(database_url: str | None) -> Iterator[Measurement]:
+    """The application on the store, for one record: one the rules refuse ends
+    the command with the API's sentence (exit 1), nothing recorded."""
+    with opened(settings_for(database_url)) as running:
+        try:
+            yield running.measurement
+        except DomainError as error:
+            raise _refused(error) from None
 
 
 @workplan_app.command("deliverable")
@@ -50,20 +57,17 @@ def record_delivery(
     database_url: DatabaseOption = None,
 ) -> None:
     """Record that a deliverable was started, delivered or dropped on a date."""
-    with _services(_settings(database_url)) as running:
-        try:
-            answer = workplan.record_delivery(
-                running.measurement,
-                code,
-                status=status,
-                on=on.date(),
-                evidence=evidence,
-                reason=reason,
-                note=note,
-                principal=_principal(),
-            )
-        except DomainError as error:
-            raise _refused(error) from None
+    with _recording(database_url) as measurement:
+        answer = workplan.record_delivery(
+            measurement,
+            code,
+            status=status,
+            on=on.date(),
+            evidence=evidence,
+            reason=reason,
+            note=note,
+            principal=cli_principal(),
+        )
     console.print(f"Deliverable {code}: {status} on {on.date().isoformat()} (log position {answer['position']}).")
 
 
@@ -76,13 +80,10 @@ def record_milestone_outcome(
     database_url: DatabaseOption = None,
 ) -> None:
     """Record that a milestone was met, or missed, on a date, with a note."""
-    with _services(_settings(database_url)) as running:
-        try:
-            answer = workplan.record_milestone_outcome(
-                running.measurement, code, outcome=outcome, on=on.date(), note=note, principal=_principal()
-            )
-        except DomainError as error:
-            raise _refused(error) from None
+    with _recording(database_url) as measurement:
+        answer = workplan.record_milestone_outcome(
+            measurement, code, outcome=outcome, on=on.date(), note=note, principal=cli_principal()
+        )
     console.print(f"Milestone {code}: {outcome} on {on.date().isoformat()} (log position {answer['position']}).")
 
 
@@ -97,13 +98,10 @@ def withdraw_delivery_record(
     database_url: DatabaseOption = None,
 ) -> None:
     """Withdraw a deliverable's record made in error (it stays in the history, marked withdrawn)."""
-    with _services(_settings(database_url)) as running:
-        try:
-            answer = workplan.withdraw_delivery_record(
-                running.measurement, code, record=record, reason=reason, principal=_principal()
-            )
-        except DomainError as error:
-            raise _refused(error) from None
+    with _recording(database_url) as measurement:
+        answer = workplan.withdraw_delivery_record(
+            measurement, code, record=record, reason=reason, principal=cli_principal()
+        )
     console.print(
         f"Deliverable {code}: its {record} record is withdrawn; now {answer['status']} "
         f"(log position {answer['position']}).",
@@ -119,13 +117,10 @@ def withdraw_milestone_outcome(
     database_url: DatabaseOption = None,
 ) -> None:
     """Withdraw a milestone's outcome recorded in error (it stays in the history, marked withdrawn)."""
-    with _services(_settings(database_url)) as running:
-        try:
-            answer = workplan.withdraw_milestone_outcome(
-                running.measurement, code, outcome=outcome, reason=reason, principal=_principal()
-            )
-        except DomainError as error:
-            raise _refused(error) from None
+    with _recording(database_url) as measurement:
+        answer = workplan.withdraw_milestone_outcome(
+            measurement, code, outcome=outcome, reason=reason, principal=cli_principal()
+        )
     console.print(
         f"Milestone {code}: its {outcome} outcome is withdrawn; now {answer['status']} "
         f"(log position {answer['position']}).",
@@ -145,7 +140,7 @@ def show(
     """Each deliverable planned vs recorded and each milestone, as tab-separated lines."""
     try:
         day = datetime.now(UTC).date() if as_of is None else Period.parse(as_of, ("as_of",)).valid_date
-        with _services(_settings(database_url)) as running:
+        with opened(settings_for(database_url)) as running:
             deliveries = queries.deliverables(running.measurement, day, at, late=True if late else None)
             milestones = queries.milestones(running.measurement, day, at)
     except DomainError as error:
