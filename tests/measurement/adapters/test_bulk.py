@@ -1,0 +1,137 @@
+"""Many rows at once on SQLite (adapters/bulk.py): stored exactly as
+SQLAlchemy's executemany of the same INSERT stores them, value for value and
+type for type, in every table of the service that takes rows in bulk."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    insert,
+)
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from services.common.database import Database
+from services.measurement.adapters.bulk import COPY_FROM_ROWS, bulk_insert, insert_skipping_conflicts
+from services.measurement.adapters.tables import metadata
+
+TEXTS = ["", "plain", "é ü 😀", 'quote " and \\ backslash', "\x00\x1f\u2028", "'=1+1"]
+
+
+def _moment(kind: Any, rng: random.Random) -> datetime:
+    moment = datetime(2017, 1, 1, tzinfo=UTC) + timedelta(microseconds=rng.randrange(10**15))
+    return moment if kind.timezone else moment.replace(tzinfo=None)
+
+
+def _text(kind: Any, rng: random.Random) -> str:
+    length = getattr(kind, "length", None) or 40
+    return rng.choice(TEXTS)[:length] + str(rng.randrange(10**6))[: max(0, length - 8)]
+
+
+MAKERS: list[tuple[type, Callable[[Any, random.Random], Any]]] = [
+    (Uuid, lambda _, rng: UUID(int=rng.getrandbits(128))),
+    (Boolean, lambda _, rng: rng.random() < 0.5),
+    (Integer, lambda _, rng: rng.randrange(-(2**40), 2**40)),
+    (Float, lambda _, rng: rng.choice([0.0, -0.0, 1e-7, 12.5, 1 / 3, 1e300, rng.uniform(-100, 100)])),
+    (DateTime, _moment),
+    (Date, lambda _, rng: date(2017, 1, 1) + timedelta(days=rng.randrange(2000))),
+    (JSON, lambda _, rng: {"value": rng.uniform(0, 100), "text": rng.choice(TEXTS), "list": [1, None, True, "é"]}),
+    (LargeBinary, lambda _, rng: rng.randbytes(rng.randrange(64))),
+    (String, _text),
+]
+
+
+def _value(column: Any, rng: random.Random) -> Any:
+    if column.nullable and not column.primary_key and rng.random() < 0.2:
+        return None
+    for kind, make in MAKERS:
+        if isinstance(column.type, kind):
+            return make(column.type, rng)
+    raise AssertionError(f"no values for {column.type!r}")
+
+
+def _rows(table: Table, count: int, seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    rows = []
+    for index in range(count):
+        row = {column.name: _value(column, rng) for column in table.columns}
+        for column in table.primary_key.columns:  # distinct keys
+            if isinstance(column.type, Integer):
+                row[column.name] = index
+            elif isinstance(column.type, String):
+                row[column.name] = f"{index:03d}"
+        rows.append(row)
+    return rows
+
+
+def _stored(database: Database, table: Table) -> list[tuple[Any, ...]]:
+    typed = ", ".join(f'typeof("{c.name}"), "{c.name}"' for c in table.columns)
+    with database.snapshot() as connection:
+        return [tuple(row) for row in connection.exec_driver_sql(f"SELECT {typed} FROM {table.name} ORDER BY rowid")]
+
+
+def _stores(tmp_path: Path) -> tuple[Database, Database]:
+    plain = MetaData()
+    for table in metadata.sorted_tables:
+        table.to_metadata(plain)  # the tables without the store's triggers
+    databases = (Database(f"sqlite:///{tmp_path / 'bulk.db'}"), Database(f"sqlite:///{tmp_path / 'sqlalchemy.db'}"))
+    for database in databases:
+        plain.create_all(database.engine)
+    return databases
+
+
+@pytest.mark.parametrize("table", metadata.sorted_tables, ids=lambda table: table.name)
+def test_many_rows_are_stored_as_sqlalchemy_stores_them(table: Table, tmp_path: Path) -> None:
+    bulk, reference = _stores(tmp_path)
+    rows = _rows(table, 3 * COPY_FROM_ROWS, seed=len(table.name))
+    with bulk.transaction() as connection:
+        bulk_insert(connection, table, rows)
+    with reference.transaction() as connection:
+        connection.execute(insert(table), rows)
+    assert _stored(bulk, table) == _stored(reference, table)
+    for database in (bulk, reference):
+        database.dispose()
+
+
+def test_many_rows_skipping_conflicts_are_stored_as_sqlalchemy_stores_them(tmp_path: Path) -> None:
+    table = metadata.tables["value_cells"]
+    key = tuple(column.name for column in table.primary_key.columns)
+    bulk, reference = _stores(tmp_path)
+    first = _rows(table, 2 * COPY_FROM_ROWS, seed=1)
+    again = first[::3] + _rows(table, 2 * COPY_FROM_ROWS, seed=2)  # some keys taken already
+    for rows in (first, again):
+        with bulk.transaction() as connection:
+            insert_skipping_conflicts(connection, table, rows, key)
+        with reference.transaction() as connection:
+            connection.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=list(key)), rows)
+    assert _stored(bulk, table) == _stored(reference, table)
+    for database in (bulk, reference):
+        database.dispose()
+
+
+def test_rows_missing_a_column_are_refused_as_sqlalchemy_refuses_them(tmp_path: Path) -> None:
+    table = metadata.tables["stored_events"]
+    bulk, _ = _stores(tmp_path)
+    rows = _rows(table, COPY_FROM_ROWS, seed=3)
+    del rows[-1]["topic"]
+    with pytest.raises(Exception, match="topic") as refused, bulk.transaction() as connection:
+        bulk_insert(connection, table, rows)
+    with pytest.raises(type(refused.value)), bulk.transaction() as connection:
+        connection.execute(insert(table), rows)
