@@ -1,5 +1,5 @@
 """An export as SDMX-CSV 2.0 (one data message of the dataflow
-ILO:DF_STOCKTAKE_OBSERVATIONS(1.0)).
+ILO:DF_STOCKTAKE_OBSERVATIONS(1.0), whose structure sdmx_structure.py writes).
 
 Dimensions: BENCHMARK, REF_AREA (ISO 3166 alpha-3; _Z for the international
 level), SECTOR (_Z for none), one per disaggregation (SEX, ETHNICITY,
@@ -8,7 +8,8 @@ TIME_PERIOD (the period in SDMX's own forms: 2019, 2019-Q2, 2019-06,
 2019-06-30). OBS_VALUE is the value. Attributes: OBS_STATUS (A as recorded,
 R revised by a correction) and LOG_POSITION (the position of the event that
 gave the value). An observation is one SDMX observation with every
-disaggregation at _T, and one more per disaggregated value.
+disaggregation at _T, and one more per disaggregated value. A benchmark's
+or sector's "." is written "@", as SDMX identifiers allow no dot.
 
 A spreadsheet may open it too, so texts are guarded as in the other CSV
 export (services/common/spreadsheets.py): a consumer undoes a leading
@@ -21,14 +22,16 @@ import io
 from collections.abc import Iterator
 
 from services.measurement.application.export_files.csv_file import CHUNK_ROWS, csv_field
+from services.measurement.application.export_files.sdmx_structure import (
+    DATAFLOW,
+    DIMENSIONS,
+    NOT_APPLICABLE,
+    TOTAL,
+    sdmx_code,
+)
 from services.measurement.application.queries.exports import ExportRow, ObservationExport
-from services.measurement.domain.values import Dimension
 
 MEDIA_TYPE = "application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8"
-DATAFLOW = "ILO:DF_STOCKTAKE_OBSERVATIONS(1.0)"
-TOTAL = "_T"
-NOT_APPLICABLE = "_Z"
-DIMENSIONS = {dimension.value: dimension.value.upper() for dimension in Dimension}
 HEADER = (
     "STRUCTURE",
     "STRUCTURE_ID",
@@ -46,7 +49,7 @@ HEADER = (
 
 def sdmx_rows(row: ExportRow) -> Iterator[list[str]]:
     """The SDMX observations of one exported observation."""
-    key = [row.benchmark, row.country or NOT_APPLICABLE, row.sector or NOT_APPLICABLE]
+    key = [sdmx_code(row.benchmark), row.country or NOT_APPLICABLE, sdmx_code(row.sector or NOT_APPLICABLE)]
     attributes = ["R" if row.corrected else "A", str(row.known_from)]
     totals = dict.fromkeys(DIMENSIONS, TOTAL)
     yield [

@@ -27,8 +27,14 @@ from uuid import UUID
 from sqlalchemy import Connection, Select, and_, exists, func, or_, select
 
 from services.common.access import Principal
+from services.common.database import as_utc
 from services.common.errors import NotFoundError
-from services.measurement.adapters.tables import benchmark_revisions, observation_values, observations_view
+from services.measurement.adapters.tables import (
+    benchmark_revisions,
+    observation_values,
+    observations_view,
+    stored_events,
+)
 from services.measurement.application.event_log import EventLogApplication
 from services.measurement.application.queries import catalogue
 from services.measurement.application.queries.progress import resolve_position
@@ -170,6 +176,47 @@ def plan_export(
         export.as_known = _as_known_at(app, connection, pins, where)
         export.categories = _categories(connection, pins, where, export.as_known)
     return export
+
+
+@dataclass(frozen=True)
+class StructureCodes:
+    """What the SDMX structure's codelists hold at a log position
+    (export_files/sdmx_structure.py): (code, name) pairs, by code."""
+
+    position: int
+    recorded_at: datetime | None  # when the log recorded `position` (None: the empty log)
+    benchmarks: Sequence[tuple[str, str]]
+    countries: Sequence[tuple[str, str]]
+    sectors: Sequence[tuple[str, str]]
+
+
+def structure_codes(app: EventLogApplication, at: int | None, known_at: datetime | None) -> StructureCodes:
+    """Every benchmark defined (retired ones too), country and sector ever
+    selected, as known at `at` (or `known_at`, or the head)."""
+    with app.database.snapshot() as connection:
+        position = resolve_position(connection, at, known_at)
+        recorded_at = connection.execute(
+            select(stored_events.c.recorded_at).where(stored_events.c.position == position)
+        ).scalar_one_or_none()
+        titles = connection.execute(
+            select(benchmark_revisions.c.benchmark, benchmark_revisions.c.state).where(
+                benchmark_revisions.c.known_from <= position,
+                or_(benchmark_revisions.c.known_until.is_(None), benchmark_revisions.c.known_until > position),
+            )
+        ).all()
+    scope = catalogue.scope(app, position)
+    return StructureCodes(
+        position=position,
+        recorded_at=None if recorded_at is None else as_utc(recorded_at),
+        benchmarks=sorted((code, str(_state(state)["title"])) for code, state in titles),
+        countries=sorted((country["iso3"], country["name"]) for country in scope["countries"]),
+        sectors=sorted((sector["code"], sector["name"]) for sector in scope["sectors"]),
+    )
+
+
+def _state(state: Any) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(state) if isinstance(state, str) else state
+    return found
 
 
 def _framework(app: EventLogApplication, position: int) -> tuple[str | None, int | None]:

@@ -1,25 +1,33 @@
 """Exports of observations, as of a valid date and as known at a log
-position: CSV and XLSX in the import's columns, and SDMX-CSV 2.0. Every
-export names its pins in its headers and is the same, byte for byte, when
-made again with them (give `as_of` and `at`)."""
+position: CSV and XLSX in the import's columns, and SDMX-CSV 2.0 with its
+SDMX-ML 3.0 structure. Every export names its pins in its headers and is the
+same, byte for byte, when made again with them (give `as_of` and `at`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from services.common.access import Permission
 from services.common.errors import InvalidCommandError
-from services.common.http.authorization import ObservationReader
+from services.common.http.authorization import ObservationReader, allowed
 from services.common.http.deps import POSITION_HEADER
 from services.measurement.application.export_files.csv_file import csv_chunks
 from services.measurement.application.export_files.pins import pin_headers
-from services.measurement.application.export_files.sdmx_csv import DATAFLOW, sdmx_chunks
 from services.measurement.application.export_files.sdmx_csv import MEDIA_TYPE as SDMX_CSV
+from services.measurement.application.export_files.sdmx_csv import sdmx_chunks
+from services.measurement.application.export_files.sdmx_structure import DATAFLOW, structure_message
+from services.measurement.application.export_files.sdmx_structure import MEDIA_TYPE as SDMX_STRUCTURE
 from services.measurement.application.export_files.xlsx_file import MAX_SHEET_ROWS, xlsx_file
-from services.measurement.application.queries.exports import ExportFilter, ObservationExport, plan_export
+from services.measurement.application.queries.exports import (
+    ExportFilter,
+    ObservationExport,
+    plan_export,
+    structure_codes,
+)
 from services.measurement.application.transparency import TransparencyLog
 from services.measurement.entrypoints.http.deps import MeasurementDep
 from services.measurement.entrypoints.http.routes.progress import PinnedDep, SectorFilter
@@ -134,3 +142,28 @@ def export_xlsx(export: PlannedDep) -> StreamingResponse:
 def export_sdmx_csv(export: PlannedDep) -> StreamingResponse:
     """Observations as SDMX-CSV 2.0."""
     return _file(export, SDMX_CSV, ".sdmx.csv", sdmx_chunks)
+
+
+@router.get(
+    "/observations.sdmx-structure.xml",
+    operation_id="exportObservationsSdmxStructure",
+    response_class=Response,
+    responses={200: {"content": {SDMX_STRUCTURE: {"schema": {"type": "string"}}}}},
+    dependencies=[allowed(Permission.READ_FRAMEWORK)],
+)
+def export_sdmx_structure(measurement: MeasurementDep, when: PinnedDep) -> Response:
+    """The structure of the SDMX-CSV export as an SDMX-ML 3.0 structure message: the dataflow
+    ILO:DF_STOCKTAKE_OBSERVATIONS(1.0), its data structure definition (the SDMX-CSV's columns, in order),
+    its concepts, and the codelists as known at `at` or `known_at` (default: the head): every benchmark
+    defined, country and sector ever selected (_Z: the international level, no sector), and the observation
+    statuses. Codes are only ever added; a code's "." is "@", as in the data. The same `at` gives the same
+    bytes; `as_of` is not used (the structure holds every valid date)."""
+    codes = structure_codes(measurement, when.at, when.known_at)
+    return Response(
+        structure_message(codes).encode("utf-8"),
+        media_type=SDMX_STRUCTURE,
+        headers={
+            POSITION_HEADER: str(codes.position),
+            "Content-Disposition": f'attachment; filename="observations-structure-at-{codes.position}.xml"',
+        },
+    )
