@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from services.measurement.adapters.framework_file import DEFAULT_FRAMEWORK_FILE, read_framework_file
-from tests.measurement.adapters.test_framework_file import SEED_FILE, needs_seed
+from tests.measurement.adapters.test_framework_file import SEED_FILE
 
 DATA = Path(__file__).parents[3] / "services/measurement/framework_data"
 CORRECTED = ("schema", "framework", "theory_of_change", "priorities", "pb_alignment", "milestones")
@@ -131,7 +131,6 @@ def test_undated_roadmap_steps_are_due_by_the_end_of_their_roadmap_period(v2: di
         assert milestone.get("derived", False) == ("derived" in milestone), milestone
 
 
-@needs_seed
 def test_the_new_texts_are_drawn_from_the_seed(v2: dict[str, Any]) -> None:
     raw = SEED_FILE.read_text(encoding="utf-8")
     words = re.sub(r"-[ \t]*\n\s*", "-", raw).split()
