@@ -65,7 +65,11 @@ def fields_of(observation: ObservationCreate) -> dict[str, Any]:
         "sector": observation.sector,
         "period": observation.period,
         "value": observation.value,
-        "disaggregations": [item.model_dump() for item in observation.disaggregations],
+        # As item.model_dump() gives them, without a serializer's call per item.
+        "disaggregations": [
+            {"dimension": item.dimension, "category": item.category, "value": item.value}
+            for item in observation.disaggregations
+        ],
         "evidence": [{"title": e.title, "url": str(e.url)} for e in observation.evidence],
         "comment": observation.comment,
     }
