@@ -20,9 +20,11 @@ Each cell's key is kept on its `value_cells` row, and a lookup probes it.
 Keys depend on nothing but the codes: the live projection, a rebuild and
 every process agree without sharing anything. Two cells could, very rarely
 (about 1 in 2**48 per pair of codes), share a benchmark part: lookups
-therefore also check the row's benchmark, country and sector (kept in the
-index, so this costs no table read), and a shared key can slow a lookup but
-never change its answer."""
+therefore also check the row's benchmark, country and sector (on
+PostgreSQL in the walk, from the index, which holds them; on SQLite on the
+row the walk ends on, which is read anyway, walking again with the check
+when it is another cell's), and a shared key can slow a lookup but never
+change its answer."""
 
 from __future__ import annotations
 

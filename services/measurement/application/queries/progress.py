@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -190,8 +191,29 @@ def _all_values_in_force(
     admitted: CellsInScope | None = None,
 ) -> dict[str, list[ValueRow]]:
     """`admitted`: only the cells in scope (as `CellsInScope.admit` says)."""
+    lookup = _lookup(connection, codes, as_of, position, cells, admitted)
+    found: dict[str, list[ValueRow]] = defaultdict(list)
+    if lookup is None:
+        return found
+    rows = _rows_in_force(connection, lookup)
+    if connection.dialect.name != "postgresql":
+        rows = _with_dates(rows)
+    for row in rows:
+        found[row[0]].append(row)
+    return found
+
+
+def _lookup(
+    connection: Connection,
+    codes: Sequence[str],
+    as_of: date,
+    position: int,
+    cells: Cells,
+    admitted: CellsInScope | None,
+) -> Lookup | None:
+    """The lookup of the values in force, or None when nothing can be found."""
     if not codes:
-        return {}
+        return None
     # Nothing known at P has a valid date after the high-water mark at P.
     high_water = connection.execute(
         select(valid_date_high_water.c.valid_date)
@@ -200,23 +222,99 @@ def _all_values_in_force(
         .limit(1)
     ).scalar_one_or_none()
     if high_water is None:
-        return {}
-    lookup = Lookup(codes, min(as_of, high_water), position, cells, admitted)
+        return None
+    return Lookup(codes, min(as_of, high_water), position, cells, admitted)
+
+
+def _rows_in_force(connection: Connection, lookup: Lookup) -> list[Any]:
+    """The rows of the values in force, as the driver gives them (on SQLite
+    the valid dates are ISO texts)."""
     if (
         connection.dialect.name == "postgresql"
-        and cells == ALL_CELLS
-        and len(codes) >= FAN_OUT_FROM_BENCHMARKS
+        and lookup.cells == ALL_CELLS
+        and len(lookup.codes) >= FAN_OUT_FROM_BENCHMARKS
         and _idle_connection(connection)
     ):
-        rows = _in_force_fanned_out(connection, lookup)
-    elif connection.dialect.name == "postgresql":
-        rows = _in_force_by_lookup(connection, lookup)
-    else:
-        rows = _in_force_by_subquery(connection, lookup)
-    found: dict[str, list[ValueRow]] = defaultdict(list)
-    for row in rows:
-        found[row[0]].append(row)
+        return _in_force_fanned_out(connection, lookup)
+    if connection.dialect.name == "postgresql":
+        return _in_force_by_lookup(connection, lookup)
+    return _in_force_by_subquery(connection, lookup)
+
+
+def _with_dates(rows: list[Any]) -> list[ValueRow]:
+    """SQLite's rows with their valid dates as dates (each distinct date parsed once)."""
+    dates: dict[str, date] = {}
+    found = []
+    for benchmark, country, sector, valid_date, number, text_value, known_from, recorded_position in rows:
+        day = dates.get(valid_date)
+        if day is None:
+            day = dates[valid_date] = date.fromisoformat(valid_date)
+        found.append((benchmark, country, sector, day, number, text_value, known_from, recorded_position))
     return found
+
+
+@dataclass(frozen=True)
+class ColumnsInForce:
+    """The values in force of a roll-up's benchmarks as columns (the i-th
+    of each column one row of `ValueRow`), the rows of each benchmark
+    consecutive: `spans` gives each benchmark's [start, end)."""
+
+    countries: Sequence[str]
+    sectors: Sequence[str]
+    valid_dates: Sequence[date]
+    numbers: Sequence[Any]  # float or None
+    texts: Sequence[Any]  # str or None
+    known_from: Sequence[int]
+    recorded: Sequence[int]
+    spans: dict[str, tuple[int, int]]
+
+    def rows(self, code: str) -> list[ValueRow]:
+        start, end = self.spans.get(code, (0, 0))
+        columns = (
+            self.countries,
+            self.sectors,
+            self.valid_dates,
+            self.numbers,
+            self.texts,
+            self.known_from,
+            self.recorded,
+        )
+        return [(code, *row) for row in zip(*(column[start:end] for column in columns), strict=True)]
+
+
+def _columns_in_force(
+    connection: Connection,
+    codes: Sequence[str],
+    as_of: date,
+    position: int,
+    cells: Cells,
+    admitted: CellsInScope | None,
+) -> ColumnsInForce:
+    """`_all_values_in_force` as columns, for a roll-up: its thousands of
+    rows are sorted, transposed and cut by benchmark in C, never walked
+    row by row in Python."""
+    lookup = _lookup(connection, codes, as_of, position, cells, admitted)
+    rows = [] if lookup is None else _rows_in_force(connection, lookup)
+    if not rows:
+        return ColumnsInForce((), (), (), (), (), (), (), {})
+    # By benchmark (SQLite's rows come so; PostgreSQL's in series key order,
+    # which the server sorts by far faster than by code).
+    rows.sort(key=_BENCHMARK)
+    benchmarks, countries, sectors, valid_dates, numbers, texts, known_from, recorded = zip(*rows, strict=True)
+    if connection.dialect.name != "postgresql":
+        days = {text_date: date.fromisoformat(text_date) for text_date in set(valid_dates)}
+        valid_dates = tuple(map(days.__getitem__, valid_dates))
+    spans = {}
+    start, total = 0, len(benchmarks)
+    while start < total:
+        code = benchmarks[start]
+        end = bisect_right(benchmarks, code, start)
+        spans[code] = (start, end)
+        start = end
+    return ColumnsInForce(countries, sectors, valid_dates, numbers, texts, known_from, recorded, spans)
+
+
+_BENCHMARK = itemgetter(0)
 
 
 # From this many benchmarks, half of the lookups run on a second connection at
@@ -306,9 +404,10 @@ def _in_force_by_lookup(connection: Connection, lookup: Lookup) -> list[Any]:
 # The lists (codes, and the countries and sectors in scope) are passed as
 # JSON arrays, so that the statement's text, and SQLite's prepared statement,
 # stay the same whatever their lengths.
-_LOOKUP_SQLITE = f"""
-    SELECT cell.benchmark, cell.country, cell.sector, v.valid_date, v.number, v.text, v.known_from,
-           v.recorded_position
+_LOOKUP_SQLITE_TEMPLATE = f"""
+    SELECT CASE WHEN v.benchmark = cell.benchmark AND v.country = cell.country AND v.sector = cell.sector
+                THEN cell.benchmark END,
+           cell.country, cell.sector, v.valid_date, v.number, v.text, v.known_from, v.recorded_position
     FROM {value_cells.name} AS cell
     CROSS JOIN {observation_values.name} AS v
     WHERE cell.benchmark IN (SELECT value FROM json_each(:codes)) AND cell.first_known <= :position
@@ -319,11 +418,16 @@ _LOOKUP_SQLITE = f"""
         SELECT w.rowid FROM {observation_values.name} AS w
         WHERE w.series_key = cell.series_key AND w.valid_date <= :as_of
           AND w.known_from <= :position AND (w.known_until IS NULL OR w.known_until > :position)
-          AND w.benchmark = cell.benchmark AND w.country = cell.country AND w.sector = cell.sector
+          {{cell_check}}
         ORDER BY w.valid_date DESC, w.recorded_position DESC
         LIMIT 1
       )
+    ORDER BY cell.benchmark
     """
+_LOOKUP_SQLITE = _LOOKUP_SQLITE_TEMPLATE.format(cell_check="")
+_LOOKUP_SQLITE_CHECKED = _LOOKUP_SQLITE_TEMPLATE.format(
+    cell_check="AND w.benchmark = cell.benchmark AND w.country = cell.country AND w.sector = cell.sector"
+)
 
 
 def _in_force_by_subquery(connection: Connection, lookup: Lookup) -> list[Any]:
@@ -331,23 +435,25 @@ def _in_force_by_subquery(connection: Connection, lookup: Lookup) -> list[Any]:
     subquery that finds the row in force on the series index. CROSS JOIN
     fixes SQLite's join order (the cells, found on their primary key by
     benchmark, then the lookup), which its planner would otherwise choose
-    without statistics. Run on the driver's cursor, as plain tuples; the
-    stored ISO dates are read once per distinct date."""
+    without statistics. Run on the driver's cursor, as plain tuples (valid
+    dates as ISO texts).
+
+    The walk does not check each row's cell (SQLite's index does not hold
+    it: a table read per row walked); the row it finds, read anyway for its
+    value, is checked instead, and a row of another cell (two cells sharing
+    a series key, projections/series_keys.py) gives no benchmark: then the
+    lookup runs again with the check in the walk. A walk that ends on the
+    cell's own row found that cell's row in force, as the rows it passed
+    over are its own or another cell's."""
     parameters = lookup.parameters()
     for key in ("codes", "countries", "sectors"):
         if parameters[key] is not None:
             parameters[key] = json.dumps(parameters[key])
     parameters["as_of"] = lookup.as_of.isoformat()
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    dates: dict[str, date] = {}
-    found = []
-    for benchmark, country, sector, valid_date, number, text_value, known_from, recorded_position in cursor.execute(
-        _LOOKUP_SQLITE, parameters
-    ):
-        day = dates.get(valid_date)
-        if day is None:
-            day = dates[valid_date] = date.fromisoformat(valid_date)
-        found.append((benchmark, country, sector, day, number, text_value, known_from, recorded_position))
+    found: list[Any] = cursor.execute(_LOOKUP_SQLITE, parameters).fetchall()
+    if None in map(_BENCHMARK, found):
+        found = cursor.execute(_LOOKUP_SQLITE_CHECKED, parameters).fetchall()
     return found
 
 
@@ -375,21 +481,29 @@ def _country_values(spec: BenchmarkSpec, rows: Iterable[ValueRow], ordered: bool
     return values
 
 
-def _value_columns(spec: BenchmarkSpec, rows: Sequence[ValueRow]) -> ValueColumns:
-    """The values `_country_values` makes of `rows`, as columns (a roll-up
-    reads thousands: the rows are transposed in C, and a column of numbers
-    is taken whole when it holds nothing but finite floats)."""
-    if not rows:
+def _value_columns(spec: BenchmarkSpec, columns: ColumnsInForce, code: str) -> ValueColumns:
+    """The values `_country_values` makes of the benchmark's rows, as columns
+    (a roll-up reads thousands: a column of numbers is taken whole when it
+    holds nothing but finite floats)."""
+    start, end = columns.spans.get(code, (0, 0))
+    if start == end:
         return ValueColumns((), (), (), (), (), ())
-    _, countries, sectors, valid_dates, numbers, texts, known_from, recorded = zip(*rows, strict=True)
+    numbers = columns.numbers[start:end]
     figures: Sequence[Any]
     if set(map(type, numbers)) == {float} and all(map(math.isfinite, numbers)):
         figures = list(map(int, numbers)) if spec.measure is Measure.UNIT else numbers
     elif spec.measure is not Measure.UNIT and numbers.count(None) == len(numbers):
-        figures = texts
+        figures = columns.texts[start:end]
     else:
-        figures = [value.value for value in _country_values(spec, rows, ordered=False)]
-    return ValueColumns(countries, sectors, valid_dates, figures, known_from, recorded)
+        figures = [value.value for value in _country_values(spec, columns.rows(code), ordered=False)]
+    return ValueColumns(
+        columns.countries[start:end],
+        columns.sectors[start:end],
+        columns.valid_dates[start:end],
+        figures,
+        columns.known_from[start:end],
+        columns.recorded[start:end],
+    )
 
 
 def _by_cell(value: CountryValue) -> tuple[str, str]:
@@ -585,12 +699,13 @@ def rollup(
         position = resolve_position(connection, at, known_at)
         revisions = _revisions(connection, position)
         live = {code: r for code, r in revisions.items() if not r["retired"]}
-        values = _values_in_force(connection, list(live), as_of, position, Cells(sector=sector))
+        admitted = scope_known_at(connection, position).cells_in_scope(as_of)
+        columns = _columns_in_force(connection, list(live), as_of, position, Cells(sector=sector), admitted)
     states_by_assumption: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for code in sorted(live):
         revision = live[code]
         spec = BenchmarkSpec.from_state(revision["state"])
-        summary = _summary(revision, spec, _value_columns(spec, values.get(code, [])), as_of)
+        summary = _summary(revision, spec, _value_columns(spec, columns, code), as_of)
         states_by_assumption[revision["assumption"]].append(summary)
     items = []
     for assumption in assumptions:
