@@ -4,6 +4,7 @@ type for type, in every table of the service that takes rows in bulk."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -12,6 +13,8 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -29,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.common.database import Database
-from services.measurement.adapters.bulk import COPY_FROM_ROWS, bulk_insert, insert_skipping_conflicts
+from services.measurement.adapters.bulk import COPY_FROM_ROWS, bulk_insert, insert_skipping_conflicts, json_text
 from services.measurement.adapters.tables import metadata
 
 TEXTS = ["", "plain", "é ü 😀", 'quote " and \\ backslash', "\x00\x1f\u2028", "'=1+1"]
@@ -135,3 +138,36 @@ def test_rows_missing_a_column_are_refused_as_sqlalchemy_refuses_them(tmp_path: 
         bulk_insert(connection, table, rows)
     with pytest.raises(type(refused.value)), bulk.transaction() as connection:
         connection.execute(insert(table), rows)
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.tuples(inner) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values)
+def test_json_text_is_json_dumps(value: Any) -> None:
+    assert json_text(value) == json.dumps(value)
+
+
+@pytest.mark.parametrize("value", [{1: "an integer key", None: 2.5}, {(1, 2): "a tuple key"}, {"x": object()}])
+def test_json_text_refuses_what_json_dumps_refuses_alike(value: Any) -> None:
+    try:
+        expected = json.dumps(value)
+    except Exception as error:
+        with pytest.raises(type(error)):
+            json_text(value)
+        return
+    assert json_text(value) == expected
+
+
+def test_json_text_refuses_a_cycle_as_json_dumps_does() -> None:
+    cycle: list[Any] = []
+    cycle.append(cycle)
+    with pytest.raises(ValueError, match="Circular"):
+        json_text(cycle)
