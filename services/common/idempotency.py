@@ -219,10 +219,6 @@ class IdempotencyRecords:
             deleted = connection.execute(delete(idempotency_records).where(idempotency_records.c.created_at < cutoff))
         return deleted.rowcount
 
-    def purge_due(self, now: datetime) -> bool:
-        """Whether `purge_if_due` would purge now (no I/O)."""
-        return now >= self._next_purge
-
     def purge_if_due(self, now: datetime) -> None:
         """Purges (`purge`) if this process has not for `PURGE_EVERY`; never waits for another thread's purge."""
         if now < self._next_purge or not self._purge_lock.acquire(blocking=False):

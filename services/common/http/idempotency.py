@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import Connection
@@ -106,49 +105,6 @@ class Creation:
         return respond_keeping(
             self.records, self.principal.name, self.key, self.request, body, run, self._check_may_see
         )
-
-    async def respond_keeping_soon(
-        self,
-        body: BaseModel | dict[str, Any],
-        run_soon: Callable[[str, KeepAnswer], Awaitable[JSONResponse] | None],
-        run: Callable[[str | None, KeepAnswer | None], JSONResponse],
-    ) -> JSONResponse:
-        """`respond_keeping` for an async route, which must not block: with a
-        key, `run_soon` starts the work without I/O (its transaction queued)
-        and gives what awaits its answer, or None when it cannot; then, and
-        whenever anything could do I/O (no key, a purge due, a refusal,
-        another request with the key), `respond_keeping` answers in a worker
-        thread (with `run`, anew after a refused attempt, which wrote nothing)."""
-        generation = datetime.now(UTC)
-        if self.key is None or self.records.purge_due(generation):
-            return await run_in_threadpool(self.respond_keeping, body, run)
-        principal, key = self.principal.name, self.key
-        request_fingerprint = fingerprint(self.request.method, self.request.url.path, body)
-
-        def keep(connection: Connection, answer: KeptAnswer) -> None:
-            self.records.keep(connection, principal, key, request_fingerprint, generation, answer)
-
-        answering = run_soon(request_name(principal, key, generation), keep)
-        if answering is None:
-            return await run_in_threadpool(self.respond_keeping, body, run)
-        try:
-            return await answering
-        except IdempotencyKeyTakenError:
-            # Another request had the key first: this one is its retry.
-            return await run_in_threadpool(
-                respond_once,
-                self.records,
-                principal,
-                key,
-                self.request,
-                body,
-                lambda name: run(name, None),
-                self._check_may_see,
-            )
-        except Exception:
-            # Refused (a reference moved on, say): nothing of it was written; answered as respond_keeping
-            # answers, which checks again where it must (and replays the answer of an attempt that succeeded).
-            return await run_in_threadpool(self.respond_keeping, body, run)
 
     def _check_may_see(self, answer: Any) -> None:
         """Keys are the principal's, but a country office's key acts for its

@@ -65,16 +65,10 @@ class GroupCommit(Generic[Item, Result]):
                 result = self.write(connection, item)
                 self.finish(connection, [result])
                 return result
-        return self.enqueue(item).result()
-
-    def enqueue(self, item: Item) -> Future[Result]:
-        """Queues `item` for the next group without waiting: the future is
-        done once the commit that holds it is (or with the error that refused
-        it). Not inside a caller's transaction (see `submit`)."""
         future: Future[Result] = Future()
         self._ensure_running()
         self._queue.put((item, future))
-        return future
+        return future.result()
 
     def close(self) -> None:
         with self._lock:

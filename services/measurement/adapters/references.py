@@ -29,21 +29,15 @@ class ReferenceCache:
         self._copies: LRUCache[UUID, Aggregate] = LRUCache(maxsize=maxsize)
         self._lock = threading.Lock()
 
-    def known(self, *aggregate_ids: UUID) -> dict[UUID, Aggregate] | None:
-        """The copies of the aggregates as they stood when last read, if all were read before; None
-        otherwise. Never reads the store (what `get` with `trust_copies` answers without a query)."""
-        with self._lock:
-            copies = {aggregate_id: self._copies.get(aggregate_id) for aggregate_id in aggregate_ids}
-        if any(copy is None for copy in copies.values()):
-            return None
-        return {aggregate_id: copy for aggregate_id, copy in copies.items() if copy is not None}
-
     def get(self, *aggregate_ids: UUID, trust_copies: bool = False) -> dict[UUID, Aggregate]:
         """Those of the aggregates that exist, as they stand now (with
         `trust_copies`, as they stood when last read, if all were read before:
         no query). Do not change what it returns: it is shared."""
-        if trust_copies and (known := self.known(*aggregate_ids)) is not None:
-            return known
+        if trust_copies:
+            with self._lock:
+                copies = {aggregate_id: self._copies.get(aggregate_id) for aggregate_id in aggregate_ids}
+            if all(copy is not None for copy in copies.values()):
+                return {aggregate_id: copy for aggregate_id, copy in copies.items() if copy is not None}
         versions = {row[0]: row[1] for row in self.database.read_once(stream_versions_query(aggregate_ids))}
         found: dict[UUID, Aggregate] = {}
         for aggregate_id, version in versions.items():

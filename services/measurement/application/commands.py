@@ -5,7 +5,6 @@ application (`event_log.py`) and answers with the record as it now stands."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -25,7 +24,7 @@ from services.common.errors import (
     StaleVersionError,
 )
 from services.measurement.adapters.references import ReferenceCache
-from services.measurement.application.event_log import Along, EventLogApplication, ReferenceChangedError, Saved
+from services.measurement.application.event_log import EventLogApplication, ReferenceChangedError, Saved
 from services.measurement.application.queries import catalogue
 from services.measurement.domain.benchmarks import Baseline, Benchmark, Level, Target
 from services.measurement.domain.framework import PROGRAMME, Framework, FrameworkDocument
@@ -295,6 +294,13 @@ class Measurement(EventLogApplication):
         keep_answer: KeepAnswer | None,
         trust_copies: bool,
     ) -> dict[str, Any]:
+        keep: Callable[[Connection, int, datetime], None] | None = None
+
+        def along(connection: Connection, saved: Saved) -> None:
+            if keep is not None:
+                (recording,) = saved.recordings
+                keep(connection, recording.notification.id, saved.recorded_at)
+
         try:
             # The copies of the benchmark and scope last read are trusted: the save checks under the log's
             # lock that neither has moved on since, and a retry (ReferenceChangedError) reads them again.
@@ -312,9 +318,11 @@ class Measurement(EventLogApplication):
                 comment=comment,
                 principal=actor.name,
             )
-            (recorded,) = observation.pending_events
-            assert isinstance(recorded, Observation.Recorded)
-            self.save(observation, unchanged=unchanged, along=self._keeping(keep_answer, recorded))
+            if keep_answer is not None:
+                (recorded,) = observation.pending_events
+                assert isinstance(recorded, Observation.Recorded)
+                keep = keep_answer(self._answer(recorded, DRAFT_POSITION, DRAFT_RECORDED_AT))
+            self.save(observation, unchanged=unchanged, along=along)
         except ReferenceChangedError:
             raise
         except ConflictError:
@@ -328,72 +336,6 @@ class Measurement(EventLogApplication):
                 return found
             raise
         return self._recorded_answer(self.last_saved())
-
-    def record_observation_soon(
-        self,
-        *,
-        benchmark: str,
-        country: str | None,
-        sector: str | None,
-        period: str,
-        value: Any,
-        disaggregations: Sequence[Disaggregation],
-        evidence: Sequence[Evidence],
-        comment: str | None,
-        actor: Principal,
-        observation_id: UUID,
-        keep_answer: KeepAnswer | None,
-    ) -> Future[Saved] | None:
-        """`record_observation`'s first attempt for a caller that must not
-        block (an async route): checked against the copies of the benchmark
-        and scope it trusts, without reading the store, and its save queued
-        without waiting. None when it cannot be done so (a copy not read yet,
-        or a check refuses: `record_observation` tells why, against fresh
-        reads where it must); the future is done once the save is committed,
-        or with the save's refusal (`record_observation` then makes its
-        attempts anew)."""
-        if country is not None and self.country_name(country) is None:
-            return None
-        try:
-            actor.check_may_report_for(country)
-        except ForbiddenError:
-            return None
-        benchmark_id, scope_id = Benchmark.create_id(benchmark), ProgrammeScope.create_id(PROGRAMME)
-        found = self.references.known(benchmark_id, scope_id)
-        checked_benchmark, scope = (None, None) if found is None else (found.get(benchmark_id), found.get(scope_id))
-        if not isinstance(checked_benchmark, Benchmark) or not isinstance(scope, ProgrammeScope):
-            return None
-        try:
-            recorded = Observation.recorded(
-                observation_id=observation_id,
-                benchmark=checked_benchmark,
-                scope=scope,
-                country=country,
-                sector=sector,
-                period=period,
-                value=value,
-                disaggregations=disaggregations,
-                evidence=evidence,
-                comment=comment,
-                principal=actor.name,
-            )
-        except DomainError:
-            return None
-        unchanged = {benchmark_id: checked_benchmark.version, scope_id: scope.version}
-        return self.save_soon([recorded], unchanged, self._keeping(keep_answer, recorded))
-
-    def _keeping(self, keep_answer: KeepAnswer | None, recorded: Observation.Recorded) -> Along | None:
-        """What keeps the answer in the save's transaction: drafted here, before the save, and
-        completed there with the position and time the save assigned."""
-        if keep_answer is None:
-            return None
-        keep = keep_answer(self._answer(recorded, DRAFT_POSITION, DRAFT_RECORDED_AT))
-
-        def along(connection: Connection, saved: Saved) -> None:
-            (recording,) = saved.recordings
-            keep(connection, recording.notification.id, saved.recorded_at)
-
-        return along
 
     @classmethod
     def _recorded_answer(cls, saved: Saved) -> dict[str, Any]:

@@ -7,7 +7,6 @@ and the queries that read streams from the log build on it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -134,19 +133,6 @@ class EventLogApplication(Application[UUID]):
         processing_event.events.extend(events)
         processing_event.saved_kwargs["unchanged"] = unchanged or {}
         return self._record(processing_event)
-
-    def save_soon(
-        self, events: Sequence[DomainEventProtocol[UUID]], unchanged: Mapping[UUID, int], along: Along | None
-    ) -> Future[Saved] | None:
-        """Queues the events' save (as `save_events` with `along`) without
-        waiting for it, for a caller that must not block: the future is done
-        once it is committed. None inside a transaction of this context
-        (where only `save` can write)."""
-        if self.database.in_transaction():
-            return None
-        return self.group_commit.enqueue(
-            _Save(events, [self.events.mapper.to_stored_event(e) for e in events], unchanged, along)
-        )
 
     def _write(self, connection: Connection, save: _Save) -> Saved:
         """Appends one save's events to the log and projects them, in

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid5
@@ -60,27 +59,12 @@ def _disaggregations(items: list[Any] | None) -> list[dict[str, Any]] | None:
     responses=documented_problems(IDEMPOTENCY_IN_FLIGHT),
     dependencies=[allowed(Permission.RECORD_OBSERVATIONS)],
 )
-async def record_observation(
+def record_observation(
     body: ObservationCreate,
     measurement: MeasurementDep,
     creation: CreationDep,
 ) -> JSONResponse:
     """Record one value of a benchmark for one country and period. Send Idempotency-Key to retry safely."""
-    # async, and it never blocks: with a key, the recording is checked against the copies already read
-    # and its save queued without I/O (record_soon), and the event loop awaits the commit; anything that
-    # may do I/O (a copy to read, a refusal to explain, a retry) runs as a plain route does, in a worker
-    # thread (record). Either way it is the same recording, kept in the same transaction.
-    recording = {
-        "benchmark": body.benchmark,
-        "country": body.country,
-        "sector": body.sector,
-        "period": body.period,
-        "value": body.value,
-        "disaggregations": _disaggregations(body.disaggregations) or [],
-        "evidence": [{"title": e.title, "url": str(e.url)} for e in body.evidence],
-        "comment": body.comment,
-        "actor": creation.principal,
-    }
 
     def record(request_name: str | None, keep: KeepAnswer | None) -> JSONResponse:
         # With a key, the observation's id follows from the request it names,
@@ -89,55 +73,45 @@ async def record_observation(
         # hours (a new request) records a new observation.
         observation_id = None if request_name is None else observation_id_for(request_name)
         kept: list[KeptAnswer] = []
-        observation = measurement.record_observation(
-            **recording, observation_id=observation_id, keep_answer=None if keep is None else _keeping(kept, keep)
-        )
-        return _kept_response(kept[-1]) if kept else _created(observation)
 
-    def record_soon(request_name: str, keep: KeepAnswer) -> Awaitable[JSONResponse] | None:
-        kept: list[KeptAnswer] = []
-        saving = measurement.record_observation_soon(
-            **recording, observation_id=observation_id_for(request_name), keep_answer=_keeping(kept, keep)
-        )
-        if saving is None:
-            return None
+        def keep_answer(draft: dict[str, Any]) -> Callable[[Connection, int, datetime], None]:
+            # The answer is built here, before the save; in the observation's transaction, under the log's
+            # lock, only its position and time are put in, and the key's record is written with it.
+            status_code, body, headers = _created_answer(draft)
 
-        async def answer() -> JSONResponse:
-            await asyncio.wrap_future(saving)
-            return _kept_response(kept[-1])
-
-        return answer()
-
-    return await creation.respond_keeping_soon(body, record_soon, record)
-
-
-def _keeping(kept: list[KeptAnswer], keep: KeepAnswer) -> Callable[[dict[str, Any]], Keep]:
-    """`keep_answer` of a recording: its answer is built from the draft before the save; in the
-    observation's transaction, under the log's lock, only its position and time are put in, and the
-    key's record is written with it (and the answer added to `kept`)."""
-
-    def keep_answer(draft: dict[str, Any]) -> Keep:
-        status_code, body, headers = _created_answer(draft)
-
-        def at(connection: Connection, position: int, recorded_at: datetime) -> None:
-            recorded = _RECORDED_AT.dump_python(recorded_at, mode="json")
-            kept.append(
-                (
-                    status_code,
-                    {**body, **dict.fromkeys(_POSITIONS, position), **dict.fromkeys(_TIMES, recorded)},
-                    {**headers, POSITION_HEADER: str(position)},
+            def at(connection: Connection, position: int, recorded_at: datetime) -> None:
+                recorded = _RECORDED_AT.dump_python(recorded_at, mode="json")
+                kept.append(
+                    (
+                        status_code,
+                        {**body, **dict.fromkeys(_POSITIONS, position), **dict.fromkeys(_TIMES, recorded)},
+                        {**headers, POSITION_HEADER: str(position)},
+                    )
                 )
-            )
-            keep(connection, kept[-1])
+                if keep is not None:
+                    keep(connection, kept[-1])
 
-        return at
+            return at
 
-    return keep_answer
+        observation = measurement.record_observation(
+            observation_id=observation_id,
+            benchmark=body.benchmark,
+            country=body.country,
+            sector=body.sector,
+            period=body.period,
+            value=body.value,
+            disaggregations=_disaggregations(body.disaggregations) or [],
+            evidence=[{"title": e.title, "url": str(e.url)} for e in body.evidence],
+            comment=body.comment,
+            actor=creation.principal,
+            keep_answer=None if keep is None else keep_answer,
+        )
+        if kept:
+            status_code, content, headers = kept[-1]
+            return JSONResponse(content, status_code=status_code, headers=headers)
+        return _created(observation)
 
-
-def _kept_response(kept: KeptAnswer) -> JSONResponse:
-    status_code, content, headers = kept
-    return JSONResponse(content, status_code=status_code, headers=headers)
+    return creation.respond_keeping(body, record)
 
 
 @router.api_route("/batch", methods=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False)
@@ -155,7 +129,6 @@ def _created(observation: dict[str, Any]) -> JSONResponse:
 _POSITIONS = ("recorded_position", "last_position", "position")
 _TIMES = ("recorded_at", "updated_at")
 _RECORDED_AT: TypeAdapter[datetime] = TypeAdapter(datetime)  # a time as ObservationRead writes it
-Keep = Callable[[Connection, int, datetime], None]
 
 
 def _created_answer(observation: dict[str, Any]) -> KeptAnswer:
