@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from services.common.access import Role
 from services.common.api_keys import ApiKeys
 from services.measurement.domain.framework import PROGRAMME_WINDOW
+from services.measurement.entrypoints.http.schemas.imports import ImportSummary
 from tests.support import (
     assert_problem,
     bearer,
@@ -64,6 +65,9 @@ def checked(response: Any) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/json")
     summary: dict[str, Any] = response.json()
+    # The summary is its schema's dump (fields in order, none null), whether or not it is made by the schema.
+    dumped = ImportSummary.model_validate(summary).model_dump(mode="json", exclude_none=True)
+    assert json.dumps(summary) == json.dumps(dumped)
     counts = summary["counts"]
     assert sum(counts[o] for o in OUTCOMES) == counts["received"] == len(summary["rows"]), counts
     assert [r["index"] for r in summary["rows"]] == list(range(counts["received"]))
