@@ -74,6 +74,8 @@ EXPECTED_ROLES: dict[str, frozenset[Role] | str] = {
     "listMilestones": EVERY_ROLE,
     "getMilestone": EVERY_ROLE,
     "recordMilestoneOutcome": frozenset({MANAGER}),
+    "withdrawDeliveryRecord": frozenset({MANAGER}),
+    "withdrawMilestoneOutcome": frozenset({MANAGER}),
     # observations (the programme manager's: international ones, which name no country)
     "recordObservation": frozenset({OFFICE, MANAGER}),
     "importObservations": frozenset({OFFICE, MANAGER}),
@@ -87,6 +89,7 @@ EXPECTED_ROLES: dict[str, frozenset[Role] | str] = {
     "exportObservationsCsv": frozenset({OFFICE, MANAGER, AUDITOR}),
     "exportObservationsXlsx": frozenset({OFFICE, MANAGER, AUDITOR}),
     "exportObservationsSdmxCsv": frozenset({OFFICE, MANAGER, AUDITOR}),
+    "exportObservationsSdmxStructure": EVERY_ROLE,  # codes of the framework and scope, as getScope
     # the log
     "readLog": frozenset({MANAGER, AUDITOR}),
     "readLogHead": EVERY_ROLE,
@@ -125,6 +128,7 @@ class Call:
     body: dict[str, Any] | None = None
     needs_if_match: bool = False
     csv: str | None = None  # a text/csv body instead of JSON
+    prepared_by: Call | None = None  # sent first (by whoever may), so that the call has what it acts on
 
 
 CALLS: dict[str, Call] = {
@@ -170,6 +174,20 @@ CALLS: dict[str, Call] = {
     "recordMilestoneOutcome": Call(
         "POST", "/workplan/milestones/M1/outcome", {"outcome": "met", "on": "2017-04-28", "note": "Sectors selected"}
     ),
+    "withdrawDeliveryRecord": Call(
+        "POST",
+        "/workplan/deliverables/2.4/withdrawal",
+        {"record": "started", "reason": "Recorded in error"},
+        prepared_by=Call("POST", "/workplan/deliverables/2.4/status", {"status": "started", "on": "2017-03-01"}),
+    ),
+    "withdrawMilestoneOutcome": Call(
+        "POST",
+        "/workplan/milestones/M1/withdrawal",
+        {"outcome": "met", "reason": "Recorded in error"},
+        prepared_by=Call(
+            "POST", "/workplan/milestones/M1/outcome", {"outcome": "met", "on": "2017-04-28", "note": "x"}
+        ),
+    ),
     "recordObservation": Call("POST", "/observations", observation_body(period="2019-Q3")),
     "importObservations": Call("POST", "/observations/batch", {"observations": [observation_body(period="2019-Q4")]}),
     "importObservationsCsv": Call(
@@ -187,6 +205,7 @@ CALLS: dict[str, Call] = {
     "exportObservationsCsv": Call("GET", "/exports/observations.csv"),
     "exportObservationsXlsx": Call("GET", "/exports/observations.xlsx"),
     "exportObservationsSdmxCsv": Call("GET", "/exports/observations.sdmx.csv"),
+    "exportObservationsSdmxStructure": Call("GET", "/exports/observations.sdmx-structure.xml"),
     "readLog": Call("GET", "/log"),
     "readLogHead": Call("GET", "/log/head"),
     "readCheckpoint": Call("GET", "/transparency/checkpoint"),
@@ -287,6 +306,9 @@ def test_every_role_is_allowed_or_refused_each_operation_as_the_table_says(
     set_up_programme(client)
     observation_id = record(client, tokens[OFFICE])["id"]
     call = CALLS[operation_id]
+    if call.prepared_by is not None:
+        prepared = send(client, call.prepared_by, observation_id, {})
+        assert 200 <= prepared.status_code < 300, prepared.text
     expected = EXPECTED_ROLES[operation_id]
     allowed = EVERY_ROLE if expected in (PUBLIC, ANY_KEY) else expected
     assert isinstance(allowed, frozenset)
