@@ -11,9 +11,10 @@ same random (valid date D, log position P) queries, a state and a roll-up
 each, in rounds whose order turns: per query, the wall time, the worker's
 CPU time (with SQLite, all of the database's work too) and, on PostgreSQL,
 the CPU time of the server processes serving that database
-(/proc/PID/stat of the backends whose title names it). Each round gives
-each copy's p50s; the table gives their medians over the rounds and the
-ratio to the first copy's, taken round by round.
+(/proc/PID/stat of the backends whose title names it, counted in ticks of
+10 ms, so averaged over the round's queries). Each round gives each copy's
+p50 wall and client CPU and mean server CPU; the table gives their medians
+over the rounds and the ratio to the first copy's, taken round by round.
 
 The answers of every copy but the first (the baseline: 8b1a10a ignored
 sectors, so its answers differ) are checked byte for byte equal (the JSON
@@ -264,7 +265,9 @@ def main() -> None:
         for label, _ in trees:
             for kind in ("state", "rollup"):
                 rows = [result for query, result in zip(queries, results[label], strict=True) if query[0] == kind]
-                wall, cpu, server = (statistics.median(row[column] for row in rows) for column in range(3))
+                wall, cpu = (statistics.median(row[column] for row in rows) for column in range(2))
+                # The kernel counts a process's CPU in ticks (10 ms): the server's is a mean, not a p50.
+                server = statistics.fmean(row[2] for row in rows)
                 p50s.setdefault((label, kind), []).append((wall, cpu, server))
         checked = [label for label, _ in trees[1:]]
         for index in range(len(queries)):
@@ -283,7 +286,10 @@ def main() -> None:
         f"\n{store}, {args.observations:,} observations ({head:,} events), {args.rounds} rounds x {args.queries} "
         f"(D, P) samples; load averages {loads[0]} ... {loads[-1]}"
     )
-    print("medians of the rounds' p50s, ms: wall / client CPU / server CPU; ratio to the first copy, round by round")
+    print(
+        "medians over the rounds of the p50 wall and client CPU and the mean server CPU, ms; "
+        "ratios to the first copy, round by round"
+    )
     for kind in ("state", "rollup"):
         for label, _ in trees:
             rounds = p50s[(label, kind)]
