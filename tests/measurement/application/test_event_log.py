@@ -77,9 +77,7 @@ def test_concurrent_writers_get_gap_free_positions(measurement: Measurement) -> 
     assert len(catalogue.observations(measurement.database, ObservationFilter(), None, 500)["items"]) == 40
 
 
-def test_two_writers_of_one_store_get_gap_free_positions_and_one_tree(
-    measurement: Measurement, tmp_path: Path
-) -> None:
+def test_two_writers_of_one_store_get_gap_free_positions_and_one_tree(measurement: Measurement, tmp_path: Path) -> None:
     """Two applications on one store (two server processes, each with its own
     group-commit writer) recording at once: their groups take the log's lock
     in turn (on PostgreSQL, in the round trip that reads the log's tail), so
