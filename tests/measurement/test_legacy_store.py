@@ -167,6 +167,8 @@ ADDED_SINCE_LEGACY_V1 = {
     Workplan.DeliverableDropped,
     Workplan.MilestoneMet,
     Workplan.MilestoneMissed,
+    Workplan.DeliveryRecordWithdrawn,  # records made in error, withdrawn (after issue 11)
+    Workplan.MilestoneOutcomeWithdrawn,
 }
 
 
