@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect, sync_playwright
 
 from services.common.access import Role
 from services.common.api_keys import ApiKeys
@@ -22,6 +22,10 @@ from services.reporting.entrypoints.http.app import create_app as create_reporti
 from services.reporting.settings import ReportingSettings
 from tests.reporting.conftest import ServedApp, ServedMeasurement
 from tests.support import set_up_programme
+
+# How long an `expect` waits for the page to get there: 15 s rather than Playwright's 5 s, since the
+# machines are shared (Swagger UI once took over 5 s to render reporting's docs with the CPUs busy).
+expect.set_options(timeout=15_000)
 
 NONCE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
