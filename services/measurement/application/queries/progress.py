@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import threading
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -253,67 +252,6 @@ def _with_dates(rows: list[Any]) -> list[ValueRow]:
     return found
 
 
-@dataclass(frozen=True)
-class ColumnsInForce:
-    """The values in force of a roll-up's benchmarks as columns (the i-th
-    of each column one row of `ValueRow`), the rows of each benchmark
-    consecutive: `spans` gives each benchmark's [start, end)."""
-
-    countries: Sequence[str]
-    sectors: Sequence[str]
-    valid_dates: Sequence[date]
-    numbers: Sequence[Any]  # float or None
-    texts: Sequence[Any]  # str or None
-    known_from: Sequence[int]
-    recorded: Sequence[int]
-    spans: dict[str, tuple[int, int]]
-
-    def rows(self, code: str) -> list[ValueRow]:
-        start, end = self.spans.get(code, (0, 0))
-        columns = (
-            self.countries,
-            self.sectors,
-            self.valid_dates,
-            self.numbers,
-            self.texts,
-            self.known_from,
-            self.recorded,
-        )
-        return [(code, *row) for row in zip(*(column[start:end] for column in columns), strict=True)]
-
-
-def _columns_in_force(
-    connection: Connection,
-    codes: Sequence[str],
-    as_of: date,
-    position: int,
-    cells: Cells,
-    admitted: CellsInScope | None,
-) -> ColumnsInForce:
-    """`_all_values_in_force` as columns, for a roll-up: its thousands of
-    rows are sorted, transposed and cut by benchmark in C, never walked
-    row by row in Python."""
-    lookup = _lookup(connection, codes, as_of, position, cells, admitted)
-    rows = [] if lookup is None else _rows_in_force(connection, lookup)
-    if not rows:
-        return ColumnsInForce((), (), (), (), (), (), (), {})
-    # By benchmark (SQLite's rows come so; PostgreSQL's in series key order,
-    # which the server sorts by far faster than by code).
-    rows.sort(key=_BENCHMARK)
-    benchmarks, countries, sectors, valid_dates, numbers, texts, known_from, recorded = zip(*rows, strict=True)
-    if connection.dialect.name != "postgresql":
-        days = {text_date: date.fromisoformat(text_date) for text_date in set(valid_dates)}
-        valid_dates = tuple(map(days.__getitem__, valid_dates))
-    spans = {}
-    start, total = 0, len(benchmarks)
-    while start < total:
-        code = benchmarks[start]
-        end = bisect_right(benchmarks, code, start)
-        spans[code] = (start, end)
-        start = end
-    return ColumnsInForce(countries, sectors, valid_dates, numbers, texts, known_from, recorded, spans)
-
-
 _BENCHMARK = itemgetter(0)
 
 
@@ -422,7 +360,6 @@ _LOOKUP_SQLITE_TEMPLATE = f"""
         ORDER BY w.valid_date DESC, w.recorded_position DESC
         LIMIT 1
       )
-    ORDER BY cell.benchmark
     """
 _LOOKUP_SQLITE = _LOOKUP_SQLITE_TEMPLATE.format(cell_check="")
 _LOOKUP_SQLITE_CHECKED = _LOOKUP_SQLITE_TEMPLATE.format(
@@ -481,29 +418,21 @@ def _country_values(spec: BenchmarkSpec, rows: Iterable[ValueRow], ordered: bool
     return values
 
 
-def _value_columns(spec: BenchmarkSpec, columns: ColumnsInForce, code: str) -> ValueColumns:
-    """The values `_country_values` makes of the benchmark's rows, as columns
-    (a roll-up reads thousands: a column of numbers is taken whole when it
-    holds nothing but finite floats)."""
-    start, end = columns.spans.get(code, (0, 0))
-    if start == end:
+def _value_columns(spec: BenchmarkSpec, rows: Sequence[ValueRow]) -> ValueColumns:
+    """The values `_country_values` makes of `rows`, as columns (a roll-up
+    reads thousands: the rows are transposed in C, and a column of numbers
+    is taken whole when it holds nothing but finite floats)."""
+    if not rows:
         return ValueColumns((), (), (), (), (), ())
-    numbers = columns.numbers[start:end]
+    _, countries, sectors, valid_dates, numbers, texts, known_from, recorded = zip(*rows, strict=True)
     figures: Sequence[Any]
     if set(map(type, numbers)) == {float} and all(map(math.isfinite, numbers)):
         figures = list(map(int, numbers)) if spec.measure is Measure.UNIT else numbers
     elif spec.measure is not Measure.UNIT and numbers.count(None) == len(numbers):
-        figures = columns.texts[start:end]
+        figures = texts
     else:
-        figures = [value.value for value in _country_values(spec, columns.rows(code), ordered=False)]
-    return ValueColumns(
-        columns.countries[start:end],
-        columns.sectors[start:end],
-        columns.valid_dates[start:end],
-        figures,
-        columns.known_from[start:end],
-        columns.recorded[start:end],
-    )
+        figures = [value.value for value in _country_values(spec, rows, ordered=False)]
+    return ValueColumns(countries, sectors, valid_dates, figures, known_from, recorded)
 
 
 def _by_cell(value: CountryValue) -> tuple[str, str]:
@@ -699,13 +628,12 @@ def rollup(
         position = resolve_position(connection, at, known_at)
         revisions = _revisions(connection, position)
         live = {code: r for code, r in revisions.items() if not r["retired"]}
-        admitted = scope_known_at(connection, position).cells_in_scope(as_of)
-        columns = _columns_in_force(connection, list(live), as_of, position, Cells(sector=sector), admitted)
+        values = _values_in_force(connection, list(live), as_of, position, Cells(sector=sector))
     states_by_assumption: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for code in sorted(live):
         revision = live[code]
         spec = BenchmarkSpec.from_state(revision["state"])
-        summary = _summary(revision, spec, _value_columns(spec, columns, code), as_of)
+        summary = _summary(revision, spec, _value_columns(spec, values.get(code, [])), as_of)
         states_by_assumption[revision["assumption"]].append(summary)
     items = []
     for assumption in assumptions:
