@@ -102,11 +102,7 @@ def withdraw_delivery_record(
         answer = workplan.withdraw_delivery_record(
             measurement, code, record=record, reason=reason, principal=cli_principal()
         )
-    console.print(
-        f"Deliverable {code}: its {record} record is withdrawn; now {answer['status']} "
-        f"(log position {answer['position']}).",
-        soft_wrap=True,
-    )
+    _withdrawn(f"Deliverable {code}: its {record} record", answer)
 
 
 @workplan_app.command("withdraw-milestone")
@@ -121,11 +117,11 @@ def withdraw_milestone_outcome(
         answer = workplan.withdraw_milestone_outcome(
             measurement, code, outcome=outcome, reason=reason, principal=cli_principal()
         )
-    console.print(
-        f"Milestone {code}: its {outcome} outcome is withdrawn; now {answer['status']} "
-        f"(log position {answer['position']}).",
-        soft_wrap=True,
-    )
+    _withdrawn(f"Milestone {code}: its {outcome} outcome", answer)
+
+
+def _withdrawn(what: str, answer: dict[str, Any]) -> None:
+    console.print(f"{what} is withdrawn; now {answer['status']} (log position {answer['position']}).", soft_wrap=True)
 
 
 @workplan_app.command("show")

@@ -118,53 +118,30 @@ def structure_message(codes: StructureCodes) -> str:
     scheme = ConceptScheme(id="CS_STOCKTAKE", agency=AGENCY, version=VERSION, name="Stocktake concepts", items=concepts)
     concept = {item.id: item for item in concepts}
 
-    def dimension(component_id: str, codelist: Codelist | None = None) -> Component:
-        dtype = None if codelist is not None else DataType.STRING
+    def component(component_id: str, role: Role, represented: Codelist | DataType) -> Component:
+        """A component of the structure: coded by a codelist, or of a data type (every one required;
+        an attribute is attached to each observation)."""
+        codes = represented if isinstance(represented, Codelist) else None
         return Component(
             id=component_id,
             required=True,
-            role=Role.DIMENSION,
+            role=role,
             concept=concept[component_id],
-            local_codes=codelist,
-            local_dtype=dtype,
+            local_codes=codes,
+            local_dtype=represented if isinstance(represented, DataType) else None,
+            attachment_level="O" if role is Role.ATTRIBUTE else None,
         )
 
     components = Components(
         [
-            dimension("BENCHMARK", benchmark),
-            dimension("REF_AREA", area),
-            dimension("SECTOR", sector),
-            *(dimension(sdmx_id) for sdmx_id in DIMENSIONS.values()),
-            Component(
-                id="TIME_PERIOD",
-                required=True,
-                role=Role.DIMENSION,
-                concept=concept["TIME_PERIOD"],
-                local_dtype=DataType.PERIOD,
-            ),
-            Component(
-                id="OBS_VALUE",
-                required=True,
-                role=Role.MEASURE,
-                concept=concept["OBS_VALUE"],
-                local_dtype=DataType.STRING,
-            ),
-            Component(
-                id="OBS_STATUS",
-                required=True,
-                role=Role.ATTRIBUTE,
-                concept=concept["OBS_STATUS"],
-                local_codes=status,
-                attachment_level="O",
-            ),
-            Component(
-                id="LOG_POSITION",
-                required=True,
-                role=Role.ATTRIBUTE,
-                concept=concept["LOG_POSITION"],
-                local_dtype=DataType.INTEGER,
-                attachment_level="O",
-            ),
+            component("BENCHMARK", Role.DIMENSION, benchmark),
+            component("REF_AREA", Role.DIMENSION, area),
+            component("SECTOR", Role.DIMENSION, sector),
+            *(component(sdmx_id, Role.DIMENSION, DataType.STRING) for sdmx_id in DIMENSIONS.values()),
+            component("TIME_PERIOD", Role.DIMENSION, DataType.PERIOD),
+            component("OBS_VALUE", Role.MEASURE, DataType.STRING),
+            component("OBS_STATUS", Role.ATTRIBUTE, status),
+            component("LOG_POSITION", Role.ATTRIBUTE, DataType.INTEGER),
         ]
     )
     structure = DataStructureDefinition(
