@@ -134,6 +134,9 @@ def rebuild_command(
     for difference in report.differences[:200]:
         table.add_row(difference.table, str(difference.key), str(difference.live), str(difference.rebuilt))
     console.print(table)
+    # Named in full whatever the terminal's width (a narrow table cuts its cells short).
+    differing = sorted({difference.table for difference in report.differences})
+    console.print(f"Read models that differ from the log: {', '.join(differing)}.", soft_wrap=True)
     raise typer.Exit(1)
 
 
