@@ -22,7 +22,7 @@ import io
 from collections.abc import Iterator
 
 from services.measurement.application.export_files.csv_file import CHUNK_ROWS, csv_field
-from services.measurement.application.export_files.sdmx_structure import (
+from services.measurement.application.export_files.sdmx_ids import (
     DATAFLOW,
     DIMENSIONS,
     NOT_APPLICABLE,

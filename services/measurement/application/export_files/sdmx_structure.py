@@ -22,9 +22,10 @@ dimensions of free text (the categories are the offices' own), _T for the
 total; OBS_VALUE is text (a number, a level or a qualitative value); the
 attribute LOG_POSITION is an integer.
 
-Written by pysdmx (the SDMX library of the BIS), with a header that depends
-on the position alone (its id, and the time the log recorded that
-position), so the same position gives the same bytes."""
+Written by pysdmx (the SDMX library of the BIS; the route imports this
+module only when a structure is asked for), with a header that depends on
+the position alone (its id, and the time the log recorded that position),
+so the same position gives the same bytes."""
 
 from __future__ import annotations
 
@@ -47,24 +48,19 @@ from pysdmx.model import (
 )
 from pysdmx.model.message import Header
 
+from services.measurement.application.export_files.sdmx_ids import (
+    AGENCY,
+    DATAFLOW_ID,
+    DIMENSIONS,
+    DSD_ID,
+    NOT_APPLICABLE,
+    TOTAL,
+    VERSION,
+    sdmx_code,
+)
 from services.measurement.application.queries.exports import StructureCodes
-from services.measurement.domain.values import Dimension
 
-MEDIA_TYPE = "application/vnd.sdmx.structure+xml; version=3.0.0; charset=utf-8"
-AGENCY = "ILO"
-VERSION = "1.0"
-DATAFLOW_ID = "DF_STOCKTAKE_OBSERVATIONS"
-DSD_ID = "DSD_STOCKTAKE_OBSERVATIONS"
-DATAFLOW = f"{AGENCY}:{DATAFLOW_ID}({VERSION})"
-TOTAL = "_T"
-NOT_APPLICABLE = "_Z"
-DIMENSIONS = {dimension.value: dimension.value.upper() for dimension in Dimension}
 _CONCEPTS = f"urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept={AGENCY}:CS_STOCKTAKE({VERSION})."
-
-
-def sdmx_code(code: str) -> str:
-    """A Stocktake code as an SDMX identifier: "." (which SDMX refuses) as "@" (which Stocktake refuses)."""
-    return code.replace(".", "@")
 
 
 def _concept(concept_id: str, name: str, description: str | None = None) -> Concept:

@@ -37,7 +37,7 @@ from services.measurement.adapters.tables import (
 )
 from services.measurement.application.event_log import EventLogApplication
 from services.measurement.application.queries import catalogue
-from services.measurement.application.queries.progress import resolve_position
+from services.measurement.application.queries.progress import resolve_position, revisions_known_at
 from services.measurement.application.transparency import SignedCheckpoint, TransparencyLog
 from services.measurement.domain.observations import Observation
 from services.measurement.domain.values import Dimension
@@ -198,25 +198,15 @@ def structure_codes(app: EventLogApplication, at: int | None, known_at: datetime
         recorded_at = connection.execute(
             select(stored_events.c.recorded_at).where(stored_events.c.position == position)
         ).scalar_one_or_none()
-        titles = connection.execute(
-            select(benchmark_revisions.c.benchmark, benchmark_revisions.c.state).where(
-                benchmark_revisions.c.known_from <= position,
-                or_(benchmark_revisions.c.known_until.is_(None), benchmark_revisions.c.known_until > position),
-            )
-        ).all()
+        revisions = revisions_known_at(connection, position)
     scope = catalogue.scope(app, position)
     return StructureCodes(
         position=position,
         recorded_at=None if recorded_at is None else as_utc(recorded_at),
-        benchmarks=sorted((code, str(_state(state)["title"])) for code, state in titles),
+        benchmarks=sorted((code, str(revision["state"]["title"])) for code, revision in revisions.items()),
         countries=sorted((country["iso3"], country["name"]) for country in scope["countries"]),
         sectors=sorted((sector["code"], sector["name"]) for sector in scope["sectors"]),
     )
-
-
-def _state(state: Any) -> dict[str, Any]:
-    found: dict[str, Any] = json.loads(state) if isinstance(state, str) else state
-    return found
 
 
 def _framework(app: EventLogApplication, position: int) -> tuple[str | None, int | None]:

@@ -96,7 +96,10 @@ def _known_at(table: Any, position: int) -> Any:
     return and_(table.c.known_from <= position, or_(table.c.known_until.is_(None), table.c.known_until > position))
 
 
-def _revisions(connection: Connection, position: int, codes: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+def revisions_known_at(
+    connection: Connection, position: int, codes: Sequence[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Each benchmark's revision known at `position` (of `codes`, if given), by code."""
     query = select(benchmark_revisions).where(_known_at(benchmark_revisions, position))
     if codes is not None:
         query = query.where(benchmark_revisions.c.benchmark.in_(codes))
@@ -555,7 +558,7 @@ def benchmark_state(
     """`sector`: the state of that sector's cells alone ("" for the cells without a sector)."""
     with database.snapshot() as connection:
         position = resolve_position(connection, at, known_at)
-        revision = _revisions(connection, position, [code]).get(code)
+        revision = revisions_known_at(connection, position, [code]).get(code)
         if revision is None:
             raise _not_defined(code, position)
         timeline = scope_known_at(connection, position)
@@ -578,7 +581,7 @@ def benchmark_series(
     dates = series_dates(*period)
     with database.snapshot() as connection:
         position = resolve_position(connection, at, known_at)
-        revision = _revisions(connection, position, [code]).get(code)
+        revision = revisions_known_at(connection, position, [code]).get(code)
         if revision is None:
             raise _not_defined(code, position)
         timeline = scope_known_at(connection, position)
@@ -626,7 +629,7 @@ def rollup(
     (`sector`: of that sector's cells alone)."""
     with database.snapshot() as connection:
         position = resolve_position(connection, at, known_at)
-        revisions = _revisions(connection, position)
+        revisions = revisions_known_at(connection, position)
         live = {code: r for code, r in revisions.items() if not r["retired"]}
         values = _values_in_force(connection, list(live), as_of, position, Cells(sector=sector))
     states_by_assumption: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -673,7 +676,7 @@ def country_profile(
             raise NotFoundError(f"{iso3} was not a selected programme country as known at log position {position}.")
         revisions = {
             code: r
-            for code, r in _revisions(connection, position).items()
+            for code, r in revisions_known_at(connection, position).items()
             if not r["retired"] and r["state"]["level"] == Level.NATIONAL
         }
         values = _values_in_force(connection, list(revisions), as_of, position, Cells(sector=sector), scoped=False)

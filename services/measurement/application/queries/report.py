@@ -19,11 +19,11 @@ from services.measurement.application.event_log import EventLogApplication
 from services.measurement.application.queries import catalogue
 from services.measurement.application.queries.progress import (
     _country_values,
-    _revisions,
     _selected_countries,
     _state,
     _values_in_force,
     resolve_position,
+    revisions_known_at,
 )
 from services.measurement.domain.progress import AT_RISK_TOLERANCE, ON_TRACK_TOLERANCE, BenchmarkSpec
 
@@ -107,7 +107,7 @@ def report_data(
         framework = catalogue.framework(app, position)
         # The countries in the programme's scope at as_of, as its states count them.
         selected = _selected_countries(connection, position, as_of)
-        live = {code: r for code, r in sorted(_revisions(connection, position).items()) if not r["retired"]}
+        live = {code: r for code, r in sorted(revisions_known_at(connection, position).items()) if not r["retired"]}
         values = _values_in_force(connection, list(live), as_of, position)
         start = date.fromisoformat(str(framework["document"]["framework"]["period"]["start"]))
         points = _series(connection, live, quarter_ends(start, as_of), position, selected) if series else {}

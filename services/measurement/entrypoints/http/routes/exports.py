@@ -19,8 +19,8 @@ from services.measurement.application.export_files.csv_file import csv_chunks
 from services.measurement.application.export_files.pins import pin_headers
 from services.measurement.application.export_files.sdmx_csv import MEDIA_TYPE as SDMX_CSV
 from services.measurement.application.export_files.sdmx_csv import sdmx_chunks
-from services.measurement.application.export_files.sdmx_structure import DATAFLOW, structure_message
-from services.measurement.application.export_files.sdmx_structure import MEDIA_TYPE as SDMX_STRUCTURE
+from services.measurement.application.export_files.sdmx_ids import DATAFLOW
+from services.measurement.application.export_files.sdmx_ids import STRUCTURE_MEDIA_TYPE as SDMX_STRUCTURE
 from services.measurement.application.export_files.xlsx_file import MAX_SHEET_ROWS, xlsx_file
 from services.measurement.application.queries.exports import (
     ExportFilter,
@@ -158,6 +158,9 @@ def export_sdmx_structure(measurement: MeasurementDep, when: PinnedDep) -> Respo
     defined, country and sector ever selected (_Z: the international level, no sector), and the observation
     statuses. Codes are only ever added; a code's "." is "@", as in the data. The same `at` gives the same
     bytes; `as_of` is not used (the structure holds every valid date)."""
+    # pysdmx's writer takes some 0.2 s to import: only a process asked for a structure pays it.
+    from services.measurement.application.export_files.sdmx_structure import structure_message
+
     codes = structure_codes(measurement, when.at, when.known_at)
     return Response(
         structure_message(codes).encode("utf-8"),
