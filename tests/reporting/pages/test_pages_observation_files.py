@@ -68,6 +68,33 @@ def test_each_download_is_measurement_s_own_export_with_its_pins(
     )
 
 
+def test_the_sdmx_structure_is_measurement_s_own_at_the_position_and_ignores_the_data_filters(
+    pages: TestClient, recorded: TestClient, served_measurement: ServedMeasurement, tokens: dict[Role, str]
+) -> None:
+    manager = tokens[Role.PROGRAMME_MANAGER]
+    sign_in(pages, manager)
+    assert '<option value="sdmx-structure">' in pages.get("/export-files").text
+    structure = "/exports/observations.sdmx-structure.xml"
+    own = _measurement_export(served_measurement, manager, structure, {})
+    position = own.headers["stocktake-log-position"]
+    # The form sends every field; the data's filters do not narrow the structure's codelists.
+    fields = {"file": "sdmx-structure", "as_of": "2019-12-31", "benchmark": "CA2-INSPECTION", "country": "vnm"}
+    download = pages.get("/observation-files", params=fields)
+    assert download.status_code == 200, download.text
+    assert download.content == own.content and b"<mes:Structure" in download.content
+    assert download.headers["content-type"] == own.headers["content-type"]
+    assert download.headers["stocktake-log-position"] == position
+    assert download.headers["content-disposition"] == f'attachment; filename="observations-structure-at-{position}.xml"'
+    assert b"BGD" in download.content and b"VNM" in download.content  # both countries' codes, whatever was asked
+    # The position is the structure's own: an earlier one is passed on, and answered at it.
+    earlier = pages.get("/observation-files", params={"file": "sdmx-structure", "at": "1"})
+    assert earlier.status_code == 200, earlier.text
+    assert earlier.headers["stocktake-log-position"] == "1"
+    assert earlier.content == _measurement_export(served_measurement, manager, structure, {"at": "1"}).content
+    bad = pages.get("/observation-files", params={"file": "sdmx-structure", "at": "-1"})
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("text/html")
+
+
 def test_the_filters_and_pins_are_passed_to_measurement(
     pages: TestClient, recorded: TestClient, served_measurement: ServedMeasurement, tokens: dict[Role, str]
 ) -> None:
