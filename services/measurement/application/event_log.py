@@ -112,7 +112,8 @@ class EventLogApplication(Application[UUID]):
         # Events are serialised here, in the caller's thread, not while the log is locked.
         save = _Save(
             processing_event.events,
-            [self.events.mapper.to_stored_event(e) for e in processing_event.events],
+            processing_event.saved_kwargs.get("stored")
+            or [self.events.mapper.to_stored_event(e) for e in processing_event.events],
             processing_event.saved_kwargs.get("unchanged", {}),
             processing_event.saved_kwargs.get("along"),
         )
@@ -125,13 +126,20 @@ class EventLogApplication(Application[UUID]):
         return _last_saved.get()
 
     def save_events(
-        self, events: Sequence[DomainEventProtocol[UUID]], unchanged: Mapping[UUID, int] | None = None
+        self,
+        events: Sequence[DomainEventProtocol[UUID]],
+        unchanged: Mapping[UUID, int] | None = None,
+        stored: Sequence[StoredEvent] | None = None,
     ) -> list[Recording[UUID]]:
         """Saves events built without their aggregates (a bulk import's new
-        observations: see `Observation.recorded`), as `save` would."""
+        observations: see `Observation.recorded`), as `save` would; `stored`:
+        their stored form, if the caller made it (as the mapper makes it)."""
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
         processing_event.events.extend(events)
         processing_event.saved_kwargs["unchanged"] = unchanged or {}
+        if stored is not None:
+            assert len(stored) == len(events)
+            processing_event.saved_kwargs["stored"] = list(stored)
         return self._record(processing_event)
 
     def _write(self, connection: Connection, save: _Save) -> Saved:
