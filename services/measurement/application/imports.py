@@ -34,6 +34,7 @@ from services.common.errors import (
     InvalidCommandError,
 )
 from services.measurement.application.commands import Measurement
+from services.measurement.application.event_codec import recorded_encoder
 from services.measurement.application.queries import catalogue
 from services.measurement.application.queries.standing import CellDate, standing_observations
 from services.measurement.domain.benchmarks import Benchmark
@@ -179,7 +180,9 @@ class ObservationImport:
             for found in self._references.values()
             if not isinstance(found, InvalidCommandError)
         }
-        recordings = self.measurement.save_events([observation for _, observation in imported], checked_against)
+        events = [observation for _, observation in imported]
+        stored = recorded_encoder(self.measurement.mapper).stored(events)
+        recordings = self.measurement.save_events(events, checked_against, stored)
         positions = {recording.domain_event.originator_id: recording.notification.id for recording in recordings}
         for result, observation in imported:
             result.position = positions[observation.originator_id]
