@@ -61,6 +61,10 @@ LOCK_HELD = "stocktake.log_lock_held"
 LOCK_DEFERRED = "stocktake.log_lock_deferred"
 # The head and the tree's border after the last insert of this transaction, while the lock is held.
 LOG_TAIL = "stocktake.log_tail"
+# The live read models' valid-date high-water mark, as a 1-tuple (None: no row yet), read on PostgreSQL in
+# the round trip of the log's tail, while the lock is held; the projections' store keeps it up to date.
+HIGH_WATER = "stocktake.valid_date_high_water"
+_HIGH_WATER_SQL = "SELECT max(valid_date) FROM valid_date_high_water"
 # PostgreSQL advisory lock key of the log's write lock ("stocktak" in ASCII).
 LOG_LOCK_KEY = 0x73746F636B74616B
 _LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
@@ -168,13 +172,15 @@ class EventLogRecorder(ApplicationRecorder):
         of those streams can slip in before the commit. Inside `locked` on
         PostgreSQL, the log's tail for the inserts that follow is read in the
         same round trip (psycopg's pipeline), after the lock itself when
-        `locked` left it to this read."""
+        `locked` left it to this read, and so is the read models' high-water
+        mark (`HIGH_WATER`, for their store to settle against)."""
         if not connection.info.get(LOCK_HELD):
             self._lock(connection)
         elif self.database.is_postgresql and connection.info.get(LOG_TAIL) is None:
             lock = bool(connection.info.pop(LOCK_DEFERRED, False))
-            tail, versions = self._read_tail_and_versions(connection, streams, lock)
+            tail, versions, high_water = self._read_tail_and_versions(connection, streams, lock)
             connection.info[LOG_TAIL] = tail
+            connection.info[HIGH_WATER] = high_water
             return versions
         if not streams:
             return {}
@@ -183,9 +189,10 @@ class EventLogRecorder(ApplicationRecorder):
     @staticmethod
     def _read_tail_and_versions(
         connection: Connection, streams: set[UUID], lock: bool
-    ) -> tuple[tuple[int, dict[tuple[int, int], bytes]], dict[UUID, int]]:
-        """`lock`: the log's write lock is taken first, in the same pipeline (the server runs its
-        statements in order, each reading what was committed when it starts: after the lock)."""
+    ) -> tuple[tuple[int, dict[tuple[int, int], bytes]], dict[UUID, int], tuple[Any]]:
+        """The tail, the streams' versions and the high-water mark (`HIGH_WATER`). `lock`: the log's write
+        lock is taken first, in the same pipeline (the server runs its statements in order, each reading
+        what was committed when it starts: after the lock)."""
         driver = connection.connection.driver_connection
         assert driver is not None
         with driver.pipeline():
@@ -199,11 +206,15 @@ class EventLogRecorder(ApplicationRecorder):
                 " WHERE originator_id = ANY(%s) GROUP BY originator_id",
                 [list(streams)],
             )
+            high_water_cursor = driver.cursor()
+            high_water_cursor.execute(_HIGH_WATER_SQL)
         tail = head_and_border(tail_cursor.fetchall())
         versions = {row[0]: row[1] for row in versions_cursor.fetchall()}
-        tail_cursor.close()
-        versions_cursor.close()
-        return tail, versions
+        high_water = high_water_cursor.fetchone()
+        assert high_water is not None
+        for cursor in (tail_cursor, versions_cursor, high_water_cursor):
+            cursor.close()
+        return tail, versions, (high_water[0],)
 
     def _lock(self, connection: Connection) -> None:
         if self.database.is_postgresql:
@@ -231,20 +242,24 @@ class EventLogRecorder(ApplicationRecorder):
         finally:
             connection.info.pop(LOCK_HELD, None)
             connection.info.pop(LOG_TAIL, None)
+            connection.info.pop(HIGH_WATER, None)
             connection.info.pop(LOCK_DEFERRED, None)
 
     @staticmethod
     def tail(connection: Connection) -> object:
-        """The log's tail as this transaction's inserts left it (see `restore_tail`)."""
-        return connection.info.get(LOG_TAIL)
+        """The log's tail (and the high-water mark read with it) as this transaction's inserts left it
+        (see `restore_tail`)."""
+        return tuple(connection.info.get(key) for key in (LOG_TAIL, HIGH_WATER))
 
     @staticmethod
     def restore_tail(connection: Connection, tail: object) -> None:
         """Puts back the tail taken by `tail` before inserts that were undone (a savepoint rolled back)."""
-        if tail is None:
-            connection.info.pop(LOG_TAIL, None)
-        else:
-            connection.info[LOG_TAIL] = tail
+        assert isinstance(tail, tuple)
+        for key, value in zip((LOG_TAIL, HIGH_WATER), tail, strict=True):
+            if value is None:
+                connection.info.pop(key, None)
+            else:
+                connection.info[key] = value
 
     def _read_head_and_border(self, connection: Connection) -> tuple[int, dict[tuple[int, int], bytes]]:
         """The head, and the Merkle tree nodes an append to it reads, in one round trip."""

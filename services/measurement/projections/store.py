@@ -13,7 +13,8 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, and_, func, insert, select, update
 
 from services.measurement.adapters.bulk import PendingInserts, bulk_insert
-from services.measurement.adapters.tables import ReadModelTables, projection_tracking
+from services.measurement.adapters.event_store import HIGH_WATER
+from services.measurement.adapters.tables import LIVE, ReadModelTables, projection_tracking
 
 Row = dict[str, Any]
 
@@ -27,6 +28,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "value_cells": ("benchmark", "country", "sector"),
     "scope_decisions": ("position",),
 }
+LIVE_HIGH_WATER = LIVE.valid_date_high_water
 # Versioned tables: the column naming the thing versioned; at most one row per
 # value of it has no `known_until` (the version known now).
 VERSION_OF: dict[str, str] = {"benchmark_revisions": "benchmark", "observation_values": "observation_id"}
@@ -101,7 +103,12 @@ class SqlStore:
 
     def _settle_high_water(self) -> None:
         table = self.tables.valid_date_high_water
-        highest = self.connection.execute(select(func.max(table.c.valid_date))).scalar()
+        # The live mark, if read with the log's tail under the lock (event_store.HIGH_WATER): no query here.
+        read: tuple[date | None] | None = self.connection.info.get(HIGH_WATER) if table is LIVE_HIGH_WATER else None
+        if read is None:
+            highest = self.connection.execute(select(func.max(table.c.valid_date))).scalar()
+        else:
+            (highest,) = read
         for valid_date, position in self._high_water:
             if highest is None or valid_date > highest:
                 highest = valid_date
@@ -109,6 +116,8 @@ class SqlStore:
                     {"position": position, "valid_date": valid_date}
                 )
         self._high_water = []
+        if read is not None:
+            self.connection.info[HIGH_WATER] = (highest,)
 
     def get(self, role: str, key: tuple[Any, ...]) -> Row:
         self._written()

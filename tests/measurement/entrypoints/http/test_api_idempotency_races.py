@@ -53,11 +53,23 @@ def _store_agrees(database_url: str) -> tuple[int, int, int]:
             ).scalar_one()
             in_view = connection.execute(text("SELECT count(*) FROM observations_view")).scalar_one()
             tracked = connection.execute(text("SELECT max(position) FROM projection_tracking")).scalar_one()
+            ends = connection.execute(
+                text("SELECT recorded_position, period_end FROM observations_view ORDER BY recorded_position")
+            ).all()
+            high_water = connection.execute(
+                text("SELECT position, valid_date FROM valid_date_high_water ORDER BY position")
+            ).all()
     finally:
         engine.dispose()
     assert events == head, "the log has a gap"
     assert recorded == in_view, "the read model and the log disagree"
     assert tracked == head, "the tracking position is not the log's head"
+    # The valid-date high-water mark: a row wherever an observation's period ends later than any before it.
+    raised: list[tuple[int, str]] = []
+    for position, end in ends:
+        if not raised or str(end) > raised[-1][1]:
+            raised.append((int(position), str(end)))
+    assert [(int(position), str(end)) for position, end in high_water] == raised, "the high-water mark is wrong"
     return int(events), int(head), int(in_view)
 
 
