@@ -187,7 +187,8 @@ class EventLogApplication(Application[UUID]):
             accepted.append((len(outcomes), save))
             outcomes.append(None)
             for stored in save.stored:  # a later save of the group is checked against these too
-                versions[UUID(str(stored.originator_id))] = stored.originator_version
+                stream = stored.originator_id
+                versions[stream if type(stream) is UUID else UUID(str(stream))] = stored.originator_version
         if accepted:
             for (index, _), saved in zip(
                 accepted, self._append_and_project(connection, [s for _, s in accepted], defer), strict=True
