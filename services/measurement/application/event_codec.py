@@ -85,19 +85,24 @@ def _encoder(mapper: Mapper[UUID]) -> Callable[[Observation.Recorded], bytes] | 
     if (settings.item_separator, settings.key_separator) != (",", ":") or not settings.allow_nan:
         return None
     chunks = c_make_encoder(None, settings.default, encode_basestring, None, ":", ",", False, False, True)
-    transcodings = [(name, transcoder.types[kind]) for name, kind in _TRANSCODED if kind in transcoder.types]
-    if len(transcodings) != len(_TRANSCODED):
+    if any(kind not in transcoder.types for _, kind in _TRANSCODED):
         return None
-    types = dict(_TRANSCODED)
+    moment, identity, day = transcoder.types[datetime], transcoder.types[UUID], transcoder.types[date]
+    moment_name, identity_name, day_name = moment.name, identity.name, day.name
 
     def encode(event: Observation.Recorded) -> bytes:
         state: dict[str, Any] = dict(event.__dict__)
         del state["originator_id"], state["originator_version"]
-        for name, transcoding in transcodings:
-            value = state[name]
-            if type(value) is not types[name]:
-                raise KeyError(name)  # the mapper's encoder would look its type up
-            state[name] = {"_type_": transcoding.name, "_data_": transcoding.encode(value)}
+        timestamp, observation_id = state["timestamp"], state["observation_id"]
+        start, end = state["period_start"], state["period_end"]
+        if type(timestamp) is not datetime or type(observation_id) is not UUID:
+            raise KeyError("timestamp")  # the mapper's encoder looks their types up: its way
+        if type(start) is not date or type(end) is not date:
+            raise KeyError("period")
+        state["timestamp"] = {"_type_": moment_name, "_data_": moment.encode(timestamp)}
+        state["observation_id"] = {"_type_": identity_name, "_data_": identity.encode(observation_id)}
+        state["period_start"] = {"_type_": day_name, "_data_": day.encode(start)}
+        state["period_end"] = {"_type_": day_name, "_data_": day.encode(end)}
         return "".join(chunks(state, 0)).encode("utf8")
 
     return encode

@@ -190,7 +190,7 @@ class ObservationImport:
     def _prepare(self, index: int, row: ImportRow) -> _Candidate | RowResult:
         if row.fields is None or row.problems:
             return RowResult(index, Outcome.REJECTED, problems=list(row.problems))
-        fields = dict(row.fields)
+        fields = dict(row.fields) if row.text_values else row.fields  # only text values are changed here
         try:
             country = fields["country"]
             if country is None or self.measurement.country_name(country) is not None:

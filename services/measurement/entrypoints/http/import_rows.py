@@ -96,7 +96,7 @@ def json_rows(items: Sequence[Any]) -> list[ReadRow]:
     }
     candidates = [index for index in range(len(items)) if index not in problems]
     try:
-        parsed = _ROWS.validate_python([items[index] for index in candidates])
+        parsed = _ROWS.validate_python(list(items) if not problems else [items[index] for index in candidates])
     except ValidationError as error:
         for problem in error.errors():
             position, *path = problem["loc"]
@@ -105,6 +105,8 @@ def json_rows(items: Sequence[Any]) -> list[ReadRow]:
             )
         candidates = [index for index in candidates if index not in problems]
         parsed = _ROWS.validate_python([items[index] for index in candidates])
+    if not problems:  # every row valid, as in most batches
+        return [ReadRow(ImportRow(fields_of(row))) for row in parsed]
     valid = {index: ImportRow(fields_of(row)) for index, row in zip(candidates, parsed, strict=True)}
     return [
         ReadRow(valid[index] if index in valid else ImportRow(None, problems[index])) for index in range(len(items))
