@@ -1,0 +1,94 @@
+"""SQLite's writers wait for each other on a lock file beside the database (SqliteWriteLock), woken
+when it is released, not in SQLite's busy handler (which sleeps up to 100 ms between tries)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from services.common.database import Database
+
+
+@pytest.fixture
+def two_processes_worth(tmp_path: Path) -> Iterator[tuple[Database, Database]]:
+    """Two Database objects on one file: as two worker processes of `stocktake serve` hold it."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    first, second = Database(url), Database(url)
+    with first.transaction() as connection:
+        connection.execute(text("CREATE TABLE t (n INTEGER)"))
+    yield first, second
+    first.dispose()
+    second.dispose()
+
+
+def test_a_writer_waits_for_the_one_before_it_and_goes_on_at_once(
+    two_processes_worth: tuple[Database, Database],
+) -> None:
+    first, second = two_processes_worth
+    inside, release = threading.Event(), threading.Event()
+    done: list[float] = []
+
+    def hold() -> None:
+        with first.transaction() as connection:
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+            inside.set()
+            release.wait(10)
+
+    def write() -> None:
+        with second.transaction() as connection:
+            connection.execute(text("INSERT INTO t VALUES (2)"))
+        done.append(time.monotonic())
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert inside.wait(10)
+    writer = threading.Thread(target=write)
+    writer.start()
+    time.sleep(0.3)
+    assert not done, "the second writer went on while the first held the lock"
+    released = time.monotonic()
+    release.set()
+    holder.join(10)
+    writer.join(10)
+    assert done and done[0] - released < 0.09, "the second writer was not woken when the lock was released"
+    with first.snapshot() as connection:
+        assert connection.execute(text("SELECT n FROM t ORDER BY rowid")).scalars().all() == [1, 2]
+
+
+def test_a_failed_transaction_releases_the_lock(two_processes_worth: tuple[Database, Database]) -> None:
+    first, second = two_processes_worth
+    with pytest.raises(RuntimeError), first.transaction() as connection:
+        connection.execute(text("INSERT INTO t VALUES (1)"))
+        raise RuntimeError("refused")
+    with second.transaction() as connection:  # would wait for ever if the lock were still held
+        connection.execute(text("INSERT INTO t VALUES (2)"))
+    with second.snapshot() as connection:
+        assert connection.execute(text("SELECT n FROM t")).scalars().all() == [2]
+
+
+def test_disposing_closes_the_lock_files_descriptors(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'store.db'}")
+
+    def write() -> None:
+        with database.transaction() as connection:
+            connection.execute(text("SELECT 1"))
+
+    write()
+    thread = threading.Thread(target=write)
+    thread.start()
+    thread.join(10)
+    lock = database._write_lock
+    assert lock is not None
+    opened = list(lock._opened)
+    assert len(opened) == 2  # one per thread that wrote
+    database.dispose()
+    for fd in opened:
+        with pytest.raises(OSError):
+            os.fstat(fd)
+    assert (tmp_path / "store.db-writelock").exists()
