@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -176,9 +176,12 @@ class EventLogRecorder(ApplicationRecorder):
         mark (`HIGH_WATER`, for their store to settle against)."""
         if not connection.info.get(LOCK_HELD):
             self._lock(connection)
-        elif self.database.is_postgresql and connection.info.get(LOG_TAIL) is None:
-            lock = bool(connection.info.pop(LOCK_DEFERRED, False))
-            tail, versions, high_water = self._read_tail_and_versions(connection, streams, lock)
+        elif connection.info.get(LOG_TAIL) is None:
+            if self.database.is_postgresql:
+                lock = bool(connection.info.pop(LOCK_DEFERRED, False))
+                tail, versions, high_water = self._read_tail_and_versions(connection, streams, lock)
+            else:
+                tail, versions, high_water = self._read_tail_and_versions_here(connection, streams)
             connection.info[LOG_TAIL] = tail
             connection.info[HIGH_WATER] = high_water
             return versions
@@ -215,6 +218,25 @@ class EventLogRecorder(ApplicationRecorder):
         for cursor in (tail_cursor, versions_cursor, high_water_cursor):
             cursor.close()
         return tail, versions, (high_water[0],)
+
+    @staticmethod
+    def _read_tail_and_versions_here(
+        connection: Connection, streams: set[UUID]
+    ) -> tuple[tuple[int, dict[tuple[int, int], bytes]], dict[UUID, int], tuple[Any]]:
+        """SQLite (in process, no round trips): what `_read_tail_and_versions` reads, as three statements
+        sent to the driver as they are (no SQLAlchemy construct built and compiled per group)."""
+        tail = head_and_border(connection.exec_driver_sql(HEAD_AND_BORDER_SQL).all())
+        versions: dict[UUID, int] = {}
+        if streams:
+            ids = tuple(stream.hex for stream in streams)  # SQLite stores a Uuid as its 32 hex digits
+            rows = connection.exec_driver_sql(
+                "SELECT originator_id, max(originator_version) FROM stored_events"
+                f" WHERE originator_id IN ({', '.join('?' * len(ids))}) GROUP BY originator_id",
+                ids,
+            )
+            versions = {UUID(hex=row[0]): int(row[1]) for row in rows}
+        highest = connection.exec_driver_sql(_HIGH_WATER_SQL).scalar()
+        return tail, versions, (None if highest is None else date.fromisoformat(highest),)
 
     def _lock(self, connection: Connection) -> None:
         if self.database.is_postgresql:
