@@ -29,6 +29,10 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "scope_decisions": ("position",),
 }
 LIVE_HIGH_WATER = LIVE.valid_date_high_water
+_TRACK_ON_SQLITE = (
+    f"INSERT INTO {projection_tracking.name} (projection, position) VALUES (?, ?)"
+    " ON CONFLICT (projection) DO UPDATE SET position = excluded.position"
+)
 # Versioned tables: the column naming the thing versioned; at most one row per
 # value of it has no `known_until` (the version known now).
 VERSION_OF: dict[str, str] = {"benchmark_revisions": "benchmark", "observation_values": "observation_id"}
@@ -144,6 +148,11 @@ class SqlStore:
     def track(self, projection: str, position: int) -> None:
         if self.into is not None:
             self.settle()
+            if self.connection.dialect.name == "sqlite":
+                # Written now, as text: SQLAlchemy has no cache key for SQLite's ON CONFLICT and would compile
+                # the upsert anew for every group (~0.1 ms under the lock); it is in the same transaction.
+                self.connection.exec_driver_sql(_TRACK_ON_SQLITE, (projection, position))
+                return
             self.into.put(projection_tracking, {"projection": projection, "position": position}, ("projection",))
             return
         self._written()
