@@ -68,6 +68,8 @@ def checked(response: Any) -> dict[str, Any]:
     # The summary is its schema's dump (fields in order, none null), whether or not it is made by the schema.
     dumped = ImportSummary.model_validate(summary).model_dump(mode="json", exclude_none=True)
     assert json.dumps(summary) == json.dumps(dumped)
+    # Its bytes are what JSONResponse renders (compact, text as itself), though made from a template.
+    assert response.content == json.dumps(summary, ensure_ascii=False, separators=(",", ":")).encode()
     counts = summary["counts"]
     assert sum(counts[o] for o in OUTCOMES) == counts["received"] == len(summary["rows"]), counts
     assert [r["index"] for r in summary["rows"]] == list(range(counts["received"]))
