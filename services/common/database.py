@@ -18,6 +18,7 @@ everything derived from it commit or vanish together."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
@@ -27,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Executable, Row, Table, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 try:
     import fcntl
@@ -78,7 +80,7 @@ class Database:
         # dropped fails its request with a 503 and is replaced.
         options: dict[str, Any] = {"pool_recycle": 3600}
         if make_url(self.url).get_backend_name() == "sqlite":
-            options["connect_args"] = {"timeout": 30, "check_same_thread": False}
+            options["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False}
         else:
             options.update(pool_size=20, max_overflow=10)
         options.update(given)
@@ -164,18 +166,25 @@ def defer_insert(connection: Connection, table: Table, row: dict[str, Any]) -> b
     return True
 
 
+# How long a writer waits for SQLite's write lock (its own busy timeout, and the lock file's) before
+# its request fails with a 503 that says to retry.
+SQLITE_BUSY_SECONDS = 30.0
+
+
 class SqliteWriteLock:
     """An exclusive lock (flock) on a file beside an SQLite database, held by a writer from before its
     BEGIN IMMEDIATE until after its COMMIT: writers then wait for each other in the kernel, woken when
     the lock is released, rather than in SQLite's busy handler, which sleeps up to 100 ms between tries.
-    The wait has no bound of its own (SQLite's busy timeout bounded it at 30 s with an error): the lock
+    The wait is bounded as SQLite's busy timeout bounds it (`timeout`): a writer still waiting then
+    fails with SQLite's own "database is locked" error (a 503), and nothing of it is written. The lock
     is held only for a write transaction, and a process that ends, however, releases it with its files.
     A writer that cannot open the file goes on to BEGIN IMMEDIATE and waits there, as before."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, timeout: float = SQLITE_BUSY_SECONDS) -> None:
         self.path = path
+        self.timeout = timeout
         self._local = threading.local()  # one descriptor per thread: flock excludes each from the others
-        self._opened: list[int] = []
+        self._opened: set[int] = set()
         self._opening = threading.Lock()
 
     def _descriptor(self) -> int | None:
@@ -186,7 +195,7 @@ class SqliteWriteLock:
             except OSError:
                 return None
             with self._opening:
-                self._opened.append(fd)
+                self._opened.add(fd)
             self._local.fd = fd
         return fd
 
@@ -196,16 +205,55 @@ class SqliteWriteLock:
         if fd is None:
             yield
             return
-        fcntl.flock(fd, fcntl.LOCK_EX)  # the GIL released while it waits
+        self._acquire(fd)
         try:
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
+    def _acquire(self, fd: int) -> None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        # Another writer holds it: wait in the kernel, on a thread of its own, so that this writer can
+        # give up after `timeout` (a blocking flock cannot be cancelled).
+        granted = threading.Event()
+        abandoned = False
+        deciding = threading.Lock()
+
+        def wait() -> None:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # the GIL released while it waits
+            with deciding:
+                if not abandoned:
+                    granted.set()
+                    return
+            # The writer gave up: the descriptor is this thread's now, and closing it releases the lock.
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+        threading.Thread(target=wait, name="sqlite-write-lock", daemon=True).start()
+        if granted.wait(self.timeout):
+            return
+        with deciding:
+            if granted.is_set():
+                return
+            abandoned = True
+        # The waiting thread keeps (and closes) this descriptor: this thread opens another next time.
+        with self._opening:
+            self._opened.discard(fd)
+        self._local.fd = None
+        raise OperationalError(
+            "BEGIN IMMEDIATE",
+            None,
+            sqlite3.OperationalError(f"database is locked (another writer held {self.path} for {self.timeout:g} s)"),
+        )
+
     def close(self) -> None:
         """Closes every thread's descriptor (the database is disposed of: no writer is left)."""
         with self._opening:
-            opened, self._opened = self._opened, []
+            opened, self._opened = self._opened, set()
             self._local = threading.local()
         for fd in opened:
             with suppress(OSError):
@@ -221,7 +269,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from services.common.database import Database
 
@@ -94,3 +95,39 @@ def test_disposing_closes_the_lock_files_descriptors(tmp_path: Path) -> None:
         with pytest.raises(OSError):
             os.fstat(fd)
     assert (tmp_path / "store.db-writelock").exists()
+
+
+def test_a_writer_gives_up_after_the_busy_timeout_and_leaves_no_lock_behind(
+    two_processes_worth: tuple[Database, Database],
+) -> None:
+    """The wait is bounded as SQLite's busy timeout bounds it: the writer fails with SQLite's own
+    "database is locked" (the HTTP layer's 503, retry later) and writes nothing; its abandoned wait,
+    granted once the holder commits, releases the lock at once, so the next writers go on."""
+    first, second = two_processes_worth
+    lock = second._write_lock
+    assert lock is not None
+    lock.timeout = 0.3
+    inside, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with first.transaction() as connection:
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+            inside.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert inside.wait(10)
+    started = time.monotonic()
+    with pytest.raises(DBAPIError) as refused, second.transaction() as connection:
+        connection.execute(text("INSERT INTO t VALUES (2)"))
+    waited = time.monotonic() - started
+    assert "database is locked" in str(refused.value.orig)
+    assert 0.25 < waited < 5
+    release.set()
+    holder.join(10)
+    for n in (3, 4):  # the same thread of `second` again (a new descriptor), then `first`
+        with (second if n == 3 else first).transaction() as connection:
+            connection.execute(text(f"INSERT INTO t VALUES ({n})"))
+    with first.snapshot() as connection:
+        assert connection.execute(text("SELECT n FROM t ORDER BY rowid")).scalars().all() == [1, 3, 4]
