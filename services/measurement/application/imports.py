@@ -22,9 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from hashlib import sha1
 from typing import Any
-from uuid import UUID, SafeUUID, uuid5
+from uuid import UUID, uuid5
 
 from services.common.access import Principal
 from services.common.errors import (
@@ -86,20 +85,7 @@ class _Candidate:
 
 
 def row_identity(principal: str, key: tuple[str, ...], generation: int) -> UUID:
-    """`uuid5(IMPORTED_OBSERVATIONS, name)` of the row's principal, key and generation, made as uuid5
-    makes it (SHA-1 of the namespace's bytes and the name's UTF-8; its first 16 bytes with the version
-    and variant set) without its calls per id: a batch makes one per row."""
-    digest = sha1(_NAMESPACE_BYTES + "\n".join((principal, *key, str(generation))).encode("utf-8")).digest()
-    identity = object.__new__(UUID)
-    object.__setattr__(identity, "int", (int.from_bytes(digest[:16], "big") & _VERSION_CLEARED) | _VERSION_5)
-    object.__setattr__(identity, "is_safe", SafeUUID.unknown)
-    return identity
-
-
-_NAMESPACE_BYTES = IMPORTED_OBSERVATIONS.bytes
-# UUID(bytes=..., version=5): the variant bits (RFC 4122) and the version nibble, set as UUID.__init__ sets them.
-_VERSION_CLEARED = ~((0xC000 << 48) | (0xF000 << 64))
-_VERSION_5 = (0x8000 << 48) | (5 << 76)
+    return uuid5(IMPORTED_OBSERVATIONS, "\n".join((principal, *key, str(generation))))
 
 
 class ObservationImport:

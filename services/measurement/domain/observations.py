@@ -15,7 +15,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
-from services.common.errors import ConflictError, DomainError, ErrorCollector, InvalidCommandError
+from services.common.errors import ConflictError, ErrorCollector, InvalidCommandError
 from services.measurement.domain.benchmarks import Benchmark, Level, check_reason
 from services.measurement.domain.scope import ProgrammeScope
 from services.measurement.domain.values import Period, Value, check_value
@@ -126,12 +126,11 @@ class Observation(Aggregate):
         """The event `record` would give, checked by the same rules, without
         building the aggregate: a bulk import only saves the events of its new
         observations, and building thousands of aggregates it never uses
-        would cost it more than the checks themselves. A recording that breaks
-        no rule is checked without collecting (`_checked_at_once`), and its
-        event is given its attributes as the dataclass's constructor gives
-        them (in its fields' order, the id a UUID), without a call per field."""
+        would cost it more than the checks themselves. Its event is given its
+        attributes as the dataclass's constructor gives them (in its fields'
+        order, the id a UUID), without a call per field."""
         observation_id = recording["observation_id"]
-        checked = _checked_at_once(recording)
+        checked = _checked_recording(recording)
         if type(observation_id) is not UUID:  # the constructor says what is wrong with it
             return cls.Recorded(
                 originator_topic=_OBSERVATION_TOPIC,
@@ -230,44 +229,6 @@ class Observation(Aggregate):
 
 
 _OBSERVATION_TOPIC = get_topic(Observation)
-
-
-def _checked_at_once(recording: Recording) -> CheckedRecording:
-    """`_checked_recording(recording)`, by the same checks in the same order, but without collecting
-    each one's problems: a recording that breaks a rule is checked again by `_checked_recording`, which
-    says every rule it breaks (a batch's rows mostly break none, and collecting cost them a fifth of
-    their checks' time)."""
-    benchmark, scope = recording["benchmark"], recording["scope"]
-    country, sector = recording["country"], recording["sector"]
-    errors = ErrorCollector()
-    try:
-        benchmark.check_not_retired()
-        parsed_period = Period.parse(recording["period"])
-        benchmark.check_country_level(country)
-        if country is not None and benchmark.level is Level.NATIONAL:
-            scope.check_country(country, parsed_period)
-        if sector is not None:
-            scope.check_sector(sector, parsed_period)
-        value = check_value(benchmark.measure, benchmark.levels, recording["value"])
-        checked_disaggregations = check_disaggregations(benchmark, recording["disaggregations"], errors)
-    except DomainError:
-        return _checked_recording(recording)
-    if errors.problems:
-        return _checked_recording(recording)
-    return {
-        "benchmark": benchmark.code,
-        "assumption": benchmark.assumption,
-        "country": country,
-        "sector": sector,
-        "period": parsed_period.label,
-        "period_start": parsed_period.start,
-        "period_end": parsed_period.end,
-        "value": value,
-        "disaggregations": checked_disaggregations,
-        "evidence": [dict(item) for item in recording["evidence"]],
-        "comment": recording["comment"],
-        "principal": recording["principal"],
-    }
 
 
 def _checked_recording(recording: Recording) -> CheckedRecording:

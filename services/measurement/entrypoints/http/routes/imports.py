@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,42 +163,18 @@ def _run(
 ) -> JSONResponse:
     summary = ObservationImport(measurement, creation.principal).run([r.row for r in rows], dry_run, all_or_nothing)
     # The answer as ImportSummary dumps it (mode="json", exclude_none=True), built as such: validating and
-    # dumping a thousand rows' outcomes again took more time than making them. Its text is JSONResponse's
-    # (json.dumps, compact, text as itself), a row without errors, line or sheet written from a template.
-    head = {
+    # dumping a thousand rows' outcomes again took more time than making them.
+    answer = {
         "status": summary["status"],
         "dry_run": summary["dry_run"],
         "all_or_nothing": summary["all_or_nothing"],
         "counts": {name: summary["counts"][name] for name in ImportCounts.model_fields},
+        "rows": [_outcome(result, rows[result.index], csv) for result in summary["rows"]],
+        "position": summary["position"],
     }
-    outcomes = ",".join(_outcome_text(result, rows[result.index], csv) for result in summary["rows"])
-    text = f'{_json(head)[:-1]},"rows":[{outcomes}],"position":{int(summary["position"])}}}'
-    response = _RenderedJSON(text.encode("utf-8"))
+    response = JSONResponse(answer)
     answer_at(response, summary["position"])
     return response
-
-
-class _RenderedJSON(JSONResponse):
-    """A JSONResponse of a JSON text made already (as JSONResponse would render its value)."""
-
-    def render(self, content: Any) -> bytes:
-        assert isinstance(content, bytes)
-        return content
-
-
-_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode  # JSONResponse's
-
-
-def _outcome_text(result: RowResult, read: ReadRow, csv: bool) -> str:
-    """`_outcome`'s JSON text: most rows', whose parts need no escaping, from a template."""
-    if result.problems or read.line is not None or read.sheet is not None:
-        return _json(_outcome(result, read, csv))
-    text = f'{{"index":{int(result.index)},"outcome":"{result.outcome.value}"'
-    if result.id is not None:
-        text += f',"id":"{result.id}"'
-    if result.position is not None:
-        text += f',"position":{int(result.position)}'
-    return text + ',"errors":[]}'
 
 
 def _outcome(result: RowResult, read: ReadRow, csv: bool) -> dict[str, Any]:
