@@ -103,3 +103,26 @@ def leaf_bytes_unchecked(
         f'"recorded_at":{_json_string(recorded_at)},"stream_id":{_json_string(stream_id)},'
         f'"topic":{_json_string(topic)},"version":{int(version)}}}'
     ).encode()
+
+
+def leaf_bytes_around(*, stream_id: str, version: int, topic: str, payload: str) -> tuple[bytes, bytes]:
+    """The bytes of `leaf_bytes_unchecked`'s leaf before its position and after its recorded time, for a
+    writer that knows the other four fields before it knows those two (the event store, which numbers
+    and times events under the log's lock): RFC 8785 puts the members in the order payload, position,
+    recorded_at, stream_id, topic, version, so the leaf is exactly
+
+        before + leaf_bytes_between(position, recorded_at) + after."""
+    before = f'{{"payload":{_json_string(payload)},"position":'.encode()
+    after = f',"stream_id":{_json_string(stream_id)},"topic":{_json_string(topic)},"version":{int(version)}}}'.encode()
+    return before, after
+
+
+def recorded_at_member(recorded_at: str) -> bytes:
+    """The leaf's bytes from the comma after its position to the end of its recorded time (the same for
+    every event of a transaction, whose time is one)."""
+    return f',"recorded_at":{_json_string(recorded_at)}'.encode()
+
+
+def leaf_bytes_between(position: int, recorded_at: str) -> bytes:
+    """The leaf's bytes between `leaf_bytes_around`'s two parts: its position and recorded time."""
+    return b"%d" % int(position) + recorded_at_member(recorded_at)

@@ -39,16 +39,18 @@ from sqlalchemy import Connection, Select, Text, cast, func, select
 from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 
 from services.common.database import Database, as_utc
-from services.common.transparency.merkle import NewNode
 from services.measurement.adapters.bulk import PendingInserts
 from services.measurement.adapters.merkle_nodes import (
     HEAD_AND_BORDER_SQL,
+    LeafStart,
     border_after,
     completed_nodes,
-    event_leaf_hash,
+    event_leaf_start,
+    finished_leaf_hash,
     head_and_border,
     insert_events_and_nodes,
     read_head_and_border,
+    recorded_at_bytes,
 )
 from services.measurement.adapters.tables import merkle_nodes
 from services.measurement.adapters.tables import stored_events as events_table
@@ -124,12 +126,20 @@ class EventLogRecorder(ApplicationRecorder):
         self.database = database
 
     def insert_events(
-        self, stored_events: Sequence[StoredEvent], into: PendingInserts | None = None, **kwargs: Any
+        self,
+        stored_events: Sequence[StoredEvent],
+        into: PendingInserts | None = None,
+        leaves: Sequence[LeafStart] | None = None,
+        **kwargs: Any,
     ) -> Sequence[int]:
         """Appends the events (numbered from the head on) and the Merkle nodes they complete, or, with
-        `into`, numbers them and adds their rows to it, to be written with the rest of the transaction."""
+        `into`, numbers them and adds their rows to it, to be written with the rest of the transaction.
+        `leaves`: each event's leaf hash begun (`leaf_starts`), if the caller began them before the lock."""
         if not stored_events:
             return []
+        if leaves is None:
+            leaves = leaf_starts(stored_events)
+        assert len(leaves) == len(stored_events)
         try:
             with self.database.transaction() as connection:
                 if connection.info.get(LOCK_HELD):
@@ -152,7 +162,7 @@ class EventLogRecorder(ApplicationRecorder):
                     }
                     for position, event in zip(positions, stored_events, strict=True)
                 ]
-                new_nodes = self._tree_nodes(head, border, rows)
+                new_nodes = completed_nodes(head, finished_leaf_hashes(leaves, head + 1, recorded_at), border)
                 insert_events_and_nodes(connection, events_table, merkle_nodes, rows, new_nodes, into)
                 if connection.info.get(LOCK_HELD):
                     connection.info[LOG_TAIL] = (positions[-1], border_after(positions[-1], border, new_nodes))
@@ -289,24 +299,6 @@ class EventLogRecorder(ApplicationRecorder):
             self._lock(connection)
         return read_head_and_border(connection)
 
-    def _tree_nodes(
-        self, size_before: int, border: dict[tuple[int, int], bytes], rows: list[dict[str, Any]]
-    ) -> list[NewNode]:
-        """The leaf hashes of the rows about to be inserted, and the Merkle tree nodes they complete: written
-        in the same transaction as the events (under the lock), so the tree never lags the log."""
-        leaf_hashes = [
-            event_leaf_hash(
-                position=row["position"],
-                originator_id=row["originator_id"],
-                version=row["originator_version"],
-                topic=row["topic"],
-                recorded_at=row["recorded_at"],
-                state=row["state"],
-            )
-            for row in rows
-        ]
-        return completed_nodes(size_before, leaf_hashes, border)
-
     def _read_head(self, connection: Connection) -> int:
         return log_head(connection)
 
@@ -432,6 +424,25 @@ class EventLogRecorder(ApplicationRecorder):
             "Projections here are written in the transaction of their events; "
             "a rebuild reads the log with select_logged()."
         )
+
+
+def leaf_starts(stored_events: Iterable[StoredEvent]) -> list[LeafStart]:
+    """The events' leaf hashes begun, before they have positions and a recorded time: made by a saving
+    request in its own thread, so that the writer does less under the log's lock (the stream id as the
+    event's row stores it, a UUID)."""
+    return [
+        event_leaf_start(
+            originator_id=_as_uuid(e.originator_id), version=e.originator_version, topic=e.topic, state=e.state
+        )
+        for e in stored_events
+    ]
+
+
+def finished_leaf_hashes(leaves: Sequence[LeafStart], first_position: int, recorded_at: datetime) -> list[bytes]:
+    """The leaf hashes of events begun as `leaves`, numbered from `first_position` on, all recorded at
+    `recorded_at` (one transaction's time): what the Merkle tree appends, in the transaction of the events."""
+    moment = recorded_at_bytes(recorded_at)
+    return [finished_leaf_hash(leaf, position, moment) for position, leaf in enumerate(leaves, first_position)]
 
 
 def _as_uuid(value: UUID | str) -> UUID:

@@ -10,16 +10,17 @@ Nothing in the service updates or deletes a node (the database refuses it)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 from sqlalchemy import Connection, Table, select, text, tuple_
 
 from services.common.database import as_utc
 from services.common.errors import ConflictError
-from services.common.transparency.leaf import leaf_bytes_unchecked
+from services.common.transparency.leaf import leaf_bytes_around, leaf_bytes_unchecked, recorded_at_member
 from services.common.transparency.merkle import (
     NewNode,
     NodeReader,
@@ -27,6 +28,9 @@ from services.common.transparency.merkle import (
     nodes_completed_by_appends,
 )
 from services.measurement.adapters.bulk import PendingInserts
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
 
 
 def recorded_at_text(moment: datetime) -> str:
@@ -62,6 +66,37 @@ def event_leaf_hash(
             state=state,
         )
     )
+
+
+class LeafStart(NamedTuple):
+    """An event's leaf hash begun before its position and recorded time are known (`event_leaf_start`):
+    SHA-256 fed with 0x00 and the leaf's bytes up to its position, and the leaf's bytes after its
+    recorded time. Made in the saving request's own thread, so the writer, under the log's lock, hashes
+    only the few bytes of the position and time and those after them (`finished_leaf_hash`)."""
+
+    hashing: _Hash
+    after: bytes
+
+
+def event_leaf_start(*, originator_id: UUID | str, version: int, topic: str, state: bytes) -> LeafStart:
+    """The start of a stored event's leaf hash: everything but its position and recorded time."""
+    before, after = leaf_bytes_around(
+        stream_id=str(originator_id), version=version, topic=topic, payload=bytes(state).decode("utf-8")
+    )
+    return LeafStart(hashlib.sha256(b"\x00" + before), after)
+
+
+def recorded_at_bytes(recorded_at: datetime) -> bytes:
+    """A leaf's bytes after its position up to the end of its recorded time (`finished_leaf_hash`'s)."""
+    return recorded_at_member(recorded_at_text(recorded_at))
+
+
+def finished_leaf_hash(start: LeafStart, position: int, recorded_at: bytes) -> bytes:
+    """`event_leaf_hash` of the event `start` was begun with, at `position`, recorded at the time whose
+    `recorded_at_bytes` are `recorded_at`: the same hash (SHA-256 of 0x00 and the same leaf bytes)."""
+    hashing = start.hashing.copy()  # a start may be finished again (a group written anew, save by save)
+    hashing.update(b"%d%b%b" % (position, recorded_at, start.after))
+    return hashing.digest()
 
 
 def read_nodes(connection: Connection, table: Table, ids: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:

@@ -22,8 +22,9 @@ from sqlalchemy import Connection
 from services.common.database import Database, deferring_inserts
 from services.common.errors import ConflictError, NotFoundError
 from services.measurement.adapters.bulk import PendingInserts
-from services.measurement.adapters.event_store import RECORDED_AT, EventLogRecorder, Factory, log_head
+from services.measurement.adapters.event_store import RECORDED_AT, EventLogRecorder, Factory, leaf_starts, log_head
 from services.measurement.adapters.group_commit import GroupCommit
+from services.measurement.adapters.merkle_nodes import LeafStart
 from services.measurement.adapters.tables import LIVE
 from services.measurement.projections import READ_MODELS, Projected, Projector
 from services.measurement.projections.store import SqlStore
@@ -52,6 +53,8 @@ class _Save:
     stored: Sequence[StoredEvent]
     unchanged: Mapping[UUID, int] = field(default_factory=dict)
     along: Along | None = None
+    # Each stored event's leaf hash begun (all but its position and time), in the caller's thread.
+    leaves: Sequence[LeafStart] = ()
 
 
 class ReferenceChangedError(ConflictError):
@@ -109,13 +112,17 @@ class EventLogApplication(Application[UUID]):
         return self.recorder
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        # Events are serialised here, in the caller's thread, not while the log is locked.
+        # Events are serialised here, in the caller's thread, not while the log is locked, and so are their
+        # leaves of the Merkle tree, but for their positions and time.
+        stored = processing_event.saved_kwargs.get("stored") or [
+            self.events.mapper.to_stored_event(e) for e in processing_event.events
+        ]
         save = _Save(
             processing_event.events,
-            processing_event.saved_kwargs.get("stored")
-            or [self.events.mapper.to_stored_event(e) for e in processing_event.events],
+            stored,
             processing_event.saved_kwargs.get("unchanged", {}),
             processing_event.saved_kwargs.get("along"),
+            leaf_starts(stored),
         )
         saved = self.group_commit.submit(save)
         _last_saved.set(saved)
@@ -202,7 +209,11 @@ class EventLogApplication(Application[UUID]):
         pending = PendingInserts() if defer else None
         try:
             positions = iter(
-                self.event_log.insert_events([stored for save in saves for stored in save.stored], into=pending)
+                self.event_log.insert_events(
+                    [stored for save in saves for stored in save.stored],
+                    into=pending,
+                    leaves=[leaf for save in saves for leaf in save.leaves],
+                )
             )
         except IntegrityError as error:
             raise ConflictError(
