@@ -49,9 +49,8 @@ def _add(connection: Connection, first: int, last: int) -> None:
     )
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # PostgreSQL's plan cache
 def test_border_read_by_whole_key_when_planned_on_a_small_tree(database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL's plan cache")
     engine = create_engine(normalise_url(database_url))
     try:
         with engine.connect() as connection, connection.begin():
