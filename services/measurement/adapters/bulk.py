@@ -74,7 +74,7 @@ def bulk_insert(connection: Connection, table: Table, rows: Sequence[dict[str, A
                 copy.set_types(binary)
             for values in _column_values(rows, columns):
                 for index in json_at:
-                    values[index] = json_text(values[index])
+                    values[index] = _json_of(values[index])
                 copy.write_row(values)
     except psycopg.errors.IntegrityError as error:
         # As SQLAlchemy would raise it for an INSERT, so callers handle one kind.
@@ -88,6 +88,28 @@ _json_chunks = (
     if c_make_encoder is not None
     else None
 )
+
+
+class EncodedJson(dict[str, Any]):
+    """A JSON object that carries its text (`json_text`'s), made before it is written: where rows are
+    COPYed or pipelined into a JSON column, that text is sent as it is; anywhere else it is the dict it
+    is (encoded again, to the same text). So a read model's row can be made, and its JSON written out,
+    in a saving request's own thread, not by the writer under the log's lock."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, value: dict[str, Any]) -> None:
+        super().__init__(value)
+        self.text = json_text(value)
+
+
+def _json_of(value: Any) -> str:
+    """A JSON column's text: an `EncodedJson`'s own, or `json_text`'s."""
+    return value.text if type(value) is EncodedJson else json_text(value)
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 def json_text(value: Any) -> str:
@@ -227,8 +249,22 @@ def _sqlite_statement(
     names = tuple(compiled.positiontup or ())
     if set(names) != columns or len(names) != len(columns) or compiled.insert_prefetch:
         return None
-    converters = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+    converters = tuple(
+        _json_converter(convert) if isinstance(table.c[name].type, JSON) and convert is not None else convert
+        for name, convert in (
+            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
+        )
+    )
     return str(compiled), names, converters
+
+
+def _json_converter(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A JSON column's bind processor (json.dumps's text) that takes an `EncodedJson`'s own text as it is."""
+
+    def converted(value: Any) -> Any:
+        return value.text if type(value) is EncodedJson else convert(value)
+
+    return converted
 
 
 def _insert_statement(table: Table, skip_conflicts_on: tuple[str, ...] | None) -> Any:
@@ -264,7 +300,10 @@ def pipelined_inserts(
                 values = list(_column_values(rows, names))
                 for row_values in values:
                     for index in json_at:
-                        row_values[index] = Json(row_values[index])
+                        value = row_values[index]
+                        row_values[index] = (
+                            Json(value.text, dumps=_as_is) if type(value) is EncodedJson else Json(value)
+                        )
                 cursor.executemany(statement, values)
             for table, row, key in upserts:
                 names = list(row)

@@ -10,7 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TypeVar
+from itertools import repeat
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, project_aggregate
@@ -53,8 +54,10 @@ class _Save:
     stored: Sequence[StoredEvent]
     unchanged: Mapping[UUID, int] = field(default_factory=dict)
     along: Along | None = None
-    # Each stored event's leaf hash begun (all but its position and time), in the caller's thread.
+    # Each stored event's leaf hash begun (all but its position and time), in the caller's thread, and
+    # what the read models' handlers made of it there (`Projected.prepared`).
     leaves: Sequence[LeafStart] = ()
+    prepared: Sequence[Any] = ()
 
 
 class ReferenceChangedError(ConflictError):
@@ -123,6 +126,7 @@ class EventLogApplication(Application[UUID]):
             processing_event.saved_kwargs.get("unchanged", {}),
             processing_event.saved_kwargs.get("along"),
             leaf_starts(stored),
+            [self.projector.handlers.prepare(event) for event in processing_event.events],
         )
         saved = self.group_commit.submit(save)
         _last_saved.set(saved)
@@ -240,7 +244,12 @@ class EventLogApplication(Application[UUID]):
             for save in saves
         ]
         store = SqlStore(connection, LIVE, into=pending)
-        last = self.projector.project(store, [p for saved in written for p in saved.projected()], track=False)
+        projected = [
+            Projected(recording.domain_event, recording.notification.id, saved.recorded_at, prepared)
+            for save, saved in zip(saves, written, strict=True)
+            for recording, prepared in zip(saved.recordings, save.prepared or repeat(None), strict=False)
+        ]
+        last = self.projector.project(store, projected, track=False)
         alongs = [(save.along, saved) for save, saved in zip(saves, written, strict=True) if save.along is not None]
         if pending is None:
             for along, saved in alongs:

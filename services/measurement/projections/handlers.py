@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import singledispatchmethod
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 
 from services.common.json import jsonable
+from services.measurement.adapters.bulk import EncodedJson
 from services.measurement.domain.benchmarks import Benchmark
 from services.measurement.domain.observations import Observation
 from services.measurement.domain.scope import ProgrammeScope
@@ -34,6 +35,8 @@ class Projected:
     event: DomainEventProtocol[UUID]
     position: int
     recorded_at: datetime
+    # What `prepare` made of the event before it had a position (None: nothing; the handler makes it all).
+    prepared: Any = None
 
 
 def event_data(event: Any) -> dict[str, Any]:
@@ -95,7 +98,51 @@ def recorded_observation_row(event: Observation.Recorded, item: Projected) -> Ro
     }
 
 
+class RecordedRows(NamedTuple):
+    """The read models' rows of a newly recorded observation, but for what depends on its position and
+    recorded time (`prepare_recorded`): made in the saving request's own thread, so that the writer, under
+    the log's lock, only puts those in."""
+
+    view: Row  # observations_view, its state's JSON text made (EncodedJson)
+    cell: Row  # value_cells
+    values: Row  # observation_values
+
+
+def prepare_recorded(event: Observation.Recorded) -> RecordedRows:
+    """The rows `recorded_observation_row` and the handler of `Observation.Recorded` make, without their
+    positions and times."""
+    view = recorded_observation_row(event, _UNPLACED)
+    for placed in _PLACED_VIEW:
+        del view[placed]
+    view["state"] = EncodedJson(view["state"])
+    country, sector = event.country or "", event.sector or ""
+    key = series_key(event.benchmark, country, sector)
+    cell = {"benchmark": event.benchmark, "country": country, "sector": sector, "series_key": key}
+    values = {
+        "observation_id": event.originator_id,
+        "known_until": None,
+        "benchmark": event.benchmark,
+        "country": country,
+        "sector": sector,
+        "valid_date": event.period_end,
+        **value_columns(event.value),
+        "series_key": key,
+    }
+    return RecordedRows(view, cell, values)
+
+
+_PLACED_VIEW = ("recorded_position", "last_position", "recorded_at", "updated_at")
+_UNPLACED = Projected(None, 0, datetime.min)  # type: ignore[arg-type]
+
+
 class ReadModelHandlers:
+    @staticmethod
+    def prepare(event: Any) -> Any:
+        """What can be made of `event`'s rows before it has a position (`Projected.prepared`), or None."""
+        if type(event) is Observation.Recorded:
+            return prepare_recorded(event)
+        return None
+
     @singledispatchmethod
     def apply(self, event: Any, item: Projected, store: ReadModelStore) -> None:
         """Events no read model needs (framework revisions...) are skipped."""
@@ -171,6 +218,25 @@ class ReadModelHandlers:
 
     @apply.register
     def _(self, event: Observation.Recorded, item: Projected, store: ReadModelStore) -> None:
+        prepared = item.prepared
+        if type(prepared) is RecordedRows:
+            position, recorded_at = item.position, item.recorded_at
+            store.insert(
+                "observations_view",
+                {
+                    **prepared.view,
+                    "recorded_position": position,
+                    "last_position": position,
+                    "recorded_at": recorded_at,
+                    "updated_at": recorded_at,
+                },
+            )
+            store.raise_high_water(event.period_end, position)
+            store.insert_once("value_cells", {**prepared.cell, "first_known": position})
+            store.insert(
+                "observation_values", {**prepared.values, "known_from": position, "recorded_position": position}
+            )
+            return
         store.insert("observations_view", recorded_observation_row(event, item))
         store.raise_high_water(event.period_end, item.position)
         country, sector = event.country or "", event.sector or ""
