@@ -102,6 +102,12 @@ class EncodedJson(dict[str, Any]):
         super().__init__(value)
         self.text = json_text(value)
 
+    def _frozen(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("an EncodedJson carries its text: make a new one rather than change it")
+
+    # Changed in place, its text would no longer be its value's.
+    __setitem__ = __delitem__ = __ior__ = update = pop = popitem = clear = setdefault = _frozen
+
 
 def _json_of(value: Any) -> str:
     """A JSON column's text: an `EncodedJson`'s own, or `json_text`'s."""

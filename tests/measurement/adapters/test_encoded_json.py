@@ -67,3 +67,19 @@ def test_encoded_json_is_stored_as_its_dict_is(database: Database, count: int, a
         assert stored[n] == stored[count + n]
     stored_beside = _stored(database, beside)
     assert [stored_beside[1000 + n] for n in range(count)] == [stored[count + n] for n in range(count)]
+
+
+def test_an_encoded_json_cannot_be_changed_in_place() -> None:
+    value = EncodedJson({"value": 1, "evidence": []})
+    for change in (
+        lambda: value.__setitem__("value", 2),
+        lambda: value.__delitem__("value"),
+        lambda: value.update(value=2),
+        lambda: value.pop("value"),
+        lambda: value.popitem(),
+        lambda: value.clear(),
+        lambda: value.setdefault("comment", "x"),
+    ):
+        with pytest.raises(TypeError):
+            change()
+    assert value == {"value": 1, "evidence": []} and value.text == '{"value": 1, "evidence": []}'
