@@ -218,54 +218,23 @@ class ReadModelHandlers:
 
     @apply.register
     def _(self, event: Observation.Recorded, item: Projected, store: ReadModelStore) -> None:
-        prepared = item.prepared
-        if type(prepared) is RecordedRows:
-            position, recorded_at = item.position, item.recorded_at
-            store.insert(
-                "observations_view",
-                {
-                    **prepared.view,
-                    "recorded_position": position,
-                    "last_position": position,
-                    "recorded_at": recorded_at,
-                    "updated_at": recorded_at,
-                },
-            )
-            store.raise_high_water(event.period_end, position)
-            store.insert_once("value_cells", {**prepared.cell, "first_known": position})
-            store.insert(
-                "observation_values", {**prepared.values, "known_from": position, "recorded_position": position}
-            )
-            return
-        store.insert("observations_view", recorded_observation_row(event, item))
-        store.raise_high_water(event.period_end, item.position)
-        country, sector = event.country or "", event.sector or ""
-        key = series_key(event.benchmark, country, sector)
-        store.insert_once(
-            "value_cells",
-            {
-                "benchmark": event.benchmark,
-                "country": country,
-                "sector": sector,
-                "first_known": item.position,
-                "series_key": key,
-            },
-        )
+        # The rows are made before the log's lock when the event is saved (`prepare_recorded`); a rebuild,
+        # or a save that made none, makes them here the same way.
+        prepared = item.prepared if type(item.prepared) is RecordedRows else prepare_recorded(event)
+        position, recorded_at = item.position, item.recorded_at
         store.insert(
-            "observation_values",
+            "observations_view",
             {
-                "observation_id": event.originator_id,
-                "known_from": item.position,
-                "known_until": None,
-                "benchmark": event.benchmark,
-                "country": country,
-                "sector": sector,
-                "valid_date": event.period_end,
-                **value_columns(event.value),
-                "series_key": key,
-                "recorded_position": item.position,
+                **prepared.view,
+                "recorded_position": position,
+                "last_position": position,
+                "recorded_at": recorded_at,
+                "updated_at": recorded_at,
             },
         )
+        store.raise_high_water(event.period_end, position)
+        store.insert_once("value_cells", {**prepared.cell, "first_known": position})
+        store.insert("observation_values", {**prepared.values, "known_from": position, "recorded_position": position})
 
     @apply.register
     def _(self, event: Observation.Corrected, item: Projected, store: ReadModelStore) -> None:
