@@ -22,17 +22,20 @@ from services.common.transparency.stream import RootAccumulator
 # Any valid Unicode text (no lone surrogates), control characters, U+2028/9 and astral ones included.
 texts = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
 moments = st.datetimes(timezones=st.just(UTC)).map(lambda m: m.isoformat(timespec="microseconds"))
-
-
-@settings(max_examples=2000)
-@given(
-    position=st.integers(0, MAX_INTEGER),
-    stream_id=texts,
-    version=st.integers(0, MAX_INTEGER),
-    topic=texts,
-    recorded_at=moments,
-    payload=texts,
+# A leaf's six fields, drawn for each test that compares two ways of making it.
+leaf_fields = settings(max_examples=2000)(
+    given(
+        position=st.integers(0, MAX_INTEGER),
+        stream_id=texts,
+        version=st.integers(0, MAX_INTEGER),
+        topic=texts,
+        recorded_at=moments,
+        payload=texts,
+    )
 )
+
+
+@leaf_fields
 def test_the_unchecked_leaf_is_byte_for_byte_the_canonical_one(
     position: int, stream_id: str, version: int, topic: str, recorded_at: str, payload: str
 ) -> None:
@@ -70,15 +73,7 @@ def test_the_one_pass_root_is_the_tree_head_at_every_size() -> None:
         assert accumulator.root() == root_from_leaf_hashes(hashes[:size])
 
 
-@settings(max_examples=2000)
-@given(
-    position=st.integers(0, MAX_INTEGER),
-    stream_id=texts,
-    version=st.integers(0, MAX_INTEGER),
-    topic=texts,
-    recorded_at=moments,
-    payload=texts,
-)
+@leaf_fields
 def test_the_leaf_around_its_position_and_time_is_the_leaf(
     position: int, stream_id: str, version: int, topic: str, recorded_at: str, payload: str
 ) -> None:
