@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -171,3 +171,26 @@ def test_json_text_refuses_a_cycle_as_json_dumps_does() -> None:
     cycle.append(cycle)
     with pytest.raises(ValueError, match="Circular"):
         json_text(cycle)
+
+
+def test_dates_and_times_shared_by_rows_are_stored_as_sqlalchemy_stores_them(tmp_path: Path) -> None:
+    """Rows sharing one date or time object (a group commit's recorded time, a period's dates) and rows
+    with equal times of other time zones, which are other texts: each stored as SQLAlchemy stores it."""
+    table = metadata.tables["observations_view"]
+    bulk, reference = _stores(tmp_path)
+    rows = _rows(table, 2 * COPY_FROM_ROWS, seed=4)
+    recorded_at, period_end = datetime(2026, 12, 4, 21, 0, 0, 123456, tzinfo=UTC), date(2019, 6, 30)
+    elsewhere = recorded_at.astimezone(timezone(timedelta(hours=5, minutes=30)))
+    assert elsewhere == recorded_at
+    for index, row in enumerate(rows):
+        row["recorded_at"] = recorded_at
+        row["updated_at"] = elsewhere if index % 3 == 0 else recorded_at
+        row["period_end"] = period_end if index % 2 else date(2019, 6, 30)
+    rows[7]["recorded_at"] = recorded_at.replace(tzinfo=None)
+    with bulk.transaction() as connection:
+        bulk_insert(connection, table, rows)
+    with reference.transaction() as connection:
+        connection.execute(insert(table), rows)
+    assert _stored(bulk, table) == _stored(reference, table)
+    for database in (bulk, reference):
+        database.dispose()
