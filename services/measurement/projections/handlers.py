@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any, NamedTuple
@@ -28,9 +27,9 @@ from services.measurement.projections.store import ReadModelStore, Row
 _EVENT_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
 
 
-@dataclass(frozen=True)
-class Projected:
-    """A domain event and where it stands in the log."""
+class Projected(NamedTuple):
+    """A domain event and where it stands in the log (a tuple: made for every event a group commit writes,
+    under the log's lock, in a third of a frozen dataclass's time)."""
 
     event: DomainEventProtocol[UUID]
     position: int
