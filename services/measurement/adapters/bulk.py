@@ -13,7 +13,12 @@ table and set of columns and each row's values are converted by the same
 bind processors SQLAlchemy's executemany uses (a UUID to its hex text, a time
 to its text, JSON to its text), but as a tuple, without SQLAlchemy's
 per-row parameter dictionaries, which took more time than SQLite's inserts:
-the same statement and the same stored values."""
+the same statement and the same stored values.
+
+A row is a dict of its columns' values, or a tuple of the values of all the
+table's columns in their order (`table.columns`): a writer making many rows
+of one table (a group's events and Merkle nodes) makes them without a dict
+each. The rows of one call are all of one kind."""
 
 from __future__ import annotations
 
@@ -31,6 +36,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 COPY_FROM_ROWS = 50  # below it, one multi-row INSERT is as quick
+
+Row = dict[str, Any] | tuple[Any, ...]
 
 # PostgreSQL types (as SQLAlchemy writes them) -> the type whose binary form psycopg sends. A JSON
 # value goes as its text, which is json's binary form; a VARCHAR's binary form is a text's.
@@ -52,14 +59,14 @@ _BINARY_TYPES = {
 }
 
 
-def bulk_insert(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def bulk_insert(connection: Connection, table: Table, rows: Sequence[Row]) -> None:
     if not rows:
         return
     if connection.dialect.name == "sqlite":  # at any size: a group commit's few rows too (~25 us a statement less)
         _sqlite_insert_many(connection, table, rows, None)
         return
     if connection.dialect.name != "postgresql" or len(rows) < COPY_FROM_ROWS:
-        connection.execute(insert(table), list(rows))
+        connection.execute(insert(table), _dicts(table, rows))
         return
     import psycopg  # only on PostgreSQL, whose driver it is
 
@@ -72,9 +79,11 @@ def bulk_insert(connection: Connection, table: Table, rows: Sequence[dict[str, A
         with cursor.copy(statement) as copy:
             if binary:
                 copy.set_types(binary)
-            for values in _column_values(rows, columns):
-                for index in json_at:
-                    values[index] = _json_of(values[index])
+            for values in _column_values(rows, columns, table):
+                if json_at:
+                    values = list(values)
+                    for index in json_at:
+                        values[index] = _json_of(values[index])
                 copy.write_row(values)
     except psycopg.errors.IntegrityError as error:
         # As SQLAlchemy would raise it for an INSERT, so callers handle one kind.
@@ -139,17 +148,32 @@ def _binary_types(connection: Connection, table: Table) -> list[str] | None:
     return types
 
 
-def _column_values(rows: Sequence[dict[str, Any]], columns: list[str]) -> Iterator[list[Any]]:
+def _column_values(rows: Sequence[Row], columns: list[str], table: Table) -> Iterator[Sequence[Any]]:
     """Each row's values in the order of `columns` (None for a column a row lacks): taken by one
-    itemgetter (C code, not a lookup per column in Python) when the row has them all, as rows mostly do."""
+    itemgetter (C code, not a lookup per column in Python) when the row has them all, as rows mostly do;
+    a tuple row (all of `table`'s columns) is taken as it is when `columns` are the table's."""
+    if rows and isinstance(rows[0], tuple):
+        if columns == list(table.columns.keys()):
+            yield from rows  # type: ignore[misc]
+            return
+        rows = _dicts(table, rows)
     take = itemgetter(*columns)
     for row in rows:
+        assert isinstance(row, dict)
         try:
             taken = take(row)
         except KeyError:
             yield [row.get(column) for column in columns]
             continue
-        yield list(taken) if len(columns) > 1 else [taken]
+        yield taken if len(columns) > 1 else (taken,)
+
+
+def _dicts(table: Table, rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """The rows as dicts of their columns' values (a tuple row: of all `table`'s columns, in order)."""
+    if not rows or not isinstance(rows[0], tuple):
+        return list(rows)  # type: ignore[arg-type]
+    names = list(table.columns.keys())
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 class PendingInserts:
@@ -162,12 +186,10 @@ class PendingInserts:
     are "skip_conflicts_on" a key is an INSERT ... ON CONFLICT DO NOTHING."""
 
     def __init__(self) -> None:
-        self._batches: list[tuple[Table, list[dict[str, Any]], tuple[str, ...] | None]] = []
+        self._batches: list[tuple[Table, list[Row], tuple[str, ...] | None]] = []
         self._upserts: list[tuple[Table, dict[str, Any], tuple[str, ...]]] = []
 
-    def add(
-        self, table: Table, rows: Sequence[dict[str, Any]], skip_conflicts_on: tuple[str, ...] | None = None
-    ) -> None:
+    def add(self, table: Table, rows: Sequence[Row], skip_conflicts_on: tuple[str, ...] | None = None) -> None:
         if rows:
             self._batches.append((table, list(rows), skip_conflicts_on))
 
@@ -196,9 +218,7 @@ class PendingInserts:
             connection.execute(statement.on_conflict_do_update(index_elements=list(key), set_=others))
 
 
-def insert_skipping_conflicts(
-    connection: Connection, table: Table, rows: Sequence[dict[str, Any]], key: tuple[str, ...]
-) -> None:
+def insert_skipping_conflicts(connection: Connection, table: Table, rows: Sequence[Row], key: tuple[str, ...]) -> None:
     """One INSERT ... ON CONFLICT (key) DO NOTHING (both dialects have it), as an executemany of
     one cached statement (SQLAlchemy sends it as one multi-row INSERT where the driver allows). On
     SQLite at any size: SQLAlchemy has no cache key for SQLite's ON CONFLICT and would compile it anew
@@ -209,42 +229,72 @@ def insert_skipping_conflicts(
         _sqlite_insert_many(connection, table, rows, key)
         return
     dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    connection.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=list(key)), list(rows))
+    connection.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=list(key)), _dicts(table, rows))
 
 
 Converters = tuple[Callable[[Any], Any] | None, ...]
 
 
 def _sqlite_insert_many(
-    connection: Connection, table: Table, rows: Sequence[dict[str, Any]], skip_conflicts_on: tuple[str, ...] | None
+    connection: Connection, table: Table, rows: Sequence[Row], skip_conflicts_on: tuple[str, ...] | None
 ) -> None:
     """SQLite: the rows inserted as SQLAlchemy's executemany of `insert(table)` (ON CONFLICT (key) DO
     NOTHING with `skip_conflicts_on`) inserts them, when each has the first row's columns."""
+    if isinstance(rows[0], tuple):
+        _sqlite_insert_tuples(connection, table, rows, skip_conflicts_on)
+        return
     columns = frozenset(rows[0])
     prepared = _sqlite_statement(connection.dialect, table, columns, skip_conflicts_on)
     if prepared is None or any(len(row) != len(columns) for row in rows):
-        connection.execute(_insert_statement(table, skip_conflicts_on), list(rows))  # SQLAlchemy's way
+        connection.execute(_insert_statement(table, skip_conflicts_on), _dicts(table, rows))  # SQLAlchemy's way
         return
     sql, names, converters, repeating = prepared
     take = itemgetter(*names)
     try:
         taken = [take(row) for row in rows]
     except KeyError:  # a row of other columns: SQLAlchemy says what is missing
-        connection.execute(_insert_statement(table, skip_conflicts_on), list(rows))
+        connection.execute(_insert_statement(table, skip_conflicts_on), _dicts(table, rows))
         return
     if len(names) == 1:
         taken = [(value,) for value in taken]
+    _sqlite_execute(connection, sql, taken, converters, repeating)
+
+
+def _sqlite_insert_tuples(
+    connection: Connection, table: Table, rows: Sequence[Row], skip_conflicts_on: tuple[str, ...] | None
+) -> None:
+    """`_sqlite_insert_many` of tuple rows: taken as they are when the INSERT's parameters are the table's
+    columns in their order (as SQLAlchemy compiles an INSERT of them all)."""
+    names = tuple(table.columns.keys())
+    prepared = _sqlite_statement(connection.dialect, table, frozenset(names), skip_conflicts_on)
+    if prepared is None or prepared[1] != names or any(len(row) != len(names) for row in rows):
+        connection.execute(_insert_statement(table, skip_conflicts_on), _dicts(table, rows))  # SQLAlchemy's way
+        return
+    sql, _, converters, repeating = prepared
+    _sqlite_execute(connection, sql, rows, converters, repeating)  # type: ignore[arg-type]
+
+
+def _sqlite_execute(
+    connection: Connection,
+    sql: str,
+    taken: Sequence[tuple[Any, ...]],
+    converters: Converters,
+    repeating: frozenset[int],
+) -> None:
+    """Sends the rows' values, each converted by its bind processor, to the INSERT compiled as `sql`."""
     converting = [
         (index, _by_identity(convert) if index in repeating else convert)
         for index, convert in enumerate(converters)
         if convert is not None
     ]
+    if not converting:
+        connection.exec_driver_sql(sql, list(taken))
+        return
     parameters: list[tuple[Any, ...]] = []
-    for values in taken:
-        if converting:
-            values = list(values)
-            for index, convert in converting:
-                values[index] = convert(values[index])
+    for row in taken:
+        values = list(row)
+        for index, convert in converting:
+            values[index] = convert(values[index])
         parameters.append(tuple(values))
     connection.exec_driver_sql(sql, parameters)
 
@@ -305,7 +355,7 @@ def _insert_statement(table: Table, skip_conflicts_on: tuple[str, ...] | None) -
 
 def pipelined_inserts(
     connection: Connection,
-    batches: Sequence[tuple[Table, Sequence[dict[str, Any]], tuple[str, ...] | None]],
+    batches: Sequence[tuple[Table, Sequence[Row], tuple[str, ...] | None]],
     upserts: Sequence[tuple[Table, dict[str, Any], tuple[str, ...]]] = (),
 ) -> None:
     """PostgreSQL: the INSERTs of every batch sent at once (psycopg's pipeline mode), their answers read
@@ -321,13 +371,13 @@ def pipelined_inserts(
             for table, rows, skip_conflicts_on in batches:
                 if not rows:
                     continue
-                names = list(rows[0])
+                names = list(table.columns.keys()) if isinstance(rows[0], tuple) else list(rows[0])
                 json_at = [index for index, name in enumerate(names) if isinstance(table.c[name].type, JSON)]
                 quoted = ", ".join(f'"{name}"' for name in names)
                 statement = f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join(['%s'] * len(names))})"
                 if skip_conflicts_on is not None:
                     statement += f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING"
-                values = list(_column_values(rows, names))
+                values = [list(row_values) for row_values in _column_values(rows, names, table)]
                 for row_values in values:
                     for index in json_at:
                         value = row_values[index]

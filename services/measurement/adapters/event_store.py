@@ -151,15 +151,17 @@ class EventLogRecorder(ApplicationRecorder):
                 recorded_at = datetime.now(UTC)
                 connection.info[RECORDED_AT] = recorded_at
                 positions = list(range(head + 1, head + 1 + len(stored_events)))
+                # The values of the table's columns, in their order (position, originator_id,
+                # originator_version, topic, state, recorded_at): a tuple per event, not a dict (bulk.py).
                 rows = [
-                    {
-                        "position": position,
-                        "originator_id": _as_uuid(event.originator_id),
-                        "originator_version": event.originator_version,
-                        "topic": event.topic,
-                        "state": event.state,
-                        "recorded_at": recorded_at,
-                    }
+                    (
+                        position,
+                        _as_uuid(event.originator_id),
+                        event.originator_version,
+                        event.topic,
+                        event.state,
+                        recorded_at,
+                    )
                     for position, event in zip(positions, stored_events, strict=True)
                 ]
                 new_nodes = completed_nodes(head, finished_leaf_hashes(leaves, head + 1, recorded_at), border)

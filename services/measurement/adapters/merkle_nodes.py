@@ -27,7 +27,7 @@ from services.common.transparency.merkle import (
     hash_leaf,
     nodes_completed_by_appends,
 )
-from services.measurement.adapters.bulk import PendingInserts
+from services.measurement.adapters.bulk import PendingInserts, Row
 
 if TYPE_CHECKING:
     from hashlib import _Hash
@@ -213,17 +213,16 @@ def insert_events_and_nodes(
     connection: Connection,
     events: Table,
     nodes: Table,
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[Row],
     new_nodes: list[NewNode],
     into: PendingInserts | None = None,
 ) -> None:
     """Inserts the events' rows and the tree's new nodes, or adds them to `into` (written with the rest of
     a group commit). On PostgreSQL a small append (a single POST's) sends both INSERTs in one pipeline, so
     the tree costs the write path no round trip of its own; larger batches are COPYed (bulk.py), the nodes
-    after the events."""
-    node_rows = [{"level": level, "index": index, "hash": value} for level, index, value in new_nodes]
+    after the events. A new node (level, index, hash) is its row's values in the table's order."""
     pending = into or PendingInserts()
     pending.add(events, rows)
-    pending.add(nodes, node_rows)
+    pending.add(nodes, new_nodes)
     if into is None:
         pending.send(connection)

@@ -28,11 +28,18 @@ from sqlalchemy import (
     Table,
     Uuid,
     insert,
+    select,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.common.database import Database
-from services.measurement.adapters.bulk import COPY_FROM_ROWS, bulk_insert, insert_skipping_conflicts, json_text
+from services.measurement.adapters.bulk import (
+    COPY_FROM_ROWS,
+    PendingInserts,
+    bulk_insert,
+    insert_skipping_conflicts,
+    json_text,
+)
 from services.measurement.adapters.tables import metadata
 
 TEXTS = ["", "plain", "é ü 😀", 'quote " and \\ backslash', "\x00\x1f\u2028", "'=1+1"]
@@ -193,4 +200,77 @@ def test_dates_and_times_shared_by_rows_are_stored_as_sqlalchemy_stores_them(tmp
         connection.execute(insert(table), rows)
     assert _stored(bulk, table) == _stored(reference, table)
     for database in (bulk, reference):
+        database.dispose()
+
+
+def _event_and_node_rows(count: int, seed: int) -> dict[str, list[dict[str, Any]]]:
+    rng = random.Random(seed)
+    moment = datetime(2026, 12, 4, 21, 0, 0, 123456, tzinfo=UTC)
+    return {
+        "stored_events": [
+            {
+                "position": 1 + index,
+                "originator_id": UUID(int=rng.getrandbits(128)),
+                "originator_version": rng.randrange(1, 1000),
+                "topic": rng.choice(TEXTS).replace("\x00", "") + "topic",
+                "state": rng.randbytes(rng.randrange(200)),
+                "recorded_at": moment + timedelta(microseconds=rng.randrange(10**9)),
+            }
+            for index in range(count)
+        ],
+        "merkle_nodes": [
+            {"level": rng.randrange(3), "index": index, "hash": rng.randbytes(32)} for index in range(count)
+        ],
+    }
+
+
+# Where the rows given as tuples go: other keys (and streams), the same other values.
+_ELSEWHERE = {"position": 10_000, "index": 10_000}
+
+
+@pytest.mark.parametrize("count", [3, 3 * COPY_FROM_ROWS], ids=["few", "many"])
+@pytest.mark.parametrize("written_by", ["bulk_insert", "PendingInserts"])
+def test_tuple_rows_are_stored_as_their_dicts(database_url: str, count: int, written_by: str) -> None:
+    """A row given as the tuple of its table's columns, in their order (as the event store gives a group's
+    events and Merkle nodes), is stored as the same row given as a dict: on either store, COPYed or
+    inserted (PostgreSQL: a few rows in a pipeline, many in a COPY), written at once or held back."""
+    database = Database(database_url)
+    as_dicts = _event_and_node_rows(count, seed=count)
+    as_tuples = {
+        name: [
+            {
+                **row,
+                **{column: row[column] + offset for column, offset in _ELSEWHERE.items() if column in row},
+                **({"originator_id": UUID(int=row["originator_id"].int ^ 1)} if "originator_id" in row else {}),
+            }
+            for row in rows
+        ]
+        for name, rows in as_dicts.items()
+    }
+    try:
+        with database.transaction() as connection:
+            pending = PendingInserts()
+            for name in as_dicts:
+                table = metadata.tables[name]
+                tuples = [tuple(row[column.name] for column in table.columns) for row in as_tuples[name]]
+                if written_by == "bulk_insert":
+                    bulk_insert(connection, table, as_dicts[name])
+                    bulk_insert(connection, table, tuples)
+                else:
+                    pending.add(table, as_dicts[name])
+                    pending.add(table, tuples)
+            pending.send(connection)
+        with database.snapshot() as connection:
+            for name in as_dicts:
+                table = metadata.tables[name]
+                key = table.c.position if name == "stored_events" else table.c.index
+                stored = [dict(row._mapping) for row in connection.execute(select(table).order_by(key))]
+                from_dicts, from_tuples = stored[:count], stored[count:]
+                assert [row[key.name] for row in from_tuples] == [row[key.name] for row in as_tuples[name]]
+                for row in from_dicts + from_tuples:
+                    row.pop(key.name)
+                    row.pop("originator_id", None)
+                assert from_tuples == from_dicts
+                assert len(from_dicts) == count
+    finally:
         database.dispose()
