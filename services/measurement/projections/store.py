@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date
+from operator import itemgetter
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, and_, func, insert, select, update
@@ -28,6 +29,8 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "value_cells": ("benchmark", "country", "sector"),
     "scope_decisions": ("position",),
 }
+# A row's key, to tell rows held back apart (a value or a tuple of values).
+_KEY_OF = {role: itemgetter(*columns) for role, columns in PRIMARY_KEYS.items()}
 LIVE_HIGH_WATER = LIVE.valid_date_high_water
 _TRACK_ON_SQLITE = (
     f"INSERT INTO {projection_tracking.name} (projection, position) VALUES (?, ?)"
@@ -84,7 +87,7 @@ class SqlStore:
         self._pending.setdefault(role, []).append(row)
 
     def insert_once(self, role: str, row: Row) -> None:
-        self._pending_once.setdefault(role, {}).setdefault(tuple(row[c] for c in PRIMARY_KEYS[role]), row)
+        self._pending_once.setdefault(role, {}).setdefault(_KEY_OF[role](row), row)
 
     def settle(self) -> None:
         pending = self.into or PendingInserts()
