@@ -45,6 +45,11 @@ async def get_principal(
 ) -> Principal:
     """async: a key already known is answered in the event loop; only a
     lookup (I/O) goes to a worker thread."""
+    return await principal_of(request, credentials)
+
+
+async def principal_of(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """The principal whose key `credentials` holds (401 if none)."""
     if credentials is None:
         raise AuthenticationError(
             "This API needs an API key: send `Authorization: Bearer <key>` (operators issue keys with "
@@ -67,6 +72,22 @@ def allowed(permission: Permission) -> Any:
 
     principal_allowed.permission = permission  # type: ignore[attr-defined]
     return Depends(principal_allowed)
+
+
+class AllowedKey(HTTPBearer):
+    """`allowed(permission)` as one dependency: the `bearer` scheme itself,
+    answering with the key's principal if its role has `permission` (else
+    403). FastAPI solves each dependency at a cost on every request; this is
+    one where `allowed` is three (the most frequent requests use it)."""
+
+    def __init__(self, permission: Permission) -> None:
+        super().__init__(auto_error=False, scheme_name=bearer.scheme_name, description=bearer.model.description)
+        self.permission = permission
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        principal = await principal_of(request, await super().__call__(request))
+        principal.check_may(self.permission)
+        return principal
 
 
 FrameworkReader = Annotated[Principal, allowed(Permission.READ_FRAMEWORK)]

@@ -25,8 +25,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import Connection
 
-from services.common.access import Principal
-from services.common.http.authorization import get_principal
+from services.common.access import Permission, Principal
+from services.common.http.authorization import AllowedKey, get_principal
 from services.common.idempotency import (
     Claimed,
     IdempotencyInFlightError,
@@ -121,6 +121,20 @@ async def get_creation(  # async: no I/O here, so no hop to a worker thread
 
 
 CreationDep = Annotated[Creation, Depends(get_creation)]
+
+
+def creation_allowed(permission: Permission) -> Any:
+    """`CreationDep` of a caller `allowed(permission)`, as two dependencies
+    rather than six (see `AllowedKey`): the key is checked before the
+    Idempotency-Key header, as there."""
+    allowed_key = Depends(AllowedKey(permission))  # a default, as an annotation here could not name it
+
+    async def get_allowed_creation(  # async: no I/O here, so no hop to a worker thread
+        request: Request, principal: Principal = allowed_key, idempotency_key: IdempotencyKey = None
+    ) -> Creation:
+        return Creation(request.app.state.idempotency, principal, idempotency_key, request)
+
+    return Depends(get_allowed_creation)
 
 
 def fingerprint(method: str, path: str, body: BaseModel | dict[str, Any]) -> str:

@@ -13,9 +13,9 @@ from pydantic import TypeAdapter
 from sqlalchemy import Connection
 
 from services.common.access import Permission
-from services.common.http.authorization import ObservationReader, Reporter, allowed
+from services.common.http.authorization import ObservationReader, Reporter
 from services.common.http.deps import POSITION_HEADER, BasedOnDep, answer_at, created
-from services.common.http.idempotency import CreationDep, KeepAnswer, KeptAnswer
+from services.common.http.idempotency import Creation, KeepAnswer, KeptAnswer, creation_allowed
 from services.common.http.problems import (
     IDEMPOTENCY_IN_FLIGHT,
     PROBLEM_JSON,
@@ -39,6 +39,7 @@ from services.measurement.entrypoints.http.schemas.observations import (
 
 router = APIRouter(prefix="/observations", tags=["observations"])
 IDEMPOTENT_OBSERVATIONS = uuid5(STOCKTAKE_NAMESPACE, "observations-by-idempotency-key")
+ObservationCreation = Annotated[Creation, creation_allowed(Permission.RECORD_OBSERVATIONS)]
 
 
 def _answer(response: Response, observation: dict[str, Any]) -> dict[str, Any]:
@@ -57,12 +58,11 @@ def _disaggregations(items: list[Any] | None) -> list[dict[str, Any]] | None:
     response_model=ObservationRead,
     operation_id="recordObservation",
     responses=documented_problems(IDEMPOTENCY_IN_FLIGHT),
-    dependencies=[allowed(Permission.RECORD_OBSERVATIONS)],
 )
 def record_observation(
     body: ObservationCreate,
     measurement: MeasurementDep,
-    creation: CreationDep,
+    creation: ObservationCreation,
 ) -> JSONResponse:
     """Record one value of a benchmark for one country and period. Send Idempotency-Key to retry safely."""
 
