@@ -125,22 +125,30 @@ def nodes_completed_by_appends(size_before: int, leaf_hashes: Iterable[bytes], n
     """The nodes to store when `leaf_hashes` are appended, in order, to a tree of `size_before` leaves: the same
     nodes, in the same order, as appending them one by one, but reading each stored node at most once: only
     the roots of the old tree's perfect subtrees are read (at most log2(size_before) + 1 of them). It keeps
-    O(log n) hashes in hand, whatever the batch size."""
-    pending: dict[tuple[int, int], bytes] = {}  # left children made in this batch, not yet read: O(log n)
+    O(log n) hashes in hand, whatever the batch size.
 
-    def read(level: int, index: int) -> bytes:
-        # Each left child is read once, when its right sibling completes; what the batch made is taken from
-        # `pending`, anything older from storage.
-        made = pending.pop((level, index), None)
-        return node(level, index) if made is None else made
-
+    `nodes_completed_by_append`'s walk, for each leaf in turn, without a call and a list per leaf (a
+    group commit's 1,000 leaves, under the log's lock): a left child made in this batch waits in `waiting`
+    under its level until its right sibling completes it (a level has at most one waiting: the next node
+    of that level is its sibling)."""
+    if size_before < 0:
+        raise ValueError(f"size_before is {size_before}; it cannot be negative")
+    waiting: dict[int, bytes] = {}
     new: list[NewNode] = []
-    for offset, leaf_hash in enumerate(leaf_hashes):
-        completed = nodes_completed_by_append(size_before + offset, leaf_hash, read)
-        for level, index, value in completed:
-            if index & 1 == 0:
-                pending[(level, index)] = value
-        new.extend(completed)
+    append, sha256 = new.append, hashlib.sha256
+    for leaf_index, leaf_hash in enumerate(leaf_hashes, size_before):
+        if not isinstance(leaf_hash, bytes) or len(leaf_hash) != HASH_SIZE:
+            _check_hash("leaf hash", leaf_hash)
+        level, index, current = 0, leaf_index, leaf_hash
+        append((0, index, current))
+        while index & 1:
+            left = waiting.pop(level, None)
+            if left is None:  # not made in this batch: stored
+                left = node(level, index - 1)
+            current = sha256(b"\x01" + left + current).digest()  # hash_children(left, current)
+            level, index = level + 1, index >> 1
+            append((level, index, current))
+        waiting[level] = current
     return new
 
 

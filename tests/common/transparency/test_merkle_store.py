@@ -73,6 +73,7 @@ TREE_10 = MemoryNodes.from_leaf_hashes(leaf_hashes(10))
         (lambda: TREE_10.inclusion_proof(3, 11), "tree size 11 is beyond"),
         (lambda: TREE_10.consistency_proof(3, 11), "tree size 11 is beyond"),
         (lambda: nodes_completed_by_append(-1, EMPTY_ROOT, TREE_10), "size_before is -1"),
+        (lambda: nodes_completed_by_appends(-1, [EMPTY_ROOT], TREE_10), "size_before is -1"),
     ],
 )
 def test_impossible_requests_are_refused(call: Callable[[], object], message: str) -> None:
@@ -86,6 +87,8 @@ def test_a_leaf_hash_that_is_not_32_bytes_is_refused(bad: bytes) -> None:
         nodes_completed_by_append(0, bad, MemoryNodes())
     with pytest.raises(HashSizeError, match="leaf hash is"):
         MemoryNodes().extend([EMPTY_ROOT, bad])
+    with pytest.raises(HashSizeError, match="leaf hash is"):
+        nodes_completed_by_appends(3, [EMPTY_ROOT, EMPTY_ROOT, bad], MemoryNodes.from_leaf_hashes(leaf_hashes(3)))
 
 
 def test_reading_a_node_that_is_not_stored_says_which() -> None:
