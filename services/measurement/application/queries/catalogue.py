@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -12,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from sqlalchemy import ARRAY, Connection, RowMapping, Uuid, and_, func, literal, select
+from sqlalchemy import ARRAY, Connection, RowMapping, String, Uuid, and_, bindparam, cast, func, select
 
 from services.common.access import Principal
 from services.common.database import Database, as_utc
@@ -25,6 +26,7 @@ from services.measurement.adapters.tables import (
     stored_events,
 )
 from services.measurement.application.event_log import EventLogApplication
+from services.measurement.application.queries.standing import array_text
 from services.measurement.domain.framework import PROGRAMME, Framework
 from services.measurement.domain.observations import Observation
 from services.measurement.domain.scope import ProgrammeScope
@@ -334,13 +336,13 @@ def observation_states(database: Database, ids: list[UUID]) -> dict[UUID, dict[s
     found: dict[UUID, dict[str, Any]] = {}
     columns = (observations_view.c.id, observations_view.c.status, observations_view.c.state)
     if database.is_postgresql:  # one array parameter, not one per id
-        queries = [select(*columns).where(observations_view.c.id == func.any(literal(ids, ARRAY(Uuid()))))]
-    else:
-        queries = [
-            select(*columns).where(observations_view.c.id.in_(ids[start : start + 500]))
-            for start in range(0, len(ids), 500)
-        ]
-    for query in queries:
-        for row in database.read_once(query):
-            found[row.id] = {"status": row.status, **row.state}
+        wanted = cast(
+            bindparam("ids", array_text([observation_id.hex for observation_id in ids]), String()), ARRAY(Uuid())
+        )
+        query = select(*columns).where(observations_view.c.id == func.any(wanted))
+    else:  # one JSON parameter read by json_each (SQLite keeps a UUID as its hex), not one per id
+        each = func.json_each(bindparam("ids", json.dumps([observation_id.hex for observation_id in ids]), String()))
+        query = select(*columns).where(observations_view.c.id.in_(select(each.table_valued("value").c.value)))
+    for row in database.read_once(query):
+        found[row.id] = {"status": row.status, **row.state}
     return found
