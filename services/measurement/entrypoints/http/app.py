@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from services.common.collector import tune_garbage_collector
 from services.common.http.app import service_app
@@ -89,12 +89,19 @@ def create_app(
     app = service_app(title="Stocktake measurement service", description=DESCRIPTION, lifespan=lifespan)
     app.add_middleware(BodySizeLimit)
     app.include_router(index.router)  # open to all: where to go, health and version
-    # Where the writes arrive first: a request is matched against the routers in this order, and the
-    # observations' POSTs are the most frequent (no path of one router is a path of another).
     for module in (imports, observations, framework, benchmarks, progress, report, scope, exports, workplan, log, me):
         document_permissions(module.router)
         app.include_router(module.router)
     for router in (transparency.checkpoints, transparency.proofs):
         document_permissions(router)
         app.include_router(router)
+    _match_first(app, imports.router, observations.router)
     return app
+
+
+def _match_first(app: FastAPI, *routers: APIRouter) -> None:
+    """A request is matched against the app's routes in order, each at a cost: where the writes
+    arrive, the observations' POSTs the most frequent, is matched first, before the API document,
+    the docs, the problem pages and the front door that the app starts with (no path of one router
+    is a path of another, so each request meets the route it met before)."""
+    app.router.routes.sort(key=lambda route: getattr(route, "original_router", None) not in routers)
