@@ -232,7 +232,7 @@ class _StateWriter:
         if kind is float and math.isfinite(value):
             return repr(value)
         if kind is str:
-            return encode_basestring(value)  # type: ignore[no-any-return]
+            return encode_basestring(value)
         if value is None:
             return "null"
         if kind is int:

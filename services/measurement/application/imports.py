@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID, uuid5
 
 from services.common.access import Principal
@@ -54,11 +54,11 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"  # valid, but not saved: another row was rejected in an all-or-nothing batch
 
 
-@dataclass(frozen=True)
-class ImportRow:
+class ImportRow(NamedTuple):
     """One row as read from the request: its fields, or what was wrong with
     them. `text_values` when values are texts to read by the benchmark's
-    measure (a CSV cell)."""
+    measure (a CSV cell). Immutable, and made for every row of a batch: a
+    named tuple, made in a third of a frozen dataclass's time."""
 
     fields: dict[str, Any] | None
     problems: Sequence[FieldProblem] = ()
@@ -94,6 +94,7 @@ class ObservationImport:
         self.actor = actor
         self._references: dict[str, tuple[Benchmark, ProgrammeScope] | InvalidCommandError] = {}
         self._periods: dict[str, Period | None] = {}
+        self._refusals: dict[str | None, DomainError | None] = {}
 
     def run(self, rows: Sequence[ImportRow], dry_run: bool, all_or_nothing: bool) -> dict[str, Any]:
         try:
@@ -191,10 +192,10 @@ class ObservationImport:
         if row.fields is None or row.problems:
             return RowResult(index, Outcome.REJECTED, problems=list(row.problems))
         fields = dict(row.fields) if row.text_values else row.fields  # only text values are changed here
+        refused = self._refusal(fields["country"])
+        if refused is not None:
+            return RowResult(index, Outcome.REJECTED, problems=_problems(refused))
         try:
-            country = fields["country"]
-            if country is None or self.measurement.country_name(country) is not None:
-                self.actor.check_may_report_for(country)
             benchmark, scope = self._references_for(fields["benchmark"])
             if row.text_values:
                 comma = row.decimal_comma
@@ -211,6 +212,18 @@ class ObservationImport:
         except DomainError as error:
             return RowResult(index, Outcome.REJECTED, problems=_problems(error))
         return _Candidate(index, self._row_key(fields), fields, benchmark, scope)
+
+    def _refusal(self, country: str | None) -> DomainError | None:
+        """Why the actor may not record for `country` (None: international), if it may not: asked once
+        per country, as a batch's rows share a few."""
+        if country not in self._refusals:
+            try:
+                if country is None or self.measurement.country_name(country) is not None:
+                    self.actor.check_may_report_for(country)
+                self._refusals[country] = None
+            except DomainError as error:
+                self._refusals[country] = error
+        return self._refusals[country]
 
     def _period(self, text: str) -> Period | None:
         """The period `text` names, or None if it names none (the row is refused when it is recorded):

@@ -229,6 +229,7 @@ class Observation(Aggregate):
 
 
 _OBSERVATION_TOPIC = get_topic(Observation)
+_NATIONAL = Level.NATIONAL  # looked up once: see values.py's _UNIT
 
 
 def _checked_recording(recording: Recording) -> CheckedRecording:
@@ -237,22 +238,34 @@ def _checked_recording(recording: Recording) -> CheckedRecording:
     benchmark, scope = recording["benchmark"], recording["scope"]
     country, sector = recording["country"], recording["sector"]
     benchmark.check_not_retired()
+    # Each check's problems are collected, as `errors.collecting()` collects them (a batch import
+    # checks every row: a try costs nothing until a check fails, a context manager three calls).
     errors = ErrorCollector()
     parsed_period = None
-    with errors.collecting():
+    try:
         parsed_period = Period.parse(recording["period"])
-    with errors.collecting():
+    except InvalidCommandError as error:
+        errors.extend(error)
+    try:
         benchmark.check_country_level(country)
+    except InvalidCommandError as error:
+        errors.extend(error)
     # In scope on the observation's valid date (domain/scope_periods.py).
-    if country is not None and benchmark.level is Level.NATIONAL:
-        with errors.collecting():
+    if country is not None and benchmark.level is _NATIONAL:
+        try:
             scope.check_country(country, parsed_period)
+        except InvalidCommandError as error:
+            errors.extend(error)
     if sector is not None:
-        with errors.collecting():
+        try:
             scope.check_sector(sector, parsed_period)
+        except InvalidCommandError as error:
+            errors.extend(error)
     value = recording["value"]
-    with errors.collecting():
+    try:
         value = check_value(benchmark.measure, benchmark.levels, value)
+    except InvalidCommandError as error:
+        errors.extend(error)
     checked_disaggregations = check_disaggregations(benchmark, recording["disaggregations"], errors)
     errors.raise_if_any("The observation breaks several rules; see errors.")
     assert parsed_period is not None

@@ -130,9 +130,9 @@ def recorded_events(draw: st.DrawFn) -> Observation.Recorded:
     return event
 
 
-def _outcome(encode: Any, event: Observation.Recorded) -> Any:
+def _outcome(encode: Any, given: Any) -> Any:
     try:
-        return encode(event)
+        return encode(given)
     except Exception as error:  # the same failure, whatever it is
         return type(error)
 

@@ -20,9 +20,8 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, NamedTuple
 
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
@@ -39,11 +38,12 @@ REQUIRED_COLUMNS = ("benchmark", "country", "period", "value")
 OPTIONAL_COLUMNS = ("sector", "comment", "evidence_title", "evidence_url")
 
 
-@dataclass(frozen=True)
-class ReadRow:
+class ReadRow(NamedTuple):
+    """A row and where it was read (immutable, and made for every row: a named tuple, see ImportRow)."""
+
     row: ImportRow
     line: int | None = None  # CSV: the line; XLSX: the row of the sheet
-    disaggregation_columns: Sequence[str] = field(default_factory=tuple)
+    disaggregation_columns: Sequence[str] = ()
     sheet: str | None = None  # XLSX only
 
     def column(self, path: FieldPath) -> str | None:
