@@ -339,7 +339,9 @@ def observation_states(database: Database, ids: list[UUID]) -> dict[UUID, dict[s
         wanted = cast(
             bindparam("ids", array_text([observation_id.hex for observation_id in ids]), String()), ARRAY(Uuid())
         )
-        query = select(*columns).where(observations_view.c.id == func.any(wanted))
+        # The array is read once, by unnest in a subquery: as an `= ANY(...)` filter its cast from text was
+        # evaluated again for each row a sequential scan compared (PostgreSQL's generic plan).
+        query = select(*columns).where(observations_view.c.id.in_(select(func.unnest(wanted))))
     else:  # one JSON parameter read by json_each (SQLite keeps a UUID as its hex), not one per id
         each = func.json_each(bindparam("ids", json.dumps([observation_id.hex for observation_id in ids]), String()))
         query = select(*columns).where(observations_view.c.id.in_(select(each.table_valued("value").c.value)))
