@@ -147,7 +147,7 @@ class ObservationImport:
                 results[candidate.index] = _against_earlier_row(candidate.index, observation, *earlier)
             elif identity[1] is not None:
                 results[candidate.index] = _against_present(candidate.index, observation, identity[1])
-            elif _stands(observation, standing.get(_cell_date(observation))):
+            elif standing and _stands(observation, standing.get(_cell_date(observation))):
                 results[candidate.index] = RowResult(
                     candidate.index, Outcome.ALREADY_PRESENT, standing[_cell_date(observation)]["id"]
                 )

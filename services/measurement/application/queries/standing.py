@@ -59,11 +59,11 @@ def _queries(database: Database, keys: list[tuple[int, date]]) -> list[Any]:
     nor a VALUES list, which SQLAlchemy compiled anew for every batch (a bound parameter per key)."""
     if not keys:
         return []
+    days: dict[date, str] = {}  # the valid dates' texts: a batch's rows share a few
+    for _, valid_date in keys:
+        if valid_date not in days:
+            days[valid_date] = valid_date.isoformat()
     if database.is_postgresql:
-        days: dict[date, str] = {}  # a batch's rows share a few valid dates
-        for _, valid_date in keys:
-            if valid_date not in days:
-                days[valid_date] = valid_date.isoformat()
         series_keys = array_text([str(key) for key, _ in keys])
         valid_dates = array_text([days[valid_date] for _, valid_date in keys])
         wanted = (
@@ -76,7 +76,7 @@ def _queries(database: Database, keys: list[tuple[int, date]]) -> list[Any]:
         )
         return [_looked_up(wanted)]
     # SQLite keeps a date as its ISO text, which json_extract gives back as is.
-    pairs = json.dumps([[key, valid_date.isoformat()] for key, valid_date in keys])
+    pairs = json.dumps([[key, days[valid_date]] for key, valid_date in keys])
     each = func.json_each(bindparam("wanted_keys", pairs, type_=String())).table_valued("value")
     pairs_table = (
         select(
