@@ -1,7 +1,7 @@
-"""The import's event encoder (`application/event_codec.py`) writes each
-event's state attribute by attribute, and a batch's shared texts once: for
-any events, in any batch, the stored events are the mapper's, or the
-encoder fails as the mapper does. Values of types JSON has (texts of any
+"""The import's event encoder (`application/event_codec.py`): for any
+events, in any batch, the stored events are the mapper's, or the encoder
+fails as the mapper does (equal values of other types, such as 1, 1.0 and
+True, in one batch included). Values of types JSON has (texts of any
 characters, ints of any size, floats including -0.0, NaN and the
 infinities, booleans, None), the transcoder's types, lists and dicts in any
 key order, attributes missing or in another order: the events a later
