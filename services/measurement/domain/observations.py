@@ -238,34 +238,22 @@ def _checked_recording(recording: Recording) -> CheckedRecording:
     benchmark, scope = recording["benchmark"], recording["scope"]
     country, sector = recording["country"], recording["sector"]
     benchmark.check_not_retired()
-    # Each check's problems are collected, as `errors.collecting()` collects them (a batch import
-    # checks every row: a try costs nothing until a check fails, a context manager three calls).
     errors = ErrorCollector()
     parsed_period = None
-    try:
+    with errors.collecting():
         parsed_period = Period.parse(recording["period"])
-    except InvalidCommandError as error:
-        errors.extend(error)
-    try:
+    with errors.collecting():
         benchmark.check_country_level(country)
-    except InvalidCommandError as error:
-        errors.extend(error)
     # In scope on the observation's valid date (domain/scope_periods.py).
     if country is not None and benchmark.level is _NATIONAL:
-        try:
+        with errors.collecting():
             scope.check_country(country, parsed_period)
-        except InvalidCommandError as error:
-            errors.extend(error)
     if sector is not None:
-        try:
+        with errors.collecting():
             scope.check_sector(sector, parsed_period)
-        except InvalidCommandError as error:
-            errors.extend(error)
     value = recording["value"]
-    try:
+    with errors.collecting():
         value = check_value(benchmark.measure, benchmark.levels, value)
-    except InvalidCommandError as error:
-        errors.extend(error)
     checked_disaggregations = check_disaggregations(benchmark, recording["disaggregations"], errors)
     errors.raise_if_any("The observation breaks several rules; see errors.")
     assert parsed_period is not None
