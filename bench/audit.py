@@ -19,8 +19,9 @@ What it does:
 4. The cost of the tree on the write path: single-event transactions through
    `insert_events` on two stores made alike (`stocktake_bench_audit_tree_on`
    and `_off`, `--write-base` events each), one with the event store as it
-   is, one with its tree part switched off (`WithoutTree`: the head read
-   alone, no leaf hash, no node written), alternating one by one.
+   is, one with its tree part switched off (`switch_tree_off`: the head read
+   alone, no node written), alternating one by one; the store written
+   without the tree is checked to hold no node afterwards.
 
 Usage: python bench/audit.py [--sizes 100000,1000000] [--proofs 1000] [--single 2000] [--write-base 100000]
 """
@@ -42,14 +43,14 @@ from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.projections import fresh_database, set_up
 from services.common.access import Principal, Role
 from services.common.transparency.merkle import NewNode
-from services.measurement.adapters.event_store import EventLogRecorder, log_head
+from services.measurement.adapters.event_store import EventLogRecorder
 from services.measurement.application.commands import Measurement
 from services.measurement.bootstrap import MeasurementServices, bootstrap
 from services.measurement.domain.benchmarks import Benchmark
@@ -155,19 +156,30 @@ def proof_latency(services: MeasurementServices, head: int, count: int) -> tuple
     return in_app, over_http
 
 
+# The log's head alone, in the rows `head_and_border` reads: what the write path read before the tree.
+HEAD_ONLY_SQL = "SELECT -1, coalesce(max(position), 0), NULL FROM stored_events"
+
+
 def switch_tree_off(recorder: EventLogRecorder) -> None:
     """The event store with the tree's part of the write path switched off, and nothing else changed: the
-    head read alone (as before the tree), no leaf hash, no node written. On this one object, so that the
-    application above it (group commit, projections) is the same."""
+    head read alone (as before the tree), no node written. On this one object, so that the application
+    above it (group commit, projections) is the same. The leaf hashes the application begins before the
+    log's lock are still begun (a few microseconds an event, outside the lock)."""
 
-    def head_only(connection: Connection) -> tuple[int, dict[tuple[int, int], bytes]]:
-        return log_head(connection), {}
-
-    def no_nodes(size_before: int, border: dict[tuple[int, int], bytes], rows: list[Any]) -> list[NewNode]:
+    def no_nodes(*_: Any) -> list[NewNode]:
         return []
 
-    setattr(recorder, "_read_head_and_border", head_only)  # noqa: B010  (an instance attribute, on purpose)
-    setattr(recorder, "_tree_nodes", no_nodes)  # noqa: B010
+    def no_border(*_: Any) -> dict[tuple[int, int], bytes]:
+        return {}
+
+    recorder.head_and_border_sql = HEAD_ONLY_SQL
+    setattr(recorder, "_tree_nodes", no_nodes)  # noqa: B010  (instance attributes, on purpose)
+    setattr(recorder, "_border_after", no_border)  # noqa: B010
+
+
+def tree_nodes(services: MeasurementServices) -> int:
+    with services.database.engine.connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM merkle_nodes")).scalar_one())
 
 
 @dataclass
@@ -176,6 +188,12 @@ class WriteStore:
     samples: list[StoredEvent]
     codes: list[str]
     office: Principal
+    nodes: int | None = None  # with the tree switched off: the nodes it held then, which no write may add to
+
+    def check_tree_off(self) -> None:
+        """The switch must hold for whatever path a write takes (a group commit's, `insert_events`'s)."""
+        if self.nodes is not None and tree_nodes(self.services) != self.nodes:
+            sys.exit("The tree was not switched off: writes added Merkle nodes (see switch_tree_off).")
 
 
 def settle(services: MeasurementServices) -> None:
@@ -198,11 +216,17 @@ def store_for_writes(admin_url: str, name: str, base: int, tree: bool) -> WriteS
     app = services.measurement
     codes, countries = set_up(app)
     samples = templates(app, codes, countries, 200)
+    nodes = tree_nodes(services)  # the set-up's, written with the tree
     if not tree:
         switch_tree_off(app.event_log)
     load(app, samples, base)
     settle(services)
-    return WriteStore(services, samples, [c for c in codes if c.endswith("-pct")], Principal.office("bench", countries))
+    office = Principal.office("bench", countries)
+    store = WriteStore(services, samples, [c for c in codes if c.endswith("-pct")], office)
+    if not tree:
+        store.nodes = nodes
+        store.check_tree_off()
+    return store
 
 
 def _record(store: WriteStore, rng: random.Random) -> None:
@@ -241,6 +265,7 @@ def single_writes(admin_url: str, base: int, total: int) -> tuple[dict[str, dict
             started = time.perf_counter()
             _record(store, rng)
             times[LEVELS[1]][name].append(time.perf_counter() - started)
+    stores["without"].check_tree_off()
     return times, list(stores.values())
 
 

@@ -39,6 +39,7 @@ from sqlalchemy import Connection, Select, Text, cast, func, select
 from sqlalchemy.exc import IntegrityError as SQLAlchemyIntegrityError
 
 from services.common.database import Database, as_utc
+from services.common.transparency.merkle import NewNode
 from services.measurement.adapters.bulk import PendingInserts
 from services.measurement.adapters.merkle_nodes import (
     HEAD_AND_BORDER_SQL,
@@ -49,7 +50,6 @@ from services.measurement.adapters.merkle_nodes import (
     finished_leaf_hash,
     head_and_border,
     insert_events_and_nodes,
-    read_head_and_border,
     recorded_at_bytes,
 )
 from services.measurement.adapters.tables import merkle_nodes
@@ -122,6 +122,12 @@ def stream_versions_query(streams: Iterable[UUID]) -> Select[tuple[UUID, int]]:
 
 
 class EventLogRecorder(ApplicationRecorder):
+    # The Merkle tree's part of a write: the statement that reads the log's head with the tree's border,
+    # `_tree_nodes` (the nodes an append completes) and `_border_after` (the border it leaves for the next
+    # append of the transaction). bench/audit.py swaps the three on one recorder to measure writes without
+    # the tree.
+    head_and_border_sql = HEAD_AND_BORDER_SQL
+
     def __init__(self, database: Database) -> None:
         self.database = database
 
@@ -164,10 +170,10 @@ class EventLogRecorder(ApplicationRecorder):
                     )
                     for position, event in zip(positions, stored_events, strict=True)
                 ]
-                new_nodes = completed_nodes(head, finished_leaf_hashes(leaves, head + 1, recorded_at), border)
+                new_nodes = self._tree_nodes(head, leaves, recorded_at, border)
                 insert_events_and_nodes(connection, events_table, merkle_nodes, rows, new_nodes, into)
                 if connection.info.get(LOCK_HELD):
-                    connection.info[LOG_TAIL] = (positions[-1], border_after(positions[-1], border, new_nodes))
+                    connection.info[LOG_TAIL] = (positions[-1], self._border_after(positions[-1], border, new_nodes))
         except SQLAlchemyIntegrityError as error:
             raise IntegrityError(str(error.orig)) from error
         return positions
@@ -201,9 +207,20 @@ class EventLogRecorder(ApplicationRecorder):
             return {}
         return {row[0]: row[1] for row in connection.execute(stream_versions_query(streams))}
 
-    @staticmethod
+    def _tree_nodes(
+        self, head: int, leaves: Sequence[LeafStart], recorded_at: datetime, border: dict[tuple[int, int], bytes]
+    ) -> list[NewNode]:
+        """The nodes the events of `leaves`, appended at `head` + 1 on and recorded at `recorded_at`, complete."""
+        return completed_nodes(head, finished_leaf_hashes(leaves, head + 1, recorded_at), border)
+
+    def _border_after(
+        self, size: int, border: dict[tuple[int, int], bytes], new_nodes: list[NewNode]
+    ) -> dict[tuple[int, int], bytes]:
+        """The tree's border once the append that completed `new_nodes` made it `size` leaves."""
+        return border_after(size, border, new_nodes)
+
     def _read_tail_and_versions(
-        connection: Connection, streams: set[UUID], lock: bool
+        self, connection: Connection, streams: set[UUID], lock: bool
     ) -> tuple[tuple[int, dict[tuple[int, int], bytes]], dict[UUID, int], tuple[Any]]:
         """The tail, the streams' versions and the high-water mark (`HIGH_WATER`). `lock`: the log's write
         lock is taken first, in the same pipeline (the server runs its statements in order, each reading
@@ -214,7 +231,7 @@ class EventLogRecorder(ApplicationRecorder):
             if lock:
                 driver.execute(_LOCK_SQL, [LOG_LOCK_KEY])
             tail_cursor = driver.cursor()
-            tail_cursor.execute(HEAD_AND_BORDER_SQL)
+            tail_cursor.execute(self.head_and_border_sql)
             versions_cursor = driver.cursor()
             versions_cursor.execute(
                 "SELECT originator_id, max(originator_version) FROM stored_events"
@@ -231,13 +248,12 @@ class EventLogRecorder(ApplicationRecorder):
             cursor.close()
         return tail, versions, (high_water[0],)
 
-    @staticmethod
     def _read_tail_and_versions_here(
-        connection: Connection, streams: set[UUID]
+        self, connection: Connection, streams: set[UUID]
     ) -> tuple[tuple[int, dict[tuple[int, int], bytes]], dict[UUID, int], tuple[Any]]:
         """SQLite (in process, no round trips): what `_read_tail_and_versions` reads, as three statements
         sent to the driver as they are (no SQLAlchemy construct built and compiled per group)."""
-        tail = head_and_border(connection.exec_driver_sql(HEAD_AND_BORDER_SQL).all())
+        tail = head_and_border(connection.exec_driver_sql(self.head_and_border_sql).all())
         versions: dict[UUID, int] = {}
         if streams:
             ids = tuple(stream.hex for stream in streams)  # SQLite stores a Uuid as its 32 hex digits
@@ -299,7 +315,7 @@ class EventLogRecorder(ApplicationRecorder):
         """The head, and the Merkle tree nodes an append to it reads, in one round trip."""
         if connection.info.pop(LOCK_DEFERRED, False):
             self._lock(connection)
-        return read_head_and_border(connection)
+        return head_and_border(connection.exec_driver_sql(self.head_and_border_sql))
 
     def _read_head(self, connection: Connection) -> int:
         return log_head(connection)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
-from sqlalchemy import Connection, Table, select, text, tuple_
+from sqlalchemy import Connection, Table, select, tuple_
 
 from services.common.database import as_utc
 from services.common.errors import ConflictError
@@ -158,8 +158,7 @@ _LEVELS = ", ".join(f"({level})" for level in range(63))
 # filtered on their index, reading every node of a level on every append (PostgreSQL's CPU per single
 # POST grew from 0.5 ms to 1.5 ms over 10,000 POSTs). A lookup of both columns of the primary key is
 # planned as an index scan on both whatever the table's size. A missing node comes as NULL, skipped.
-_HEAD_AND_BORDER = text(
-    f"""
+HEAD_AND_BORDER_SQL = f"""
     WITH head(n) AS (SELECT coalesce(max(position), 0) FROM stored_events),
          levels(level) AS (VALUES {_LEVELS})
     SELECT -1, head.n, NULL FROM head
@@ -170,21 +169,12 @@ _HEAD_AND_BORDER = text(
     FROM head CROSS JOIN levels
     WHERE (head.n >> levels.level) & 1 = 1
     """
-)
-
-
-HEAD_AND_BORDER_SQL = _HEAD_AND_BORDER.text  # the same, for the driver itself (no parameters)
-
-
-def read_head_and_border(connection: Connection) -> tuple[int, dict[tuple[int, int], bytes]]:
-    """The log's head n and the roots of the perfect subtrees of the tree of n leaves (`border_node_ids(n)`),
-    in one round trip: what an append needs, read where the head was read anyway. The caller holds the
-    log's write lock."""
-    return head_and_border(connection.execute(_HEAD_AND_BORDER))
 
 
 def head_and_border(rows: Iterable[Sequence[Any]]) -> tuple[int, dict[tuple[int, int], bytes]]:
-    """The head and border from the rows of `HEAD_AND_BORDER_SQL`."""
+    """The log's head n and the roots of the perfect subtrees of the tree of n leaves (`border_node_ids(n)`),
+    from the rows of `HEAD_AND_BORDER_SQL`, which reads them in one round trip: what an append needs, read
+    where the head was read anyway (under the log's write lock)."""
     head, border = 0, {}
     for level, index, value in rows:
         if level == -1:
@@ -196,7 +186,7 @@ def head_and_border(rows: Iterable[Sequence[Any]]) -> tuple[int, dict[tuple[int,
 
 def completed_nodes(size_before: int, leaf_hashes: list[bytes], border: dict[tuple[int, int], bytes]) -> list[NewNode]:
     """The nodes to store when `leaf_hashes` are appended to the tree of `size_before` leaves, whose
-    border (`read_head_and_border`) is given."""
+    border (`head_and_border`) is given."""
     return nodes_completed_by_appends(size_before, leaf_hashes, fetched_reader(border, size_before))
 
 
