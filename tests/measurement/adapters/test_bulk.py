@@ -109,8 +109,12 @@ def _stores(tmp_path: Path) -> tuple[Database, Database]:
 
 @pytest.mark.parametrize("table", metadata.sorted_tables, ids=lambda table: table.name)
 def test_many_rows_are_stored_as_sqlalchemy_stores_them(table: Table, tmp_path: Path) -> None:
+    _assert_stored_as_sqlalchemy_stores(tmp_path, table, _rows(table, 3 * COPY_FROM_ROWS, seed=len(table.name)))
+
+
+def _assert_stored_as_sqlalchemy_stores(tmp_path: Path, table: Table, rows: list[dict[str, Any]]) -> None:
+    """`rows` stored by bulk_insert in one store are stored as SQLAlchemy's executemany stores them in another."""
     bulk, reference = _stores(tmp_path)
-    rows = _rows(table, 3 * COPY_FROM_ROWS, seed=len(table.name))
     with bulk.transaction() as connection:
         bulk_insert(connection, table, rows)
     with reference.transaction() as connection:
@@ -184,7 +188,6 @@ def test_dates_and_times_shared_by_rows_are_stored_as_sqlalchemy_stores_them(tmp
     """Rows sharing one date or time object (a group commit's recorded time, a period's dates) and rows
     with equal times of other time zones, which are other texts: each stored as SQLAlchemy stores it."""
     table = metadata.tables["observations_view"]
-    bulk, reference = _stores(tmp_path)
     rows = _rows(table, 2 * COPY_FROM_ROWS, seed=4)
     recorded_at, period_end = datetime(2026, 12, 4, 21, 0, 0, 123456, tzinfo=UTC), date(2019, 6, 30)
     elsewhere = recorded_at.astimezone(timezone(timedelta(hours=5, minutes=30)))
@@ -194,13 +197,7 @@ def test_dates_and_times_shared_by_rows_are_stored_as_sqlalchemy_stores_them(tmp
         row["updated_at"] = elsewhere if index % 3 == 0 else recorded_at
         row["period_end"] = period_end if index % 2 else date(2019, 6, 30)
     rows[7]["recorded_at"] = recorded_at.replace(tzinfo=None)
-    with bulk.transaction() as connection:
-        bulk_insert(connection, table, rows)
-    with reference.transaction() as connection:
-        connection.execute(insert(table), rows)
-    assert _stored(bulk, table) == _stored(reference, table)
-    for database in (bulk, reference):
-        database.dispose()
+    _assert_stored_as_sqlalchemy_stores(tmp_path, table, rows)
 
 
 def _event_and_node_rows(count: int, seed: int) -> dict[str, list[dict[str, Any]]]:
