@@ -109,16 +109,7 @@ def nodes_completed_by_append(size_before: int, leaf_hash: bytes, node: NodeRead
     """The nodes to store when leaf number `size_before` (0-based) is appended: the leaf itself at level 0,
     then every perfect subtree it completes, lowest first. Reads only the left siblings on the way up:
     as many stored nodes as `size_before` has trailing one bits."""
-    if size_before < 0:
-        raise ValueError(f"size_before is {size_before}; it cannot be negative")
-    _check_hash("leaf hash", leaf_hash)
-    level, index, current = 0, size_before, leaf_hash
-    new = [(level, index, current)]
-    while index & 1:
-        current = hash_children(node(level, index - 1), current)
-        level, index = level + 1, index >> 1
-        new.append((level, index, current))
-    return new
+    return nodes_completed_by_appends(size_before, (leaf_hash,), node)
 
 
 def nodes_completed_by_appends(size_before: int, leaf_hashes: Iterable[bytes], node: NodeReader) -> list[NewNode]:
@@ -127,10 +118,10 @@ def nodes_completed_by_appends(size_before: int, leaf_hashes: Iterable[bytes], n
     the roots of the old tree's perfect subtrees are read (at most log2(size_before) + 1 of them). It keeps
     O(log n) hashes in hand, whatever the batch size.
 
-    `nodes_completed_by_append`'s walk, for each leaf in turn, without a call and a list per leaf (a
-    group commit's 1,000 leaves, under the log's lock): a left child made in this batch waits in `waiting`
-    under its level until its right sibling completes it (a level has at most one waiting: the next node
-    of that level is its sibling)."""
+    Each leaf walks up while it is a right child, hashing in its left sibling, without a call and a list
+    per leaf (a group commit's 1,000 leaves, under the log's lock): a left child made in this batch waits
+    in `waiting` under its level until its right sibling completes it (a level has at most one waiting:
+    the next node of that level is its sibling); an older one is read from `node`."""
     if size_before < 0:
         raise ValueError(f"size_before is {size_before}; it cannot be negative")
     waiting: dict[int, bytes] = {}
