@@ -103,8 +103,12 @@ class Saved:
         """The log position of its last event (None: it saved none)."""
         return self.first + len(self.events) - 1 if self.events else None
 
-    def projected(self) -> list[Projected]:
-        return [Projected(event, position, self.recorded_at) for position, event in enumerate(self.events, self.first)]
+    def projected(self, prepared: Sequence[Any] = ()) -> list[Projected]:
+        """Its events where they stand in the log, each with what was `prepared` for its rows, if anything."""
+        return [
+            Projected(event, position, self.recorded_at, ready)
+            for position, event, ready in zip(count(self.first), self.events, prepared or repeat(None), strict=False)
+        ]
 
 
 # Writes something more in the transaction of a save, given what it saved
@@ -260,11 +264,7 @@ class EventLogApplication(Application[UUID]):
             first += len(save.stored)
         store = SqlStore(connection, LIVE, into=pending)
         projected = [
-            Projected(event, position, recorded_at, prepared)
-            for save, saved in zip(saves, written, strict=True)
-            for position, event, prepared in zip(
-                count(saved.first), save.events, save.prepared or repeat(None), strict=False
-            )
+            item for save, saved in zip(saves, written, strict=True) for item in saved.projected(save.prepared)
         ]
         last = self.projector.project(store, projected, track=False)
         alongs = [(save.along, saved) for save, saved in zip(saves, written, strict=True) if save.along is not None]
